@@ -1,1 +1,71 @@
-fn main() {}
+//! taipan: the Anaconda distribution rebuilt in Rust. Started as `conda` it is the conda CLI.
+
+mod cli;
+mod commands;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+use taipan_env::CondaError;
+
+/// conda flags taipan knows but does not implement; rejected with a clear message instead of
+/// being silently ignored.
+const UNSUPPORTED_FLAGS: &[&str] = &[
+    "--use-local", "--solver", "--repodata-fn", "--use-index-cache", "-C", "--insecure", "-k",
+    "--clobber", "--shortcuts", "--no-shortcuts", "--shortcuts-only", "--override-frozen",
+    "--revision", "--keep-env", "--features", "--subdir", "--channel-priority", "--debug", "--trace",
+    "--console",
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().collect();
+    let json = args.iter().any(|a| a == "--json");
+    if let Some(flag) = unsupported_flag(&args) {
+        let err = CondaError::argument(format!(
+            "conda's '{flag}' option is not supported by taipan yet.\n  Remove it from the command line; see `conda <command> --help` for the supported options."
+        ));
+        output::print_error(&err, json);
+        return ExitCode::from(2);
+    }
+    let cli = match cli::Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { 2 } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    if cli.version {
+        println!("conda {}", taipan_env::history::CONDA_COMPAT_VERSION);
+        return ExitCode::SUCCESS;
+    }
+    let Some(command) = cli.command else {
+        let _ = cli::Cli::command().print_help();
+        return ExitCode::from(2);
+    };
+    match commands::run(command, &args) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            output::print_error(&err, json);
+            ExitCode::from(err.exit_code.clamp(1, 255) as u8)
+        }
+    }
+}
+
+fn unsupported_flag(args: &[String]) -> Option<String> {
+    let mut after_double_dash = false;
+    for a in args.iter().skip(1) {
+        if a == "--" {
+            after_double_dash = true;
+        }
+        if after_double_dash {
+            continue;
+        }
+        let flag = a.split('=').next().unwrap_or(a);
+        if UNSUPPORTED_FLAGS.contains(&flag) {
+            return Some(flag.to_string());
+        }
+    }
+    None
+}

@@ -1,0 +1,119 @@
+//! The package cache (`pkgs/`): downloads in parallel with checksum verification, extraction,
+//! `urls.txt`, and purging entries that turn out to be corrupt.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use futures::stream::{self, StreamExt, TryStreamExt};
+use rattler_cache::package_cache::{CacheKey, PackageCache};
+use rattler_cache::validation::ValidationMode;
+use rattler_conda_types::RepoDataRecord;
+
+use crate::context::Context;
+use crate::error::{CondaError, Result};
+
+/// Progress callbacks for downloads.
+pub trait Progress: Send + Sync {
+    /// A package started downloading or validating.
+    fn start(&self, _record: &RepoDataRecord) {}
+    /// A package is in the cache.
+    fn done(&self, _record: &RepoDataRecord) {}
+}
+
+/// No progress output.
+pub struct Silent;
+impl Progress for Silent {}
+
+/// Opens the layered cache: every `pkgs_dirs` entry is read, the first writable one written.
+pub fn open(ctx: &Context) -> Result<PackageCache> {
+    let writable = ctx.writable_pkgs_dir()?;
+    let mut layers = vec![writable.clone()];
+    layers.extend(ctx.pkgs_dirs.iter().filter(|d| **d != writable && d.is_dir()).cloned());
+    Ok(PackageCache::new_layered(layers, false, ValidationMode::Fast))
+}
+
+/// Makes sure every record is extracted in the cache; returns URL → extracted directory.
+pub async fn fetch_all(
+    ctx: &Context,
+    records: &[RepoDataRecord],
+    progress: Arc<dyn Progress>,
+) -> Result<HashMap<url::Url, PathBuf>> {
+    if records.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let cache = open(ctx)?;
+    let client = crate::net::client(ctx)?;
+    let policy = crate::net::retry_policy(ctx);
+    let pkgs_dir = ctx.writable_pkgs_dir()?;
+    let results: Vec<(url::Url, PathBuf)> = stream::iter(records.iter().cloned())
+        .map(|record| {
+            let cache = cache.clone();
+            let client = client.clone();
+            let progress = progress.clone();
+            let pkgs_dir = pkgs_dir.clone();
+            async move {
+                progress.start(&record);
+                let key = CacheKey::from(&record.package_record);
+                let fetched = cache
+                    .get_or_fetch_from_url_with_retry(key, record.url.clone(), client, policy, None, None)
+                    .await;
+                match fetched {
+                    Ok(meta) => {
+                        progress.done(&record);
+                        Ok((record.url.clone(), meta.path().to_path_buf()))
+                    }
+                    Err(e) => Err(fetch_error(&pkgs_dir, &record, &e)),
+                }
+            }
+        })
+        .buffer_unordered(if ctx.config.fetch_threads == 0 { 5 } else { ctx.config.fetch_threads as usize })
+        .try_collect()
+        .await?;
+    record_urls(&pkgs_dir, records)?;
+    Ok(results.into_iter().collect())
+}
+
+fn fetch_error(pkgs_dir: &std::path::Path, record: &RepoDataRecord, err: &dyn std::error::Error) -> CondaError {
+    purge(pkgs_dir, record);
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let st = s.to_string();
+        if !text.contains(&st) {
+            text.push_str(&format!("\n  caused by: {st}"));
+        }
+        source = s.source();
+    }
+    CondaError::new(
+        "CondaHTTPError",
+        format!(
+            "Could not fetch or extract {} from {}\n  {text}\nThe cache entry was removed; check the channel and run the command again.",
+            record.identifier, record.url
+        ),
+    )
+    .with("url", record.url.to_string())
+}
+
+/// Removes a package's cache entries (extracted dir and archive).
+pub fn purge(pkgs_dir: &std::path::Path, record: &RepoDataRecord) {
+    let r = &record.package_record;
+    let dir = pkgs_dir.join(format!("{}-{}-{}", r.name.as_normalized(), r.version, r.build));
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_file(pkgs_dir.join(record.identifier.to_string()));
+}
+
+/// Appends downloaded URLs to `urls.txt`, as conda does.
+fn record_urls(pkgs_dir: &std::path::Path, records: &[RepoDataRecord]) -> Result<()> {
+    use std::io::Write;
+    let path = pkgs_dir.join("urls.txt");
+    let existing = std::fs::read_to_string(&path).unwrap_or_default();
+    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    for r in records {
+        let url = r.url.to_string();
+        if !existing.lines().any(|l| l == url) {
+            writeln!(file, "{url}")?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,125 @@
+//! Turns configured channel strings (`conda-forge`, `defaults`, URLs, paths) into channels,
+//! through `channel_alias`, `custom_channels` and `default_channels`, as conda does.
+
+use std::path::Path;
+
+use rattler_conda_types::{Channel, ChannelConfig, ChannelUrl};
+use url::Url;
+
+use crate::context::{absolute, expand_user, Context};
+use crate::error::{CondaError, Result};
+
+/// The channels a command uses, in priority order (`-c` first, then configured).
+pub fn resolve(ctx: &Context) -> Result<Vec<Channel>> {
+    if ctx.config.channels.is_empty() {
+        return Err(CondaError::new(
+            "NoChannelsConfiguredError",
+            "No channels configured. Add a channel with `-c CHANNEL`, or configure one with\n  `channels:` in ~/.condarc (for example `channels: [conda-forge]`).",
+        ));
+    }
+    let mut out: Vec<Channel> = Vec::new();
+    for name in &ctx.config.channels {
+        for channel in resolve_one(ctx, name)? {
+            if !out.iter().any(|c| c.base_url == channel.base_url) {
+                out.push(channel);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Resolves one channel string; `defaults` may expand to several channels.
+pub fn resolve_one(ctx: &Context, name: &str) -> Result<Vec<Channel>> {
+    let name = name.trim();
+    if name == "defaults" {
+        let mut list = Vec::new();
+        for url in &ctx.config.default_channels {
+            list.extend(resolve_one(ctx, url)?);
+        }
+        return Ok(list);
+    }
+    if let Some(list) = ctx.config.custom_multichannels.get(name) {
+        let mut out = Vec::new();
+        for item in list {
+            out.extend(resolve_one(ctx, item)?);
+        }
+        return Ok(out);
+    }
+    let url = channel_url(ctx, name)?;
+    let display = display_name(ctx, name, &url);
+    Ok(vec![Channel {
+        platforms: None,
+        base_url: ChannelUrl::from(url),
+        name: Some(display),
+    }])
+}
+
+fn bad_channel(name: &str, why: impl std::fmt::Display) -> CondaError {
+    CondaError::new(
+        "ChannelError",
+        format!("cannot use channel '{name}': {why}\n  Use a channel name (conda-forge), a URL (https://…, file:///…) or an absolute path."),
+    )
+}
+
+fn channel_url(ctx: &Context, name: &str) -> Result<Url> {
+    if name.contains("://") {
+        return Url::parse(name.trim_end_matches('/')).map_err(|e| bad_channel(name, e));
+    }
+    if name.starts_with('/') || name.starts_with('.') || name.starts_with('~') {
+        let path = absolute(&expand_user(Path::new(name), &ctx.home));
+        return Url::from_directory_path(&path).map_err(|_| bad_channel(name, "not a valid path"));
+    }
+    let first = name.split('/').next().unwrap_or(name);
+    if let Some(base) = ctx
+        .config
+        .custom_channels
+        .get(name)
+        .or_else(|| ctx.config.custom_channels.get(first))
+    {
+        let joined = format!("{}/{}", base.trim_end_matches('/'), name);
+        return Url::parse(&joined).map_err(|e| bad_channel(name, e));
+    }
+    let alias = ctx.config.channel_alias.trim_end_matches('/');
+    Url::parse(&format!("{alias}/{name}")).map_err(|e| bad_channel(name, e))
+}
+
+/// conda's canonical name: the bare name for alias/custom channels, `pkgs/main` style for
+/// `default_channels`, the URL otherwise.
+fn display_name(ctx: &Context, name: &str, url: &Url) -> String {
+    if !name.contains("://") && !name.starts_with(['/', '.', '~']) {
+        return name.to_string();
+    }
+    let text = url.as_str().trim_end_matches('/');
+    for default in &ctx.config.default_channels {
+        if default.trim_end_matches('/') == text {
+            if let Ok(u) = Url::parse(default) {
+                return u.path().trim_matches('/').to_string();
+            }
+        }
+    }
+    let alias = ctx.config.channel_alias.trim_end_matches('/');
+    if let Some(rest) = text.strip_prefix(alias) {
+        return rest.trim_matches('/').to_string();
+    }
+    text.to_string()
+}
+
+/// A rattler channel config built from ours, for parsing `channel::pkg` specs.
+pub fn channel_config(ctx: &Context) -> ChannelConfig {
+    let mut cfg = ChannelConfig::default_with_root_dir(std::env::current_dir().unwrap_or_default());
+    if let Ok(url) = Url::parse(&ctx.config.channel_alias) {
+        cfg.channel_alias = url;
+    }
+    cfg
+}
+
+/// The channel URL a record came from, as shown in "Current channels" lists.
+pub fn subdir_urls(channels: &[Channel], subdir: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for c in channels {
+        let base = c.base_url.as_str().trim_end_matches('/').to_string();
+        out.push(format!("{base}/{subdir}"));
+        out.push(format!("{base}/noarch"));
+    }
+    out
+}

@@ -1,0 +1,277 @@
+//! `conda-meta/history`: conda's append-only transaction log, read and written in conda's format.
+//!
+//! Each transaction appends a block:
+//! ```text
+//! ==> 2024-05-01 10:00:00 <==
+//! # cmd: conda install numpy
+//! # conda version: 25.11.0
+//! -conda-forge/linux-64::numpy-1.26.0-py312h0
+//! +conda-forge/linux-64::numpy-1.26.4-py312h1
+//! # update specs: ['numpy']
+//! ```
+//! The requested specs of an environment are the replay of every block's
+//! `update`/`remove`/`neutered` specs; conda's solver rules depend on them.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::Path;
+
+use crate::error::{CondaError, Result};
+
+/// The conda version taipan is compatible with; written to history and reported by `--version`.
+pub const CONDA_COMPAT_VERSION: &str = "25.11.0";
+
+/// One transaction block of the history file.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Revision {
+    /// The date as written (`%Y-%m-%d %H:%M:%S`, local time).
+    pub date: String,
+    /// The command line, if recorded.
+    pub cmd: Option<String>,
+    /// The conda version that wrote the block.
+    pub conda_version: Option<String>,
+    /// Dist strings removed (`-` lines).
+    pub removed: Vec<String>,
+    /// Dist strings added (`+` lines), or the full state for old-format blocks.
+    pub added: Vec<String>,
+    /// `# update specs:`.
+    pub update_specs: Vec<String>,
+    /// `# remove specs:`.
+    pub remove_specs: Vec<String>,
+    /// `# neutered specs:`.
+    pub neutered_specs: Vec<String>,
+}
+
+/// Parses a history file's text into revisions; unknown lines are ignored as conda does.
+pub fn parse(text: &str) -> Vec<Revision> {
+    let mut revisions: Vec<Revision> = Vec::new();
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(date) = parse_header(line) {
+            revisions.push(Revision {
+                date,
+                ..Revision::default()
+            });
+            continue;
+        }
+        let Some(rev) = revisions.last_mut() else {
+            continue;
+        };
+        if let Some(comment) = line.strip_prefix('#') {
+            parse_comment(rev, comment.trim());
+        } else if let Some(dist) = line.strip_prefix('-') {
+            rev.removed.push(dist.to_string());
+        } else if let Some(dist) = line.strip_prefix('+') {
+            rev.added.push(dist.to_string());
+        } else {
+            rev.added.push(line.to_string());
+        }
+    }
+    revisions
+}
+
+fn parse_header(line: &str) -> Option<String> {
+    let inner = line.strip_prefix("==>")?.strip_suffix("<==")?;
+    Some(inner.trim().to_string())
+}
+
+fn parse_comment(rev: &mut Revision, comment: &str) {
+    if let Some(cmd) = comment.strip_prefix("cmd:") {
+        rev.cmd = Some(cmd.trim().to_string());
+    } else if let Some(v) = comment.strip_prefix("conda version:") {
+        rev.conda_version = Some(v.trim().to_string());
+    } else if let Some((kind, value)) = comment.split_once("specs:") {
+        let specs = parse_spec_list(value.trim());
+        match kind.trim() {
+            "update" => rev.update_specs = specs,
+            "remove" => rev.remove_specs = specs,
+            "neutered" => rev.neutered_specs = specs,
+            _ => {}
+        }
+    }
+}
+
+/// Parses a Python list literal of strings (`['a', "b"]`) or a legacy comma list.
+pub fn parse_spec_list(value: &str) -> Vec<String> {
+    let Some(inner) = value.strip_prefix('[').and_then(|v| v.strip_suffix(']')) else {
+        return value
+            .split(',')
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect();
+    };
+    let mut out = Vec::new();
+    let mut chars = inner.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\'' || c == '"' {
+            let mut item = String::new();
+            for d in chars.by_ref() {
+                if d == c {
+                    break;
+                }
+                item.push(d);
+            }
+            out.push(item);
+        }
+    }
+    out
+}
+
+/// Formats specs as Python's `repr()` of a list of strings.
+pub fn format_spec_list(specs: &[String]) -> String {
+    let items: Vec<String> = specs
+        .iter()
+        .map(|s| {
+            if s.contains('\'') && !s.contains('"') {
+                format!("\"{s}\"")
+            } else {
+                format!("'{}'", s.replace('\'', "\\'"))
+            }
+        })
+        .collect();
+    format!("[{}]", items.join(", "))
+}
+
+/// Name of the package a spec string refers to (`numpy>=1` → `numpy`, `conda-forge::numpy` → `numpy`).
+pub fn spec_name(spec: &str) -> String {
+    let spec = spec.rsplit("::").next().unwrap_or(spec).trim();
+    let end = spec
+        .find(|c: char| " =<>!~[;".contains(c))
+        .unwrap_or(spec.len());
+    spec[..end].trim().to_ascii_lowercase()
+}
+
+/// The specs the user asked for, by package name, replayed over all revisions.
+pub fn requested_specs(revisions: &[Revision]) -> BTreeMap<String, String> {
+    let mut map = BTreeMap::new();
+    for rev in revisions {
+        for spec in rev.update_specs.iter().chain(&rev.neutered_specs) {
+            map.insert(spec_name(spec), spec.clone());
+        }
+        for spec in &rev.remove_specs {
+            map.remove(&spec_name(spec));
+        }
+    }
+    map
+}
+
+/// What one transaction writes into the history.
+#[derive(Debug, Clone, Default)]
+pub struct Entry {
+    /// The command line.
+    pub cmd: String,
+    /// Dist strings unlinked.
+    pub removed: Vec<String>,
+    /// Dist strings linked.
+    pub added: Vec<String>,
+    /// Specs the user requested (`update specs`).
+    pub update_specs: Vec<String>,
+    /// Specs the user removed.
+    pub remove_specs: Vec<String>,
+    /// Specs conda relaxed.
+    pub neutered_specs: Vec<String>,
+}
+
+impl Entry {
+    /// Renders the block exactly as conda writes it.
+    pub fn render(&self, date: &str) -> String {
+        let mut out = format!("==> {date} <==\n# cmd: {}\n", self.cmd);
+        out.push_str(&format!("# conda version: {CONDA_COMPAT_VERSION}\n"));
+        let mut removed = self.removed.clone();
+        removed.sort();
+        let mut added = self.added.clone();
+        added.sort();
+        for d in removed {
+            out.push_str(&format!("-{d}\n"));
+        }
+        for d in added {
+            out.push_str(&format!("+{d}\n"));
+        }
+        for (label, specs) in [
+            ("remove", &self.remove_specs),
+            ("update", &self.update_specs),
+            ("neutered", &self.neutered_specs),
+        ] {
+            if !specs.is_empty() {
+                out.push_str(&format!("# {label} specs: {}\n", format_spec_list(specs)));
+            }
+        }
+        out
+    }
+}
+
+/// Reads `<prefix>/conda-meta/history` (missing file = no revisions).
+pub fn read(prefix: &Path) -> Result<Vec<Revision>> {
+    let path = prefix.join("conda-meta").join("history");
+    match std::fs::read_to_string(&path) {
+        Ok(text) => Ok(parse(&text)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(CondaError::generic(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Appends a block to `<prefix>/conda-meta/history`, stamped with the local time.
+pub fn append(prefix: &Path, entry: &Entry) -> Result<()> {
+    let date = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    let path = prefix.join("conda-meta").join("history");
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| {
+            CondaError::new(
+                "EnvironmentNotWritableError",
+                format!(
+                    "The current user does not have write permissions to the target environment.\n  environment location: {}\n  ({e})",
+                    prefix.display()
+                ),
+            )
+        })?;
+    file.write_all(entry.render(&date).as_bytes())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_replay() {
+        let entry = Entry {
+            cmd: "conda create -n x numpy".into(),
+            added: vec!["c/linux-64::b-1-0".into(), "c/linux-64::a-1-0".into()],
+            update_specs: vec!["numpy".into(), "python=3.12".into()],
+            ..Entry::default()
+        };
+        let text = entry.render("2024-05-01 10:00:00");
+        assert!(text.contains("+c/linux-64::a-1-0\n+c/linux-64::b-1-0\n"));
+        assert!(text.contains("# update specs: ['numpy', 'python=3.12']\n"));
+        let mut all = text.clone();
+        all.push_str(
+            &Entry {
+                cmd: "conda remove numpy".into(),
+                remove_specs: vec!["numpy".into()],
+                ..Entry::default()
+            }
+            .render("2024-05-01 10:01:00"),
+        );
+        let revs = parse(&all);
+        assert_eq!(revs.len(), 2);
+        assert_eq!(revs[0].date, "2024-05-01 10:00:00");
+        let req = requested_specs(&revs);
+        assert_eq!(req.keys().collect::<Vec<_>>(), vec!["python"]);
+    }
+
+    #[test]
+    fn spec_names() {
+        assert_eq!(spec_name("conda-forge::NumPy>=1.2"), "numpy");
+        assert_eq!(spec_name("python 3.12.*"), "python");
+        assert_eq!(spec_name("a[build=0]"), "a");
+    }
+}

@@ -1,0 +1,23 @@
+//! taipan's conda engine: environments and transactions on top of the rattler crates.
+//!
+//! - [`context`]: root prefix, configuration, caches, target prefix.
+//! - [`channels`], [`repodata`], [`net`]: where packages come from.
+//! - [`solve`]: conda's solver rules over resolvo.
+//! - [`cache`], [`transaction`]: fetching and linking with rollback.
+//! - [`history`], [`prefix`], [`registry`]: what an environment records about itself.
+
+pub mod cache;
+pub mod channels;
+pub mod context;
+pub mod error;
+pub mod fsutil;
+pub mod history;
+pub mod net;
+pub mod ops;
+pub mod prefix;
+pub mod registry;
+pub mod repodata;
+pub mod solve;
+pub mod transaction;
+
+pub use error::{CondaError, Result};

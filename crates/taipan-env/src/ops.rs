@@ -1,0 +1,218 @@
+//! The operations commands are built from: solve a request into a plan, then apply it.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rattler_conda_types::{Channel, GenericVirtualPackage, MatchSpec, PackageName, RepoDataRecord};
+use rattler_solve::ChannelPriority;
+use rattler_virtual_packages::{VirtualPackageOverrides, VirtualPackages};
+
+use crate::cache::Progress;
+use crate::context::Context;
+use crate::error::{CondaError, Result};
+use crate::history::Entry;
+use crate::solve::{self, Installed, Kind, Request, Rules};
+use crate::transaction::{LinkSettings, Outcome, Plan};
+
+/// A solved request, ready to show and apply.
+pub struct Solved {
+    /// The operations.
+    pub plan: Plan,
+    /// Channels used (for messages).
+    pub channels: Vec<Channel>,
+    /// The prefix state before.
+    pub installed: Installed,
+}
+
+/// The virtual packages for the context's platform (`CONDA_OVERRIDE_*` respected).
+pub fn virtual_packages(ctx: &Context) -> Result<Vec<GenericVirtualPackage>> {
+    VirtualPackages::detect_for_platform(ctx.subdir, &VirtualPackageOverrides::from_env(), None)
+        .map(|v| v.into_generic_virtual_packages().collect())
+        .map_err(|e| CondaError::generic(format!("cannot detect virtual packages: {e}")))
+}
+
+/// Channel priority from configuration, as the solver understands it.
+pub fn channel_priority(ctx: &Context) -> ChannelPriority {
+    match ctx.config.channel_priority {
+        taipan_config::ChannelPriority::Strict => ChannelPriority::Strict,
+        taipan_config::ChannelPriority::Flexible => ChannelPriority::Strict,
+        taipan_config::ChannelPriority::Disabled => ChannelPriority::Disabled,
+    }
+}
+
+/// Solves a create/install/update request against the configured channels.
+pub async fn solve_request(
+    ctx: &Context,
+    prefix: &Path,
+    kind: Kind,
+    mut req: Request,
+    reinstall: HashSet<PackageName>,
+) -> Result<Solved> {
+    let installed = if kind == Kind::Create {
+        Installed { pins: crate::prefix::pins(ctx, prefix)?, ..Installed::default() }
+    } else {
+        crate::prefix::installed(ctx, prefix)?
+    };
+    let channels = crate::channels::resolve(ctx)?;
+    req.channel_priority.get_or_insert(channel_priority(ctx));
+    req.is_root = crate::context::same_path(prefix, &ctx.root_prefix);
+    let mut query: Vec<MatchSpec> = req.specs.clone();
+    for r in &installed.records {
+        query.push(MatchSpec::from(r.repodata_record.package_record.name.clone()));
+    }
+    query.extend(installed.pins.iter().cloned());
+    for name in installed.history.keys() {
+        if let Ok(spec) = solve::parse_spec(name) {
+            query.push(spec);
+        }
+    }
+    query.retain(|s| s.name.as_exact().is_some_and(|n| !n.as_normalized().starts_with("__")));
+    let index = crate::repodata::query(ctx, &channels, ctx.subdir, query)
+        .await
+        .map_err(|e| e.with("channel_urls", crate::channels::subdir_urls(&channels, ctx.subdir.as_str())))?;
+    let vpkgs = virtual_packages(ctx)?;
+    let rules = Rules {
+        aggressive_update_packages: ctx.config.aggressive_update_packages.clone(),
+        auto_update_conda: ctx.config.auto_update_conda,
+        add_pip_as_python_dependency: ctx.config.add_pip_as_python_dependency,
+    };
+    let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules)
+        .map_err(|e| add_channels_to_error(e, &channels, ctx))?;
+    let records = filter_deps(&req, &installed, records);
+    let plan = Plan::new(prefix, &installed.records, records, &reinstall, ctx.subdir)?;
+    Ok(Solved { plan, channels, installed })
+}
+
+/// `--no-deps` keeps the installed state except the requested packages; `--only-deps` takes
+/// the solution without them (keeping whatever version of them was installed).
+fn filter_deps(req: &Request, installed: &Installed, solved: Vec<RepoDataRecord>) -> Vec<RepoDataRecord> {
+    if !req.no_deps && !req.only_deps {
+        return solved;
+    }
+    let user: HashSet<String> = req
+        .specs
+        .iter()
+        .filter_map(|s| s.name.as_exact().map(|n| n.as_normalized().to_string()))
+        .collect();
+    let is_user = |r: &RepoDataRecord| user.contains(r.package_record.name.as_normalized());
+    let installed_records = installed.records.iter().map(|r| r.repodata_record.clone());
+    if req.no_deps {
+        let mut out: Vec<RepoDataRecord> = installed_records.filter(|r| !is_user(r)).collect();
+        out.extend(solved.into_iter().filter(|r| is_user(r)));
+        return out;
+    }
+    let mut out: Vec<RepoDataRecord> = solved.into_iter().filter(|r| !is_user(r)).collect();
+    out.extend(installed_records.filter(|r| is_user(r)));
+    out
+}
+
+fn add_channels_to_error(mut e: CondaError, channels: &[Channel], ctx: &Context) -> CondaError {
+    if e.name == "PackagesNotFoundError" {
+        let urls = crate::channels::subdir_urls(channels, ctx.subdir.as_str());
+        e.message.push_str(&format!(
+            "\nCurrent channels:\n{}\n\nTo search for alternate channels that may provide the conda package you're\nlooking for, navigate to\n\n    https://anaconda.org\n\nand use the search bar at the top of the page.\n",
+            crate::error::dashlist(&urls)
+        ));
+        e = e.with("channel_urls", urls);
+    }
+    e
+}
+
+/// Downloads what the plan links into the cache (nothing in the prefix changes).
+pub async fn download(ctx: &Context, plan: &Plan, progress: Arc<dyn Progress>) -> Result<HashMap<url::Url, PathBuf>> {
+    crate::cache::fetch_all(ctx, &plan.link, progress).await
+}
+
+/// Applies a plan under the prefix lock: fetch, link, history, registration.
+pub async fn apply(
+    ctx: &Context,
+    plan: &Plan,
+    history: &Entry,
+    requested: HashMap<String, String>,
+    progress: Arc<dyn Progress>,
+) -> Result<Outcome> {
+    let created_prefix = !plan.prefix.join("conda-meta").is_dir();
+    let extracted = download(ctx, plan, progress).await?;
+    if created_prefix {
+        std::fs::create_dir_all(plan.prefix.join("conda-meta")).map_err(|e| {
+            CondaError::new("CondaError", format!("cannot create {}: {e}", plan.prefix.display()))
+        })?;
+    }
+    let _guard = lock(&plan.prefix).await?;
+    let settings = LinkSettings {
+        always_copy: ctx.config.always_copy,
+        allow_softlinks: ctx.config.allow_softlinks,
+        requested,
+        root_prefix: ctx.root_prefix.clone(),
+        created_prefix,
+    };
+    let outcome = crate::transaction::execute(plan, &extracted, &settings, history).await?;
+    crate::registry::register(ctx, &plan.prefix)?;
+    Ok(outcome)
+}
+
+/// Takes the per-prefix lock (`conda-meta/.guard`), waiting for other taipan processes.
+pub async fn lock(prefix: &Path) -> Result<rattler_prefix_guard::AsyncWriteGuard> {
+    let guard = rattler_prefix_guard::AsyncPrefixGuard::new(&prefix.join("conda-meta"))
+        .await
+        .map_err(|e| CondaError::generic(format!("cannot lock {}: {e}", prefix.display())))?;
+    let mut write = guard
+        .write()
+        .await
+        .map_err(|e| CondaError::generic(format!("cannot lock {}: {e}", prefix.display())))?;
+    write
+        .begin()
+        .await
+        .map_err(|e| CondaError::generic(format!("cannot lock {}: {e}", prefix.display())))?;
+    Ok(write)
+}
+
+/// Creates an empty environment (`conda create -n x` with no specs).
+pub fn create_empty(ctx: &Context, prefix: &Path, history: &Entry) -> Result<()> {
+    std::fs::create_dir_all(prefix.join("conda-meta"))?;
+    crate::history::append(prefix, history)?;
+    crate::registry::register(ctx, prefix)
+}
+
+/// Records for `@EXPLICIT` URLs: fetched into the cache, described by their `index.json`.
+pub async fn explicit_records(ctx: &Context, urls: &[(url::Url, Option<String>)]) -> Result<Vec<RepoDataRecord>> {
+    let mut out = Vec::new();
+    let client = crate::net::client(ctx)?;
+    let cache = crate::cache::open(ctx)?;
+    for (url, hash) in urls {
+        let file_name = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("").to_string();
+        let id: rattler_conda_types::package::DistArchiveIdentifier = file_name.parse().map_err(|_| {
+            CondaError::new("CondaValueError", format!("'{url}' does not name a .conda or .tar.bz2 package file"))
+        })?;
+        let stem = id.identifier.clone();
+        let sha256 = hash.as_deref().and_then(parse_sha256);
+        let _ = stem;
+        let archive: rattler_conda_types::package::CondaArchiveIdentifier = file_name.parse().map_err(|_| {
+            CondaError::new("CondaValueError", format!("'{url}' does not name a .conda or .tar.bz2 package file"))
+        })?;
+        let key = rattler_cache::package_cache::CacheKey::from(archive)
+        .with_opt_sha256(sha256);
+        let meta = cache
+            .get_or_fetch_from_url_with_retry(key, url.clone(), client.clone(), crate::net::retry_policy(ctx), None, None)
+            .await
+            .map_err(|e| CondaError::new("CondaHTTPError", format!("cannot fetch {url}: {e}")))?;
+        let index = crate::transaction::read_index_json(meta.path())?;
+        let mut record = rattler_conda_types::PackageRecord::from_index_json(index, None, sha256, None)
+            .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
+        if record.sha256.is_none() {
+            record.sha256 = sha256;
+        }
+        let channel = url.as_str().rsplitn(3, '/').nth(2).map(str::to_string);
+        out.push(RepoDataRecord { package_record: record, identifier: id, url: url.clone(), channel });
+    }
+    Ok(out)
+}
+
+fn parse_sha256(h: &str) -> Option<rattler_digest::Sha256Hash> {
+    let hex = h.strip_prefix("sha256:").unwrap_or(h);
+    if hex.len() != 64 {
+        return None;
+    }
+    rattler_digest::parse_digest_from_hex::<rattler_digest::Sha256>(hex)
+}

@@ -1,0 +1,445 @@
+//! Solving with conda's rules on top of resolvo: history specs stay constraints, python keeps
+//! its minor version, pins are hard constraints, aggressive updates float, conda in the root
+//! never goes down, installed packages stay unless removed.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::str::FromStr;
+
+use rattler_conda_types::match_spec::Matches;
+use rattler_conda_types::{
+    GenericVirtualPackage, MatchSpec, PackageName, ParseStrictness, PrefixRecord, RepoDataRecord,
+};
+use rattler_solve::{resolvo::Solver, ChannelPriority, SolveError, SolverImpl, SolverTask};
+
+use crate::error::{dashlist, CondaError, Result};
+use crate::history::spec_name;
+use crate::repodata::Index;
+
+/// What kind of command asks for the solve.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// `conda create`: a fresh environment.
+    Create,
+    /// `conda install`.
+    Install,
+    /// `conda update`.
+    Update,
+}
+
+/// A solve request, after flags are parsed.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Specs the user named on this command line (and `--file`).
+    pub specs: Vec<MatchSpec>,
+    /// `update --all`.
+    pub update_all: bool,
+    /// `--freeze-installed`: installed packages may not change (no retry).
+    pub freeze_installed: bool,
+    /// `--update-deps`: dependencies of the specs may update too.
+    pub update_deps: bool,
+    /// `--update-specs`: skip the frozen first attempt.
+    pub update_specs: bool,
+    /// `--no-pin`: ignore pinned packages.
+    pub no_pin: bool,
+    /// `--prune`: drop what history no longer asks for.
+    pub prune: bool,
+    /// Channel priority.
+    pub channel_priority: Option<ChannelPriority>,
+    /// Whether the prefix is the root prefix (conda's own rules apply).
+    pub is_root: bool,
+    /// `--no-deps`: only the requested packages change.
+    pub no_deps: bool,
+    /// `--only-deps`: everything but the requested packages.
+    pub only_deps: bool,
+}
+
+/// The environment as it is before the command.
+#[derive(Debug, Clone, Default)]
+pub struct Installed {
+    /// Installed records.
+    pub records: Vec<PrefixRecord>,
+    /// Requested specs replayed from history, by name.
+    pub history: BTreeMap<String, String>,
+    /// Pins: `pinned_packages` and `conda-meta/pinned`.
+    pub pins: Vec<MatchSpec>,
+}
+
+impl Installed {
+    fn get(&self, name: &str) -> Option<&PrefixRecord> {
+        self.records
+            .iter()
+            .find(|r| r.repodata_record.package_record.name.as_normalized() == name)
+    }
+}
+
+/// Settings that come from configuration.
+#[derive(Debug, Clone, Default)]
+pub struct Rules {
+    /// `aggressive_update_packages`.
+    pub aggressive_update_packages: Vec<String>,
+    /// `auto_update_conda`.
+    pub auto_update_conda: bool,
+    /// `add_pip_as_python_dependency`.
+    pub add_pip_as_python_dependency: bool,
+}
+
+/// Parses a user spec string, with a clear error naming it.
+pub fn parse_spec(text: &str) -> Result<MatchSpec> {
+    MatchSpec::from_str(text.trim(), ParseStrictness::Lenient).map_err(|e| {
+        CondaError::new(
+            "InvalidMatchSpec",
+            format!("Invalid spec '{text}': {e}\n  Write specs like `numpy`, `numpy=1.26`, `numpy>=1.20,<2` or `conda-forge::numpy`."),
+        )
+    })
+}
+
+fn name_of(spec: &MatchSpec) -> String {
+    spec.name
+        .as_exact()
+        .map(|n| n.as_normalized().to_string())
+        .unwrap_or_default()
+}
+
+fn name_only(name: &str) -> Result<MatchSpec> {
+    parse_spec(name)
+}
+
+/// Solves the request; returns the records the environment should hold afterwards.
+pub fn solve(
+    kind: Kind,
+    req: &Request,
+    installed: &Installed,
+    index: &Index,
+    virtual_packages: &[GenericVirtualPackage],
+    rules: &Rules,
+) -> Result<Vec<RepoDataRecord>> {
+    check_available(req, index)?;
+    check_pins(req, installed, index)?;
+    let buckets = prepare_buckets(index, installed, rules);
+    let plan = SpecPlan::build(kind, req, installed, rules)?;
+    let frozen_first =
+        kind == Kind::Install && !req.update_specs && !req.update_deps && !req.specs.is_empty();
+    if req.freeze_installed || frozen_first {
+        let frozen = plan.frozen_records(installed, req);
+        match run(&buckets, &plan, installed, &frozen, virtual_packages, req) {
+            Ok(r) => return Ok(r),
+            Err(e) if req.freeze_installed => return Err(e),
+            Err(_) => tracing::info!("frozen solve failed; retrying with installed packages unfrozen"),
+        }
+    }
+    run(&buckets, &plan, installed, &[], virtual_packages, req)
+}
+
+/// Fails with `PackagesNotFoundError` when a requested spec matches nothing in the channels.
+fn check_available(req: &Request, index: &Index) -> Result<()> {
+    let missing: Vec<String> = req
+        .specs
+        .iter()
+        .filter(|s| !name_of(s).starts_with("__"))
+        .filter(|s| !index.iter().any(|r| s.matches(r)))
+        .map(|s| s.to_string())
+        .collect();
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(CondaError::new(
+        "PackagesNotFoundError",
+        format!(
+            "The following packages are not available from current channels:\n{}\n",
+            dashlist(&missing)
+        ),
+    )
+    .with("packages", missing.clone())
+    .with("packages_formatted", dashlist(&missing)))
+}
+
+/// A requested spec that no record satisfies together with a pin is a configuration conflict.
+fn check_pins(req: &Request, installed: &Installed, index: &Index) -> Result<()> {
+    if req.no_pin {
+        return Ok(());
+    }
+    for spec in &req.specs {
+        let name = name_of(spec);
+        for pin in installed.pins.iter().filter(|p| name_of(p) == name) {
+            let both = index.iter().any(|r| spec.matches(r) && pin.matches(r));
+            if !both {
+                return Err(CondaError::new(
+                    "SpecsConfigurationConflictError",
+                    format!(
+                        "Requested specs conflict with configured specs.\n  requested specs: {}\n  pinned specs: {}\nUse 'conda config --remove pinned_packages {pin}' or edit conda-meta/pinned to change the pin, or pass --no-pin.",
+                        dashlist([spec.to_string()]),
+                        dashlist([pin.to_string()])
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Index buckets plus the installed records that the channels no longer offer.
+fn prepare_buckets(index: &Index, installed: &Installed, rules: &Rules) -> Vec<Vec<RepoDataRecord>> {
+    let has_pip = index
+        .iter()
+        .any(|r| r.package_record.name.as_normalized() == "pip");
+    let mut buckets: Vec<Vec<RepoDataRecord>> = index
+        .buckets
+        .iter()
+        .map(|b| {
+            b.iter()
+                .cloned()
+                .map(|r| add_pip(r, rules.add_pip_as_python_dependency && has_pip))
+                .collect()
+        })
+        .collect();
+    let known: HashSet<&url::Url> = index.iter().map(|r| &r.url).collect();
+    let extra: Vec<RepoDataRecord> = installed
+        .records
+        .iter()
+        .map(|r| r.repodata_record.clone())
+        .filter(|r| !known.contains(&r.url))
+        .collect();
+    buckets.push(extra);
+    buckets
+}
+
+fn add_pip(mut record: RepoDataRecord, enabled: bool) -> RepoDataRecord {
+    let is_python = record.package_record.name.as_normalized() == "python";
+    let major = record.package_record.version.as_major_minor().map(|(m, _)| m);
+    if enabled && is_python && matches!(major, Some(2) | Some(3)) {
+        let deps = &mut record.package_record.depends;
+        if !deps.iter().any(|d| spec_name(d) == "pip") {
+            deps.push("pip".to_string());
+        }
+    }
+    record
+}
+
+/// The specs, constraints and preferences of one solve.
+struct SpecPlan {
+    specs: Vec<MatchSpec>,
+    constraints: Vec<MatchSpec>,
+    /// Names whose installed version should not be preferred (they may float).
+    unlocked: HashSet<String>,
+}
+
+impl SpecPlan {
+    fn build(kind: Kind, req: &Request, installed: &Installed, rules: &Rules) -> Result<Self> {
+        let user: HashSet<String> = req.specs.iter().map(name_of).collect();
+        let mut specs = req.specs.clone();
+        let mut unlocked: HashSet<String> = user.clone();
+        let mut named: HashSet<String> = user.clone();
+        for (name, spec) in &installed.history {
+            if named.contains(name) || installed.get(name).is_none() {
+                continue;
+            }
+            let relaxed = req.update_all;
+            specs.push(if relaxed { name_only(name)? } else { parse_spec(spec)? });
+            named.insert(name.clone());
+        }
+        if !req.prune {
+            for rec in &installed.records {
+                let name = rec.repodata_record.package_record.name.as_normalized().to_string();
+                if named.insert(name.clone()) {
+                    specs.push(name_only(&name)?);
+                }
+            }
+        }
+        if let Some(py) = installed.get("python").filter(|_| !user.contains("python")) {
+            if let Some((maj, min)) = py.repodata_record.package_record.version.as_major_minor() {
+                specs.push(parse_spec(&format!("python {maj}.{min}.*"))?);
+            }
+        }
+        for name in &rules.aggressive_update_packages {
+            if installed.get(name).is_some() {
+                unlocked.insert(name.clone());
+            }
+        }
+        if req.is_root {
+            if let Some(conda) = installed.get("conda") {
+                let v = &conda.repodata_record.package_record.version;
+                specs.push(parse_spec(&format!("conda >={v}"))?);
+                if rules.auto_update_conda && kind != Kind::Create {
+                    unlocked.insert("conda".into());
+                }
+            }
+        }
+        if req.update_all || req.update_deps {
+            for rec in &installed.records {
+                unlocked.insert(rec.repodata_record.package_record.name.as_normalized().to_string());
+            }
+        }
+        let constraints = if req.no_pin { Vec::new() } else { installed.pins.clone() };
+        Ok(Self {
+            specs,
+            constraints,
+            unlocked,
+        })
+    }
+
+    fn locked<'a>(&self, installed: &'a Installed) -> Vec<&'a RepoDataRecord> {
+        installed
+            .records
+            .iter()
+            .map(|r| &r.repodata_record)
+            .filter(|r| !self.unlocked.contains(r.package_record.name.as_normalized()))
+            .collect()
+    }
+
+    /// Installed records frozen for the first attempt of `install`.
+    fn frozen_records(&self, installed: &Installed, req: &Request) -> Vec<RepoDataRecord> {
+        let user: HashSet<String> = req.specs.iter().map(name_of).collect();
+        installed
+            .records
+            .iter()
+            .map(|r| r.repodata_record.clone())
+            .filter(|r| {
+                let n = r.package_record.name.as_normalized();
+                !user.contains(n) && !self.unlocked.contains(n)
+            })
+            .collect()
+    }
+}
+
+fn run(
+    buckets: &[Vec<RepoDataRecord>],
+    plan: &SpecPlan,
+    installed: &Installed,
+    frozen: &[RepoDataRecord],
+    virtual_packages: &[GenericVirtualPackage],
+    req: &Request,
+) -> Result<Vec<RepoDataRecord>> {
+    let task = SolverTask {
+        specs: plan.specs.clone(),
+        constraints: plan.constraints.clone(),
+        virtual_packages: virtual_packages.to_vec(),
+        locked_packages: plan.locked(installed),
+        pinned_packages: frozen.iter().collect(),
+        channel_priority: req.channel_priority.unwrap_or(ChannelPriority::Strict),
+        ..SolverTask::from_iter(buckets.iter().map(|b| b.iter()))
+    };
+    Solver.solve(task).map(|r| r.records).map_err(unsat_error)
+}
+
+fn unsat_error(err: SolveError) -> CondaError {
+    match err {
+        SolveError::Unsolvable(reasons) => CondaError::new(
+            "UnsatisfiableError",
+            format!(
+                "The following specifications were found to be incompatible with each other:\n\n{}\n\nRelax or remove one of the conflicting specs, or add a channel that offers compatible builds.",
+                reasons.join("\n")
+            ),
+        ),
+        other => CondaError::new("UnsatisfiableError", other.to_string()),
+    }
+}
+
+/// Which installed packages a removal takes away: the named ones, everything that depends on
+/// them, and dependencies nothing needs any more. With `force`, only the named ones.
+pub fn removal(
+    installed: &Installed,
+    names: &[String],
+    force: bool,
+) -> Result<Vec<PrefixRecord>> {
+    let by_name: HashMap<String, &PrefixRecord> = installed
+        .records
+        .iter()
+        .map(|r| (r.repodata_record.package_record.name.as_normalized().to_string(), r))
+        .collect();
+    let missing: Vec<&String> = names.iter().filter(|n| !by_name.contains_key(*n)).collect();
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|s| s.to_string()).collect();
+        return Err(CondaError::new(
+            "PackagesNotFoundError",
+            format!(
+                "The following packages are missing from the target environment:\n{}\n",
+                dashlist(&list)
+            ),
+        )
+        .with("packages", list));
+    }
+    let deps = dependency_graph(&by_name);
+    let mut removed: BTreeSet<String> = names.iter().cloned().collect();
+    if !force {
+        add_dependents(&deps, &mut removed);
+        add_orphans(installed, &deps, &mut removed);
+    }
+    Ok(removed
+        .iter()
+        .filter_map(|n| by_name.get(n).map(|r| (*r).clone()))
+        .collect())
+}
+
+fn dependency_graph(by_name: &HashMap<String, &PrefixRecord>) -> HashMap<String, Vec<String>> {
+    by_name
+        .iter()
+        .map(|(n, r)| {
+            let deps = r
+                .repodata_record
+                .package_record
+                .depends
+                .iter()
+                .map(|d| spec_name(d))
+                .filter(|d| by_name.contains_key(d))
+                .collect();
+            (n.clone(), deps)
+        })
+        .collect()
+}
+
+fn add_dependents(deps: &HashMap<String, Vec<String>>, removed: &mut BTreeSet<String>) {
+    loop {
+        let more: Vec<String> = deps
+            .iter()
+            .filter(|(n, d)| !removed.contains(*n) && d.iter().any(|x| removed.contains(x)))
+            .map(|(n, _)| n.clone())
+            .collect();
+        if more.is_empty() {
+            return;
+        }
+        removed.extend(more);
+    }
+}
+
+/// Drops dependencies of removed packages that no remaining root still reaches.
+fn add_orphans(
+    installed: &Installed,
+    deps: &HashMap<String, Vec<String>>,
+    removed: &mut BTreeSet<String>,
+) {
+    let mut candidates: BTreeSet<String> = BTreeSet::new();
+    let mut stack: Vec<String> = removed.iter().cloned().collect();
+    while let Some(n) = stack.pop() {
+        for d in deps.get(&n).into_iter().flatten() {
+            if candidates.insert(d.clone()) {
+                stack.push(d.clone());
+            }
+        }
+    }
+    let roots: Vec<String> = deps
+        .keys()
+        .filter(|n| !removed.contains(*n))
+        .filter(|n| installed.history.contains_key(*n) || !candidates.contains(*n))
+        .cloned()
+        .collect();
+    let mut keep: HashSet<String> = HashSet::new();
+    let mut stack = roots;
+    while let Some(n) = stack.pop() {
+        if removed.contains(&n) || !keep.insert(n.clone()) {
+            continue;
+        }
+        stack.extend(deps.get(&n).into_iter().flatten().cloned());
+    }
+    for c in candidates {
+        if !keep.contains(&c) {
+            removed.insert(c);
+        }
+    }
+}
+
+/// Parses a name for `update`/`remove`, which take names only.
+pub fn package_name(text: &str) -> Result<PackageName> {
+    PackageName::from_str(text.trim()).map_err(|e| {
+        CondaError::new("CondaValueError", format!("invalid package name '{text}': {e}"))
+    })
+}

@@ -1,0 +1,528 @@
+//! Executing a transaction with conda's safety: everything is downloaded and verified before
+//! the prefix is touched; unlinked and overwritten files are moved into a journal inside the
+//! prefix; any failure (bad package, failing post-link script, Ctrl-C) puts every file back.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rattler::install::{link_package, InstallDriver, InstallOptions, PythonInfo, Transaction, TransactionOperation};
+use rattler_conda_types::package::{IndexJson, LinkJson, PackageFile, PathsJson};
+use rattler_conda_types::prefix::Prefix;
+use rattler_conda_types::prefix_record::{Link, LinkType, PathsEntry};
+use rattler_conda_types::{PackageName, PackageRecord, PrefixRecord, RepoDataRecord, Subdir};
+
+use crate::error::{CondaError, Result};
+use crate::fsutil::write_atomic;
+
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+/// Marks the running transaction as interrupted (called from the Ctrl-C handler).
+pub fn interrupt() {
+    INTERRUPTED.store(true, Ordering::SeqCst);
+}
+
+fn check_interrupt() -> Result<()> {
+    if INTERRUPTED.load(Ordering::SeqCst) {
+        return Err(CondaError::new("KeyboardInterrupt", "Operation interrupted by the user."));
+    }
+    Ok(())
+}
+
+/// The unlink and link operations that take a prefix from its current to its desired state.
+pub struct Plan {
+    /// Target prefix.
+    pub prefix: PathBuf,
+    /// Records to unlink (removed, or replaced by another build).
+    pub unlink: Vec<PrefixRecord>,
+    /// Records to link, in dependency order.
+    pub link: Vec<RepoDataRecord>,
+    /// Records that stay.
+    pub unchanged: Vec<PrefixRecord>,
+    /// Python of the final environment, for noarch python packages.
+    pub python_info: Option<PythonInfo>,
+    /// Platform of the prefix.
+    pub platform: Subdir,
+}
+
+impl Plan {
+    /// Computes the operations between installed records and the desired set.
+    pub fn new(
+        prefix: &Path,
+        installed: &[PrefixRecord],
+        desired: Vec<RepoDataRecord>,
+        reinstall: &HashSet<PackageName>,
+        platform: Subdir,
+    ) -> Result<Self> {
+        let tx: Transaction<PrefixRecord, RepoDataRecord> = Transaction::from_current_and_desired(
+            installed.to_vec(),
+            desired,
+            Some(reinstall),
+            None,
+            platform,
+        )
+        .map_err(|e| CondaError::generic(format!("cannot plan the transaction: {e}")))?;
+        let mut unlink = Vec::new();
+        let mut link = Vec::new();
+        for op in &tx.operations {
+            if let Some(old) = op.record_to_remove() {
+                unlink.push(old.clone());
+            }
+            if let Some(new) = op.record_to_install() {
+                link.push(new.clone());
+            }
+        }
+        let link = PackageRecord::sort_topologically(link);
+        Ok(Self {
+            prefix: prefix.to_path_buf(),
+            unlink,
+            link,
+            unchanged: tx.unchanged.clone(),
+            python_info: tx.python_info.clone(),
+            platform,
+        })
+    }
+
+    /// A plan that only unlinks the given records.
+    pub fn removal(prefix: &Path, installed: &[PrefixRecord], remove: Vec<PrefixRecord>, platform: Subdir) -> Self {
+        let gone: HashSet<String> = remove.iter().map(|r| r.file_name()).collect();
+        Self {
+            prefix: prefix.to_path_buf(),
+            unchanged: installed.iter().filter(|r| !gone.contains(&r.file_name())).cloned().collect(),
+            unlink: remove,
+            link: Vec::new(),
+            python_info: None,
+            platform,
+        }
+    }
+
+    /// Whether there is nothing to do.
+    pub fn is_empty(&self) -> bool {
+        self.unlink.is_empty() && self.link.is_empty()
+    }
+
+    /// Pairs old and new records by name, for the plan display.
+    pub fn changes(&self) -> Vec<(Option<&PrefixRecord>, Option<&RepoDataRecord>)> {
+        let mut out = Vec::new();
+        let new_by_name: HashMap<&str, &RepoDataRecord> = self
+            .link
+            .iter()
+            .map(|r| (r.package_record.name.as_normalized(), r))
+            .collect();
+        let mut seen = HashSet::new();
+        for old in &self.unlink {
+            let name = old.repodata_record.package_record.name.as_normalized();
+            seen.insert(name);
+            out.push((Some(old), new_by_name.get(name).copied()));
+        }
+        for new in &self.link {
+            if !seen.contains(new.package_record.name.as_normalized()) {
+                out.push((None, Some(new)));
+            }
+        }
+        out
+    }
+}
+
+/// Settings for linking.
+#[derive(Debug, Clone, Default)]
+pub struct LinkSettings {
+    /// `always_copy` / `--copy`.
+    pub always_copy: bool,
+    /// `allow_softlinks`.
+    pub allow_softlinks: bool,
+    /// Requested spec per package name, recorded as `requested_spec`.
+    pub requested: HashMap<String, String>,
+    /// Value for `ROOT_PREFIX` in link scripts.
+    pub root_prefix: PathBuf,
+    /// Whether the prefix did not exist before (removed entirely on failure).
+    pub created_prefix: bool,
+}
+
+/// What a finished transaction reports.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Messages left by link scripts in `.messages.txt`.
+    pub messages: Vec<String>,
+    /// Warnings (failed pre-unlink scripts, …).
+    pub warnings: Vec<String>,
+}
+
+/// Files moved aside during a transaction, so it can be undone.
+struct Journal {
+    prefix: PathBuf,
+    dir: PathBuf,
+    /// (original path, journal path) in the order they were moved.
+    moved: Vec<(PathBuf, PathBuf)>,
+    /// Paths created by linking, to delete on rollback.
+    created: Vec<PathBuf>,
+    /// conda-meta records written, to delete on rollback.
+    records: Vec<PathBuf>,
+    /// Directories that may be left empty.
+    dirs: BTreeSet<PathBuf>,
+    counter: usize,
+}
+
+impl Journal {
+    fn new(prefix: &Path) -> Result<Self> {
+        let dir = prefix.join(format!(".taipan-rollback-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        Ok(Self {
+            prefix: prefix.to_path_buf(),
+            dir,
+            moved: Vec::new(),
+            created: Vec::new(),
+            records: Vec::new(),
+            dirs: BTreeSet::new(),
+            counter: 0,
+        })
+    }
+
+    /// Moves a path into the journal if it exists.
+    fn stash(&mut self, path: &Path) -> Result<()> {
+        if std::fs::symlink_metadata(path).is_err() {
+            return Ok(());
+        }
+        self.counter += 1;
+        let dest = self.dir.join(self.counter.to_string());
+        std::fs::rename(path, &dest).map_err(|e| {
+            CondaError::generic(format!("cannot move {} aside: {e}", path.display()))
+        })?;
+        if let Some(parent) = path.parent() {
+            self.dirs.insert(parent.to_path_buf());
+        }
+        self.moved.push((path.to_path_buf(), dest));
+        Ok(())
+    }
+
+    fn rollback(&mut self) -> Vec<String> {
+        let mut errors = Vec::new();
+        for path in self.created.iter().chain(&self.records).rev() {
+            if std::fs::symlink_metadata(path).is_ok() {
+                if let Err(e) = std::fs::remove_file(path) {
+                    errors.push(format!("{}: {e}", path.display()));
+                }
+            }
+            if let Some(parent) = path.parent() {
+                self.dirs.insert(parent.to_path_buf());
+            }
+        }
+        for (orig, stashed) in self.moved.iter().rev() {
+            if let Some(parent) = orig.parent() {
+                let _ = std::fs::create_dir_all(parent);
+            }
+            if let Err(e) = std::fs::rename(stashed, orig) {
+                errors.push(format!("{}: {e}", orig.display()));
+            }
+        }
+        self.remove_empty_dirs();
+        let _ = std::fs::remove_dir_all(&self.dir);
+        errors
+    }
+
+    fn commit(mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+        self.remove_empty_dirs();
+    }
+
+    /// Removes directories left empty, deepest first, never the prefix itself.
+    fn remove_empty_dirs(&mut self) {
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for d in &self.dirs {
+            let mut cur = d.clone();
+            while cur.starts_with(&self.prefix) && cur != self.prefix {
+                dirs.push(cur.clone());
+                if !cur.pop() {
+                    break;
+                }
+            }
+        }
+        dirs.sort_by_key(|d| std::cmp::Reverse(d.components().count()));
+        dirs.dedup();
+        for d in dirs {
+            if d.file_name().is_some_and(|n| n == "conda-meta") {
+                continue;
+            }
+            let _ = std::fs::remove_dir(&d);
+        }
+    }
+}
+
+/// Runs the plan against packages already in the cache (`extracted` maps record URL to the
+/// extracted package directory). On any failure the prefix is restored and the error returned.
+pub async fn execute(
+    plan: &Plan,
+    extracted: &HashMap<url::Url, PathBuf>,
+    settings: &LinkSettings,
+    history: &crate::history::Entry,
+) -> Result<Outcome> {
+    let prefix = Prefix::create(plan.prefix.clone())
+        .map_err(|e| CondaError::generic(format!("cannot create {}: {e}", plan.prefix.display())))?;
+    std::fs::create_dir_all(plan.prefix.join("conda-meta"))?;
+    let mut journal = Journal::new(&plan.prefix)?;
+    let mut outcome = Outcome::default();
+    let result = run_steps(plan, &prefix, extracted, settings, history, &mut journal, &mut outcome).await;
+    match result {
+        Ok(()) => {
+            journal.commit();
+            Ok(outcome)
+        }
+        Err(err) => {
+            let errors = journal.rollback();
+            if settings.created_prefix {
+                let _ = std::fs::remove_dir_all(&plan.prefix);
+            }
+            Err(with_rollback_note(err, errors))
+        }
+    }
+}
+
+fn with_rollback_note(mut err: CondaError, errors: Vec<String>) -> CondaError {
+    if errors.is_empty() {
+        err.message.push_str("\n\nAll changes from this transaction have been rolled back.");
+    } else {
+        err.message.push_str(&format!(
+            "\n\nRolling back the transaction failed for:{}",
+            crate::error::dashlist(errors)
+        ));
+    }
+    err
+}
+
+async fn run_steps(
+    plan: &Plan,
+    prefix: &Prefix,
+    extracted: &HashMap<url::Url, PathBuf>,
+    settings: &LinkSettings,
+    history: &crate::history::Entry,
+    journal: &mut Journal,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    for record in &plan.unlink {
+        check_interrupt()?;
+        unlink_one(plan, record, settings, journal, outcome)?;
+    }
+    let driver = InstallDriver::builder()
+        .execute_link_scripts(false)
+        .with_prefix_records(plan.unchanged.iter())
+        .finish();
+    for record in &plan.link {
+        check_interrupt()?;
+        let dir = extracted.get(&record.url).ok_or_else(|| {
+            CondaError::generic(format!("{} is not in the package cache", record.identifier))
+        })?;
+        link_one(plan, prefix, &driver, record, dir, settings, journal, outcome).await?;
+    }
+    check_interrupt()?;
+    crate::history::append(&plan.prefix, history)
+}
+
+fn unlink_one(
+    plan: &Plan,
+    record: &PrefixRecord,
+    settings: &LinkSettings,
+    journal: &mut Journal,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let name = record.repodata_record.package_record.name.as_normalized().to_string();
+    let script = plan.prefix.join(format!("bin/.{name}-pre-unlink.sh"));
+    if script.is_file() {
+        if let Err(e) = run_script(&script, &plan.prefix, &record.repodata_record.package_record, settings, None) {
+            outcome.warnings.push(format!("pre-unlink script failed for package {}: {}", record.repodata_record.identifier, e.message));
+        }
+        collect_messages(&plan.prefix, outcome);
+    }
+    for entry in &record.paths_data.paths {
+        journal.stash(&plan.prefix.join(&entry.relative_path))?;
+    }
+    for file in &record.files {
+        journal.stash(&plan.prefix.join(file))?;
+    }
+    journal.stash(&plan.prefix.join("conda-meta").join(record.file_name()))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn link_one(
+    plan: &Plan,
+    prefix: &Prefix,
+    driver: &InstallDriver,
+    record: &RepoDataRecord,
+    package_dir: &Path,
+    settings: &LinkSettings,
+    journal: &mut Journal,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let targets = target_paths(plan, package_dir, record)?;
+    for t in &targets {
+        journal.stash(&plan.prefix.join(t))?;
+    }
+    let pre_link = package_dir.join(format!("bin/.{}-pre-link.sh", record.package_record.name.as_normalized()));
+    if pre_link.is_file() {
+        run_script(&pre_link, &plan.prefix, &record.package_record, settings, Some(package_dir))
+            .map_err(|e| link_error(record, "pre-link", e))?;
+        collect_messages(&plan.prefix, outcome);
+    }
+    journal.created.extend(targets.iter().map(|t| plan.prefix.join(t)));
+    let options = InstallOptions {
+        python_info: plan.python_info.clone(),
+        platform: Some(plan.platform),
+        allow_hard_links: settings.always_copy.then_some(false),
+        allow_ref_links: settings.always_copy.then_some(false),
+        allow_symbolic_links: if settings.allow_softlinks { Some(true) } else { None },
+        ..InstallOptions::default()
+    };
+    let paths = link_package(package_dir, prefix, driver, options)
+        .await
+        .map_err(|e| CondaError::new(
+            "LinkError",
+            format!("An error occurred while installing package '{}'.\n  {}", record.identifier, error_chain(&e)),
+        ))?;
+    for p in &paths {
+        journal.created.push(plan.prefix.join(&p.relative_path));
+    }
+    write_record(plan, record, package_dir, paths, settings, journal)?;
+    let post_link = plan.prefix.join(format!("bin/.{}-post-link.sh", record.package_record.name.as_normalized()));
+    if post_link.is_file() {
+        run_script(&post_link, &plan.prefix, &record.package_record, settings, None)
+            .map_err(|e| link_error(record, "post-link", e))?;
+        collect_messages(&plan.prefix, outcome);
+    }
+    Ok(())
+}
+
+fn error_chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+fn link_error(record: &RepoDataRecord, kind: &str, err: CondaError) -> CondaError {
+    CondaError::new(
+        "LinkError",
+        format!("{kind} script failed for package {}\n{}", record.identifier, err.message),
+    )
+}
+
+/// Every path the package will occupy in the prefix (so clobbered files can be stashed).
+fn target_paths(plan: &Plan, package_dir: &Path, record: &RepoDataRecord) -> Result<Vec<PathBuf>> {
+    let paths = PathsJson::from_package_directory_with_deprecated_fallback(package_dir).map_err(|e| {
+        CondaError::new(
+            "CondaVerificationError",
+            format!("The package for {} located at {}\nappears to be corrupted: cannot read info/paths.json: {e}", record.identifier, package_dir.display()),
+        )
+    })?;
+    let is_python = record.package_record.noarch.is_python();
+    let mut out = Vec::new();
+    for entry in paths.paths {
+        let rel = match (&plan.python_info, is_python) {
+            (Some(py), true) => py.get_python_noarch_target_path(&entry.relative_path).into_owned(),
+            _ => entry.relative_path,
+        };
+        out.push(rel);
+    }
+    if is_python {
+        if let Ok(link) = LinkJson::from_package_directory(package_dir) {
+            if let rattler_conda_types::package::NoArchLinks::Python(py) = link.noarch {
+                for ep in py.entry_points {
+                    out.push(PathBuf::from("bin").join(&ep.command));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn write_record(
+    plan: &Plan,
+    record: &RepoDataRecord,
+    package_dir: &Path,
+    paths: Vec<PathsEntry>,
+    settings: &LinkSettings,
+    journal: &mut Journal,
+) -> Result<()> {
+    let name = record.package_record.name.as_normalized().to_string();
+    let requested = settings.requested.get(&name).cloned();
+    let tarball = package_dir.with_extension("").parent().map(|p| p.join(record.identifier.to_string()));
+    let prefix_record = PrefixRecord {
+        package_tarball_full_path: tarball.filter(|p| p.exists()),
+        extracted_package_dir: Some(package_dir.to_path_buf()),
+        link: Some(Link {
+            source: package_dir.to_path_buf(),
+            link_type: Some(if settings.always_copy { LinkType::Copy } else { LinkType::HardLink }),
+        }),
+        #[allow(deprecated)]
+        requested_spec: requested.clone(),
+        requested_specs: requested.into_iter().collect(),
+        ..PrefixRecord::from_repodata_record(record.clone(), paths)
+    };
+    let path = plan.prefix.join("conda-meta").join(prefix_record.file_name());
+    let json = serde_json::to_vec(&prefix_record)
+        .map_err(|e| CondaError::generic(format!("cannot serialise {}: {e}", path.display())))?;
+    journal.records.push(path.clone());
+    write_atomic(&path, &json)
+}
+
+/// Runs a link script as conda does: `bash -x script`, cwd = script dir, with `PREFIX`,
+/// `ROOT_PREFIX`, `PKG_NAME`, `PKG_VERSION`, `PKG_BUILDNUM` (and `SOURCE_DIR` for pre-link).
+fn run_script(
+    script: &Path,
+    prefix: &Path,
+    record: &PackageRecord,
+    settings: &LinkSettings,
+    source_dir: Option<&Path>,
+) -> Result<()> {
+    let dir = script.parent().unwrap_or(prefix);
+    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
+    let mut cmd = Command::new("bash");
+    cmd.arg("-x")
+        .arg(script)
+        .current_dir(dir)
+        .env("PREFIX", prefix)
+        .env("ROOT_PREFIX", &settings.root_prefix)
+        .env("PKG_NAME", record.name.as_normalized())
+        .env("PKG_VERSION", record.version.to_string())
+        .env("PKG_BUILDNUM", record.build_number.to_string())
+        .env("PATH", path);
+    if let Some(src) = source_dir {
+        cmd.env("SOURCE_DIR", src);
+    }
+    let out = cmd.output().map_err(|e| CondaError::generic(format!("cannot run {}: {e}", script.display())))?;
+    if out.status.success() {
+        return Ok(());
+    }
+    let messages = std::fs::read_to_string(prefix.join(".messages.txt")).unwrap_or_default();
+    let _ = std::fs::remove_file(prefix.join(".messages.txt"));
+    Err(CondaError::generic(format!(
+        "location of failed script: {}\n==> script messages <==\n{}\n==> script output <==\nstdout: {}\nstderr: {}\nreturn code: {}",
+        script.display(),
+        if messages.is_empty() { "<None>".to_string() } else { messages },
+        String::from_utf8_lossy(&out.stdout).trim_end(),
+        String::from_utf8_lossy(&out.stderr).trim_end(),
+        out.status.code().unwrap_or(-1)
+    )))
+}
+
+fn collect_messages(prefix: &Path, outcome: &mut Outcome) {
+    let path = prefix.join(".messages.txt");
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        if !text.trim().is_empty() {
+            outcome.messages.push(text);
+        }
+        let _ = std::fs::remove_file(&path);
+    }
+}
+
+/// Reads the index.json of an extracted package (for `@EXPLICIT` installs).
+pub fn read_index_json(dir: &Path) -> Result<IndexJson> {
+    IndexJson::from_package_directory(dir).map_err(|e| {
+        CondaError::new("CondaVerificationError", format!("{}: cannot read info/index.json: {e}", dir.display()))
+    })
+}
+
+/// Keeps the type alias in use for callers that match on operations.
+pub type Operation = TransactionOperation<PrefixRecord, RepoDataRecord>;

@@ -1,0 +1,290 @@
+//! Command-line definitions, shared by the `conda` and `taipan` personalities.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The conda-compatible command line.
+#[derive(Debug, Parser)]
+#[command(name = "conda", disable_version_flag = true, about = "taipan: a fast, conda-compatible package and environment manager")]
+pub struct Cli {
+    /// Show the version and exit.
+    #[arg(short = 'V', long = "version", global = false)]
+    pub version: bool,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a new conda environment from a list of specified packages.
+    Create(CreateArgs),
+    /// Install a list of packages into a specified conda environment.
+    Install(InstallArgs),
+    /// Update conda packages to the latest compatible version.
+    #[command(alias = "upgrade")]
+    Update(UpdateArgs),
+    /// Remove a list of packages from a specified conda environment.
+    #[command(alias = "uninstall")]
+    Remove(RemoveArgs),
+    /// List installed packages in a conda environment.
+    List(ListArgs),
+    /// Search for packages and display associated information.
+    Search(SearchArgs),
+    /// Display information about current conda install.
+    Info(InfoArgs),
+    /// Environment management (`conda env list`).
+    #[command(subcommand)]
+    Env(EnvCommand),
+    /// Print shell completions for taipan/conda.
+    Completion(CompletionArgs),
+}
+
+/// `conda env …`.
+#[derive(Debug, Subcommand)]
+pub enum EnvCommand {
+    /// List the conda environments.
+    List(EnvListArgs),
+}
+
+/// Output flags every command takes.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Output {
+    /// Report all output as json.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not display progress bar.
+    #[arg(short, long)]
+    pub quiet: bool,
+    /// More output (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// `-n` / `-p`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct Target {
+    /// Name of environment.
+    #[arg(short = 'n', long = "name", conflicts_with = "prefix")]
+    pub name: Option<String>,
+    /// Full path to environment location (i.e. prefix).
+    #[arg(short = 'p', long = "prefix")]
+    pub prefix: Option<PathBuf>,
+}
+
+/// Channel and network flags.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ChannelArgs {
+    /// Additional channel to search for packages (repeatable; searched first).
+    #[arg(short = 'c', long = "channel")]
+    pub channel: Vec<String>,
+    /// Do not search default or .condarc channels. Requires --channel.
+    #[arg(short = 'O', long = "override-channels")]
+    pub override_channels: bool,
+    /// Offline mode: use only file:// channels and the local cache.
+    #[arg(long)]
+    pub offline: bool,
+}
+
+/// Flags of create/install/update.
+#[derive(Debug, Args, Clone, Default)]
+pub struct SolveArgs {
+    /// Packages to install or update.
+    pub specs: Vec<String>,
+    /// Read package versions from the given file (repeatable; `@EXPLICIT` files supported).
+    #[arg(long = "file")]
+    pub file: Vec<PathBuf>,
+    /// Only display what would have been done.
+    #[arg(short = 'd', long = "dry-run")]
+    pub dry_run: bool,
+    /// Solve and populate the package cache, but do not link anything.
+    #[arg(long = "download-only")]
+    pub download_only: bool,
+    /// Sets any confirmation values to 'yes' automatically.
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    /// Install all packages using copies instead of hard- or soft-linking.
+    #[arg(long)]
+    pub copy: bool,
+    /// Do not take pinned packages into account.
+    #[arg(long = "no-pin")]
+    pub no_pin: bool,
+    /// Channel priority takes precedence over package version (strict).
+    #[arg(long = "strict-channel-priority")]
+    pub strict_channel_priority: bool,
+    /// Package version takes precedence over channel priority (disabled).
+    #[arg(long = "no-channel-priority", conflicts_with = "strict_channel_priority")]
+    pub no_channel_priority: bool,
+    /// Do not install, update, remove, or change dependencies.
+    #[arg(long = "no-deps")]
+    pub no_deps: bool,
+    /// Only install dependencies.
+    #[arg(long = "only-deps", conflicts_with = "no_deps")]
+    pub only_deps: bool,
+    #[command(flatten)]
+    pub channels: ChannelArgs,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda create`.
+#[derive(Debug, Args, Clone)]
+pub struct CreateArgs {
+    #[command(flatten)]
+    pub solve: SolveArgs,
+    /// Create a new environment as a copy of an existing local environment.
+    #[arg(long)]
+    pub clone: Option<String>,
+    /// Ignore create_default_packages in the .condarc file.
+    #[arg(long = "no-default-packages")]
+    pub no_default_packages: bool,
+}
+
+/// Flags shared by install and update.
+#[derive(Debug, Args, Clone, Default)]
+pub struct ModifyArgs {
+    /// Do not update or change already-installed dependencies.
+    #[arg(long = "freeze-installed", alias = "no-update-deps")]
+    pub freeze_installed: bool,
+    /// Update dependencies that have available updates.
+    #[arg(long = "update-deps")]
+    pub update_deps: bool,
+    /// Exit early and do not run the solver if the requested specs are satisfied.
+    #[arg(short = 'S', long = "satisfied-skip-solve")]
+    pub satisfied_skip_solve: bool,
+    /// Update based on provided specifications.
+    #[arg(long = "update-specs")]
+    pub update_specs: bool,
+    /// Ensure that any user-requested package is reinstalled.
+    #[arg(long = "force-reinstall")]
+    pub force_reinstall: bool,
+    /// Remove packages that history no longer asks for.
+    #[arg(long)]
+    pub prune: bool,
+}
+
+/// `conda install`.
+#[derive(Debug, Args, Clone)]
+pub struct InstallArgs {
+    #[command(flatten)]
+    pub solve: SolveArgs,
+    #[command(flatten)]
+    pub modify: ModifyArgs,
+    /// Update all installed packages in the environment.
+    #[arg(long = "update-all", alias = "all")]
+    pub update_all: bool,
+}
+
+/// `conda update`.
+#[derive(Debug, Args, Clone)]
+pub struct UpdateArgs {
+    #[command(flatten)]
+    pub solve: SolveArgs,
+    #[command(flatten)]
+    pub modify: ModifyArgs,
+    /// Update all installed packages in the environment.
+    #[arg(long = "all", alias = "update-all")]
+    pub all: bool,
+}
+
+/// `conda remove`.
+#[derive(Debug, Args, Clone)]
+pub struct RemoveArgs {
+    /// Package names to remove from the environment.
+    pub names: Vec<String>,
+    /// Remove all packages, i.e., the entire environment.
+    #[arg(long)]
+    pub all: bool,
+    /// Forces removal of a package without removing packages that depend on it.
+    #[arg(long, alias = "force-remove")]
+    pub force: bool,
+    /// Only display what would have been done.
+    #[arg(short = 'd', long = "dry-run")]
+    pub dry_run: bool,
+    /// Sets any confirmation values to 'yes' automatically.
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    #[command(flatten)]
+    pub channels: ChannelArgs,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda list`.
+#[derive(Debug, Args, Clone)]
+pub struct ListArgs {
+    /// List only packages matching this regular expression.
+    pub regex: Option<String>,
+    /// Only search for full names, i.e., ^<regex>$.
+    #[arg(short = 'f', long = "full-name")]
+    pub full_name: bool,
+    /// List explicitly all installed conda packages with URL.
+    #[arg(long)]
+    pub explicit: bool,
+    /// Add MD5 hashsum when using --explicit.
+    #[arg(long, requires = "explicit")]
+    pub md5: bool,
+    /// Add SHA256 hashsum when using --explicit.
+    #[arg(long, requires = "explicit", conflicts_with = "md5")]
+    pub sha256: bool,
+    /// Output explicit, machine-readable requirement strings.
+    #[arg(short = 'e', long)]
+    pub export: bool,
+    /// List the revision history.
+    #[arg(short = 'r', long)]
+    pub revisions: bool,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda search`.
+#[derive(Debug, Args, Clone)]
+pub struct SearchArgs {
+    /// Package specification to search for (e.g. `numpy`, `numpy>=1.20`, `*py*`).
+    pub spec: Option<String>,
+    /// Provide detailed information about each package.
+    #[arg(short = 'i', long)]
+    pub info: bool,
+    /// Search the given platform (subdir), e.g. linux-64, osx-arm64, win-64.
+    #[arg(long = "platform", alias = "subdir")]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub channels: ChannelArgs,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda info`.
+#[derive(Debug, Args, Clone)]
+pub struct InfoArgs {
+    /// List all known conda environments.
+    #[arg(short = 'e', long)]
+    pub envs: bool,
+    /// Display base environment path.
+    #[arg(long)]
+    pub base: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda env list`.
+#[derive(Debug, Args, Clone)]
+pub struct EnvListArgs {
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// Completion script generation.
+#[derive(Debug, Args, Clone)]
+pub struct CompletionArgs {
+    /// Shell to generate completions for.
+    pub shell: clap_complete::Shell,
+}

@@ -1,0 +1,89 @@
+//! `conda info`.
+
+use serde_json::json;
+use taipan_env::Result;
+
+use super::common::Load;
+use crate::cli::InfoArgs;
+
+/// Runs `conda info`.
+pub fn run(a: InfoArgs) -> Result<u8> {
+    let argv: Vec<String> = std::env::args().collect();
+    let ctx = Load::new(&argv, &a.output).context()?;
+    if a.envs {
+        super::env::print_envs(&ctx, a.output.json);
+        return Ok(0);
+    }
+    if a.base {
+        if a.output.json {
+            println!("{}", serde_json::to_string_pretty(&json!({"root_prefix": ctx.root_prefix})).unwrap_or_default());
+        } else {
+            println!("{}", ctx.root_prefix.display());
+        }
+        return Ok(0);
+    }
+    let vpkgs: Vec<String> = taipan_env::ops::virtual_packages(&ctx)?
+        .iter()
+        .map(|v| format!("{}={}={}", v.name.as_normalized(), v.version, v.build_string))
+        .collect();
+    let active = ctx.active_prefix();
+    let channels: Vec<String> = taipan_env::channels::resolve(&ctx)
+        .map(|c| taipan_env::channels::subdir_urls(&c, ctx.subdir.as_str()))
+        .unwrap_or_default();
+    let sources: Vec<String> = ctx.config.config_files().iter().map(|s| s.display().to_string()).collect();
+    let user_rc = ctx.home.join(".condarc");
+    let shlvl = std::env::var("CONDA_SHLVL").unwrap_or_else(|_| "0".into());
+    if a.output.json {
+        let v = json!({
+            "active_prefix": active,
+            "active_prefix_name": active.as_ref().map(|p| ctx.env_name(p)),
+            "channels": channels,
+            "conda_version": taipan_env::history::CONDA_COMPAT_VERSION,
+            "conda_shlvl": shlvl.parse::<i64>().unwrap_or(0),
+            "config_files": sources,
+            "default_prefix": active.clone().unwrap_or_else(|| ctx.root_prefix.clone()),
+            "envs": taipan_env::registry::all_envs(&ctx),
+            "envs_dirs": ctx.envs_dirs,
+            "offline": ctx.config.offline,
+            "pkgs_dirs": ctx.pkgs_dirs,
+            "platform": ctx.subdir.as_str(),
+            "root_prefix": ctx.root_prefix,
+            "root_writable": ctx.root_writable,
+            "solver": "resolvo (taipan)",
+            "user_agent": taipan_env::net::user_agent(),
+            "user_rc_path": user_rc,
+            "virtual_pkgs": vpkgs.iter().map(|v| v.splitn(3, '=').collect::<Vec<_>>()).collect::<Vec<_>>(),
+            "taipan_version": env!("CARGO_PKG_VERSION"),
+        });
+        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
+        return Ok(0);
+    }
+    let rows: Vec<(&str, String)> = vec![
+        ("active environment", active.as_ref().map(|p| ctx.activate_name(p)).unwrap_or_else(|| "None".into())),
+        ("active env location", active.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into())),
+        ("shell level", shlvl),
+        ("user config file", user_rc.display().to_string()),
+        ("populated config files", sources.join("\n")),
+        ("conda version", taipan_env::history::CONDA_COMPAT_VERSION.into()),
+        ("taipan version", env!("CARGO_PKG_VERSION").into()),
+        ("solver", "resolvo (taipan)".into()),
+        ("virtual packages", vpkgs.join("\n")),
+        ("base environment", format!("{}  ({})", ctx.root_prefix.display(), if ctx.root_writable { "writable" } else { "read only" })),
+        ("channel URLs", channels.join("\n")),
+        ("package cache", ctx.pkgs_dirs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n")),
+        ("envs directories", ctx.envs_dirs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n")),
+        ("platform", ctx.subdir.as_str().into()),
+        ("user-agent", taipan_env::net::user_agent()),
+        ("offline mode", ctx.config.offline.to_string()),
+    ];
+    println!();
+    for (k, v) in rows {
+        let mut lines = v.lines();
+        println!("{:>26} : {}", k, lines.next().unwrap_or(""));
+        for l in lines {
+            println!("{:>26}   {}", "", l);
+        }
+    }
+    println!();
+    Ok(0)
+}

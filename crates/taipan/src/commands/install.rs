@@ -1,0 +1,104 @@
+//! `conda install`.
+
+use std::collections::HashSet;
+
+use rattler_conda_types::match_spec::Matches;
+use taipan_env::history::Entry;
+use taipan_env::solve::{parse_spec, Kind, Request};
+use taipan_env::transaction::Plan;
+use taipan_env::{CondaError, Result};
+
+use super::common::{history_cmd, Load};
+use super::transact::{self, carry_out, Options};
+use crate::cli::InstallArgs;
+
+/// Runs `conda install`.
+pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
+    let s = &a.solve;
+    let ctx = Load {
+        target: Some(&s.target),
+        channels: Some(&s.channels),
+        yes: s.yes,
+        copy: s.copy,
+        strict: s.strict_channel_priority,
+        no_priority: s.no_channel_priority,
+        ..Load::new(argv, &s.output)
+    }
+    .context()?;
+    let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
+    require_env(&prefix, s.target.name.as_deref())?;
+    let (file_specs, urls) = transact::read_files(&s.file)?;
+    let texts: Vec<String> = s.specs.iter().chain(&file_specs).cloned().collect();
+    if texts.is_empty() && urls.is_empty() && !a.update_all {
+        return Err(CondaError::new(
+            "CondaValueError",
+            "too few arguments, must supply command line package specs or --file\n\nExample: conda install -n myenv scipy",
+        ));
+    }
+    let specs = texts.iter().map(|t| parse_spec(t)).collect::<Result<Vec<_>>>()?;
+    let installed = taipan_env::prefix::records(&prefix)?;
+    let entry = Entry { cmd: history_cmd(argv), update_specs: transact::spec_strings(&specs), ..Entry::default() };
+    let opts = Options {
+        json: s.output.json,
+        quiet: s.output.quiet,
+        yes: s.yes,
+        dry_run: s.dry_run,
+        download_only: s.download_only,
+        removed_specs: Vec::new(),
+        updated_specs: entry.update_specs.clone(),
+        requested: transact::requested_map(&specs),
+    };
+    if a.modify.satisfied_skip_solve && !specs.is_empty() && all_satisfied(&specs, &installed) {
+        return carry_out(&ctx, &Plan::new(&prefix, &installed, installed.iter().map(|r| r.repodata_record.clone()).collect(), &HashSet::new(), ctx.subdir)?, entry, opts).await;
+    }
+    let plan = if !urls.is_empty() {
+        let mut desired: Vec<_> = installed.iter().map(|r| r.repodata_record.clone()).collect();
+        let new = taipan_env::ops::explicit_records(&ctx, &urls).await?;
+        let names: HashSet<String> = new.iter().map(|r| r.package_record.name.as_normalized().to_string()).collect();
+        desired.retain(|r| !names.contains(r.package_record.name.as_normalized()));
+        desired.extend(new);
+        Plan::new(&prefix, &installed, desired, &HashSet::new(), ctx.subdir)?
+    } else {
+        let reinstall = if a.modify.force_reinstall {
+            specs.iter().filter_map(|s| s.name.as_exact().cloned()).collect()
+        } else {
+            HashSet::new()
+        };
+        let req = Request {
+            specs,
+            update_all: a.update_all,
+            freeze_installed: a.modify.freeze_installed,
+            update_deps: a.modify.update_deps,
+            update_specs: a.modify.update_specs,
+            no_pin: s.no_pin,
+            prune: a.modify.prune,
+            no_deps: s.no_deps,
+            only_deps: s.only_deps,
+            ..Request::default()
+        };
+        taipan_env::ops::solve_request(&ctx, &prefix, Kind::Install, req, reinstall).await?.plan
+    };
+    carry_out(&ctx, &plan, entry, opts).await
+}
+
+/// Every spec matches an installed record.
+fn all_satisfied(specs: &[rattler_conda_types::MatchSpec], installed: &[rattler_conda_types::PrefixRecord]) -> bool {
+    specs.iter().all(|s| installed.iter().any(|r| s.matches(&r.repodata_record)))
+}
+
+/// The target must be an existing environment.
+pub fn require_env(prefix: &std::path::Path, name: Option<&str>) -> Result<()> {
+    if taipan_env::registry::is_conda_env(prefix) {
+        return Ok(());
+    }
+    match name {
+        Some(n) => Err(CondaError::new(
+            "EnvironmentNameNotFound",
+            format!("Could not find conda environment: {n}\nYou can list all discoverable environments with `conda info --envs`."),
+        )),
+        None => Err(CondaError::new(
+            "EnvironmentLocationNotFound",
+            format!("Not a conda environment: {}\n  Create it first with `conda create -p {}`.", prefix.display(), prefix.display()),
+        )),
+    }
+}

@@ -1,0 +1,161 @@
+//! `conda list`.
+
+use rattler_conda_types::PrefixRecord;
+use serde_json::json;
+use taipan_env::prefix::channel_name;
+use taipan_env::{CondaError, Result};
+
+use super::common::Load;
+use crate::cli::ListArgs;
+
+/// Runs `conda list`.
+pub fn run(a: ListArgs) -> Result<u8> {
+    let argv: Vec<String> = std::env::args().collect();
+    let ctx = Load { target: Some(&a.target), ..Load::new(&argv, &a.output) }.context()?;
+    let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
+    super::install::require_env(&prefix, a.target.name.as_deref())?;
+    if a.revisions {
+        return revisions(&prefix, a.output.json);
+    }
+    let mut records = taipan_env::prefix::records(&prefix)?;
+    records.sort_by_key(|r| r.repodata_record.package_record.name.as_normalized().to_ascii_lowercase());
+    if let Some(re) = &a.regex {
+        let pattern = if a.full_name { format!("^{re}$") } else { re.clone() };
+        let re = regex::RegexBuilder::new(&pattern)
+            .case_insensitive(true)
+            .build()
+            .map_err(|e| CondaError::new("CondaValueError", format!("invalid regex '{pattern}': {e}")))?;
+        records.retain(|r| re.is_match(r.repodata_record.package_record.name.as_normalized()));
+        if records.is_empty() && !a.output.json {
+            return Err(CondaError::new(
+                "PackagesNotFoundError",
+                format!("No packages in {} match '{pattern}'.", prefix.display()),
+            ));
+        }
+    }
+    if a.output.json {
+        let items: Vec<_> = records.iter().map(|r| crate::output::action_item(&r.repodata_record)).collect();
+        println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+    } else if a.explicit {
+        print!("{}", explicit(&records, ctx.subdir.as_str(), a.md5, a.sha256));
+    } else if a.export {
+        print!("{}", export(&records, ctx.subdir.as_str()));
+    } else {
+        print!("{}", table(&prefix, &records));
+    }
+    Ok(0)
+}
+
+fn header(subdir: &str) -> String {
+    format!(
+        "# This file may be used to create an environment using:\n# $ conda create --name <env> --file <this file>\n# platform: {subdir}\n# created-by: conda {}\n",
+        taipan_env::history::CONDA_COMPAT_VERSION
+    )
+}
+
+fn explicit(records: &[PrefixRecord], subdir: &str, md5: bool, sha256: bool) -> String {
+    let mut out = header(subdir);
+    out.push_str("@EXPLICIT\n");
+    for r in records {
+        let rr = &r.repodata_record;
+        let mut line = rr.url.to_string();
+        if md5 {
+            if let Some(h) = rr.package_record.md5 {
+                line.push_str(&format!("#{}", hex(&h)));
+            }
+        }
+        if sha256 {
+            if let Some(h) = rr.package_record.sha256 {
+                line.push_str(&format!("#sha256:{}", hex(&h)));
+            }
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    out
+}
+
+fn export(records: &[PrefixRecord], subdir: &str) -> String {
+    let mut out = header(subdir);
+    for r in records {
+        let p = &r.repodata_record.package_record;
+        out.push_str(&format!("{}={}={}\n", p.name.as_normalized(), p.version, p.build));
+    }
+    out
+}
+
+fn shown_channel(r: &PrefixRecord) -> String {
+    let name = channel_name(&r.repodata_record);
+    if name.starts_with("pkgs/") {
+        String::new()
+    } else {
+        name
+    }
+}
+
+fn table(prefix: &std::path::Path, records: &[PrefixRecord]) -> String {
+    let rows: Vec<[String; 4]> = records
+        .iter()
+        .map(|r| {
+            let p = &r.repodata_record.package_record;
+            [p.name.as_normalized().to_string(), p.version.to_string(), p.build.to_string(), shown_channel(r)]
+        })
+        .collect();
+    let head = ["# Name".to_string(), "Version".into(), "Build".into(), "Channel".into()];
+    let w: Vec<usize> = (0..3)
+        .map(|i| rows.iter().map(|r| r[i].len()).chain([head[i].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |r: &[String; 4]| {
+        format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3], w0 = w[0], w1 = w[1], w2 = w[2])
+            .trim_end()
+            .to_string()
+    };
+    let mut out = format!("# packages in environment at {}:\n#\n", prefix.display());
+    out.push_str(&line(&head));
+    out.push('\n');
+    for r in &rows {
+        out.push_str(&line(r));
+        out.push('\n');
+    }
+    out
+}
+
+fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
+    let revs = taipan_env::history::read(prefix)?;
+    if json {
+        let items: Vec<_> = revs
+            .iter()
+            .enumerate()
+            .map(|(i, r)| json!({"date": r.date, "rev": i, "install": r.added, "remove": r.removed, "upgrade": [], "downgrade": []}))
+            .collect();
+        println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+        return Ok(0);
+    }
+    for (i, r) in revs.iter().enumerate() {
+        println!("{}  (rev {i})", r.date);
+        for d in &r.removed {
+            println!("    -{}", short_dist(d));
+        }
+        for d in &r.added {
+            println!("    +{}", short_dist(d));
+        }
+        println!();
+    }
+    Ok(0)
+}
+
+/// `channel/subdir::name-ver-build` → `name-ver (channel)` as conda shows revisions.
+fn short_dist(d: &str) -> String {
+    let (channel, rest) = d.split_once("::").unwrap_or(("", d));
+    let channel = channel.rsplit_once('/').map(|(c, _)| c).unwrap_or(channel);
+    let nvb = rest.rsplitn(2, '-').nth(1).unwrap_or(rest);
+    if channel.is_empty() || channel.starts_with("pkgs/") {
+        nvb.to_string()
+    } else {
+        format!("{nvb} ({channel})")
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

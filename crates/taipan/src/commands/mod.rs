@@ -1,0 +1,51 @@
+//! One module per command; each builds a [`Context`] and calls the `taipan_env` library.
+
+mod common;
+mod create;
+mod env;
+mod info;
+mod install;
+mod list;
+mod remove;
+mod search;
+mod transact;
+mod update;
+
+use taipan_env::{CondaError, Result};
+
+use crate::cli::Command;
+
+/// Runs a parsed command; returns the exit code.
+pub fn run(command: Command, argv: &[String]) -> Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CondaError::generic(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async move {
+        tokio::spawn(async {
+            if tokio::signal::ctrl_c().await.is_ok() {
+                taipan_env::transaction::interrupt();
+            }
+        });
+        dispatch(command, argv).await
+    })
+}
+
+async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
+    match command {
+        Command::Create(a) => create::run(a, argv).await,
+        Command::Install(a) => install::run(a, argv).await,
+        Command::Update(a) => update::run(a, argv).await,
+        Command::Remove(a) => remove::run(a, argv).await,
+        Command::List(a) => list::run(a),
+        Command::Search(a) => search::run(a).await,
+        Command::Info(a) => info::run(a),
+        Command::Env(crate::cli::EnvCommand::List(a)) => env::list(a),
+        Command::Completion(a) => {
+            use clap::CommandFactory;
+            let mut cmd = crate::cli::Cli::command();
+            clap_complete::generate(a.shell, &mut cmd, "conda", &mut std::io::stdout());
+            Ok(0)
+        }
+    }
+}

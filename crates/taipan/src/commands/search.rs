@@ -1,0 +1,143 @@
+//! `conda search`.
+
+use std::collections::BTreeMap;
+
+use rattler_conda_types::match_spec::Matches;
+use rattler_conda_types::{MatchSpec, RepoDataRecord};
+use taipan_env::{CondaError, Result};
+
+use super::common::Load;
+use crate::cli::SearchArgs;
+
+/// Runs `conda search`.
+pub async fn run(a: SearchArgs) -> Result<u8> {
+    let argv: Vec<String> = std::env::args().collect();
+    let ctx = Load { channels: Some(&a.channels), platform: a.platform.clone(), ..Load::new(&argv, &a.output) }.context()?;
+    let channels = taipan_env::channels::resolve(&ctx)?;
+    let text = a.spec.clone().unwrap_or_else(|| "*".into());
+    let show = !a.output.json && !a.output.quiet;
+    let step = crate::output::Step::start("Loading channels", show);
+    let found = find(&ctx, &channels, &text).await;
+    step.finish(found.is_ok());
+    let mut records = found?;
+    if records.is_empty() && !text.contains('*') {
+        if show {
+            println!("No match found for: {text}. Search: *{text}*");
+        }
+        records = find(&ctx, &channels, &format!("*{text}*")).await?;
+    }
+    if records.is_empty() {
+        let urls = taipan_env::channels::subdir_urls(&channels, ctx.subdir.as_str());
+        return Err(CondaError::new(
+            "PackagesNotFoundError",
+            format!(
+                "The following packages are not available from current channels:\n{}\n\nCurrent channels:\n{}\n",
+                taipan_env::error::dashlist([&text]),
+                taipan_env::error::dashlist(&urls)
+            ),
+        )
+        .with("packages", vec![text.clone()])
+        .with("channel_urls", urls));
+    }
+    records.sort_by(|x, y| {
+        let (a, b) = (&x.package_record, &y.package_record);
+        (a.name.as_normalized(), &a.version, a.build_number, &a.build).cmp(&(b.name.as_normalized(), &b.version, b.build_number, &b.build))
+    });
+    if a.output.json {
+        print_json(&records);
+    } else if a.info {
+        print_info(&records);
+    } else {
+        print_table(&records);
+    }
+    Ok(0)
+}
+
+async fn find(ctx: &taipan_env::context::Context, channels: &[rattler_conda_types::Channel], text: &str) -> Result<Vec<RepoDataRecord>> {
+    let spec = taipan_env::solve::parse_spec(text)?;
+    let names = if text.contains('*') {
+        matching_names(ctx, channels, text).await?
+    } else {
+        vec![spec.clone()]
+    };
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
+    let gateway = taipan_env::repodata::gateway(ctx)?;
+    let platforms = [ctx.subdir, rattler_conda_types::Subdir::NoArch];
+    let out = gateway
+        .query(channels.to_vec(), platforms, names)
+        .execute()
+        .await
+        .map_err(|e| CondaError::new("UnavailableInvalidChannel", e.to_string()))?;
+    Ok(out
+        .repodata
+        .iter()
+        .flat_map(|rd| rd.iter().cloned().collect::<Vec<_>>())
+        .filter(|r| spec.matches(r))
+        .collect())
+}
+
+async fn matching_names(ctx: &taipan_env::context::Context, channels: &[rattler_conda_types::Channel], glob: &str) -> Result<Vec<MatchSpec>> {
+    let pattern = format!("^{}$", regex::escape(glob.split(|c: char| " =<>!".contains(c)).next().unwrap_or(glob)).replace("\\*", ".*"));
+    let re = regex::Regex::new(&pattern).map_err(|e| CondaError::new("CondaValueError", e.to_string()))?;
+    let gateway = taipan_env::repodata::gateway(ctx)?;
+    let names = gateway
+        .names(channels.to_vec(), [ctx.subdir, rattler_conda_types::Subdir::NoArch])
+        .execute()
+        .await
+        .map_err(|e| CondaError::new("UnavailableInvalidChannel", e.to_string()))?;
+    Ok(names
+        .into_iter()
+        .filter(|n| re.is_match(n.as_normalized()))
+        .map(MatchSpec::from)
+        .collect())
+}
+
+fn print_table(records: &[RepoDataRecord]) {
+    println!("# {:<18} {:>15} {:>15}  {:<20}", "Name", "Version", "Build", "Channel");
+    for r in records {
+        let p = &r.package_record;
+        println!(
+            "{:<20} {:>15} {:>15}  {:<20}",
+            p.name.as_normalized(),
+            p.version.to_string(),
+            p.build,
+            taipan_env::prefix::channel_name(r)
+        );
+    }
+}
+
+fn print_info(records: &[RepoDataRecord]) {
+    for r in records {
+        let p = &r.package_record;
+        let title = format!("{} {} {}", p.name.as_normalized(), p.version, p.build);
+        println!("{title}\n{}", "-".repeat(title.len()));
+        println!("file name   : {}", r.identifier);
+        println!("name        : {}", p.name.as_normalized());
+        println!("version     : {}", p.version);
+        println!("build       : {}", p.build);
+        println!("build number: {}", p.build_number);
+        println!("size        : {} bytes", p.size.unwrap_or(0));
+        println!("license     : {}", p.license.clone().unwrap_or_default());
+        println!("subdir      : {}", p.subdir);
+        println!("url         : {}", r.url);
+        println!("dependencies:");
+        for d in &p.depends {
+            println!("  - {d}");
+        }
+        println!();
+    }
+}
+
+fn print_json(records: &[RepoDataRecord]) {
+    let mut by_name: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
+    for r in records {
+        let mut v = serde_json::to_value(r).unwrap_or_default();
+        if let Some(obj) = v.as_object_mut() {
+            obj.insert("channel".into(), serde_json::Value::from(taipan_env::prefix::channel_name(r)));
+        }
+        by_name.entry(r.package_record.name.as_normalized().to_string()).or_default().push(v);
+    }
+    println!("{}", serde_json::to_string_pretty(&by_name).unwrap_or_default());
+}

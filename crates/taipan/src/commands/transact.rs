@@ -1,0 +1,238 @@
+//! The common tail of create/install/update/remove: show the plan, confirm, fetch, link,
+//! report — in conda's text layout or its JSON shape.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
+use rattler_conda_types::RepoDataRecord;
+use serde_json::json;
+use taipan_env::cache::Progress;
+use taipan_env::context::Context;
+use taipan_env::history::Entry;
+use taipan_env::transaction::Plan;
+use taipan_env::{CondaError, Result};
+
+use crate::output;
+
+/// How the plan should be carried out.
+pub struct Options {
+    pub json: bool,
+    pub quiet: bool,
+    pub yes: bool,
+    pub dry_run: bool,
+    pub download_only: bool,
+    pub removed_specs: Vec<String>,
+    pub updated_specs: Vec<String>,
+    pub requested: HashMap<String, String>,
+}
+
+/// Records that are not in any package cache yet.
+fn to_fetch<'a>(ctx: &Context, plan: &'a Plan) -> Vec<&'a RepoDataRecord> {
+    plan.link
+        .iter()
+        .filter(|r| {
+            let p = &r.package_record;
+            let dir = format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build);
+            !ctx.pkgs_dirs.iter().any(|d| d.join(&dir).join("info").join("index.json").is_file())
+        })
+        .collect()
+}
+
+/// Shows, confirms and applies a plan. Returns the exit code.
+pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) -> Result<u8> {
+    let fetch = to_fetch(ctx, plan);
+    if plan.is_empty() {
+        return nothing_to_do(opts.json);
+    }
+    if !opts.json && !opts.quiet {
+        output::print_plan(plan, &opts.removed_specs, &opts.updated_specs, &fetch);
+    }
+    if opts.dry_run {
+        return dry_run(plan, &fetch, opts.json);
+    }
+    if !output::confirm(opts.yes || ctx.config.always_yes.unwrap_or(false), opts.json)? {
+        if !opts.json {
+            println!("\nExiting.\n");
+        }
+        return Ok(0);
+    }
+    let progress = progress(opts.json || opts.quiet, fetch.len());
+    if opts.download_only {
+        taipan_env::ops::download(ctx, plan, progress).await?;
+        return download_only(plan, &fetch, opts.json);
+    }
+    if !opts.json && !opts.quiet && !fetch.is_empty() {
+        println!("\nDownloading and Extracting Packages:\n");
+    }
+    let step = output::Step::start("Preparing transaction", !opts.json && !opts.quiet);
+    step.finish(true);
+    let step = output::Step::start("Verifying transaction", !opts.json && !opts.quiet);
+    step.finish(true);
+    let step = output::Step::start("Executing transaction", !opts.json && !opts.quiet);
+    let outcome = taipan_env::ops::apply(ctx, plan, &entry, opts.requested, progress).await;
+    step.finish(outcome.is_ok());
+    let outcome = outcome?;
+    report(plan, &fetch, &outcome, opts.json);
+    Ok(0)
+}
+
+fn report(plan: &Plan, fetch: &[&RepoDataRecord], outcome: &taipan_env::transaction::Outcome, json: bool) {
+    for w in &outcome.warnings {
+        eprintln!("WARNING: {w}");
+    }
+    for m in &outcome.messages {
+        if json {
+            eprint!("{m}");
+        } else {
+            print!("{m}");
+        }
+    }
+    if json {
+        let value = json!({
+            "actions": output::actions_json(plan, fetch),
+            "prefix": plan.prefix.display().to_string(),
+            "success": true,
+        });
+        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    }
+}
+
+fn nothing_to_do(json: bool) -> Result<u8> {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"message": "All requested packages already installed.", "success": true}))
+                .unwrap_or_default()
+        );
+    } else {
+        println!("\n# All requested packages already installed.\n");
+    }
+    Ok(0)
+}
+
+fn dry_run(plan: &Plan, fetch: &[&RepoDataRecord], json: bool) -> Result<u8> {
+    if json {
+        let value = json!({
+            "actions": output::actions_json(plan, fetch),
+            "dry_run": true,
+            "prefix": plan.prefix.display().to_string(),
+            "success": true,
+        });
+        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    } else {
+        eprintln!("\nDryRunExit: Dry run. Exiting.\n");
+    }
+    Ok(0)
+}
+
+fn download_only(plan: &Plan, fetch: &[&RepoDataRecord], json: bool) -> Result<u8> {
+    if json {
+        let value = json!({
+            "actions": output::actions_json(plan, fetch),
+            "prefix": plan.prefix.display().to_string(),
+            "success": true,
+            "download_only": true,
+        });
+        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+    } else {
+        eprintln!("\nDryRunExit: Dry run. Exiting.\n");
+    }
+    Ok(0)
+}
+
+struct Bars {
+    multi: MultiProgress,
+    bars: std::sync::Mutex<HashMap<String, ProgressBar>>,
+}
+
+impl Progress for Bars {
+    fn start(&self, record: &RepoDataRecord) {
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_message(record.identifier.to_string());
+        bar.enable_steady_tick(std::time::Duration::from_millis(100));
+        if let Ok(mut bars) = self.bars.lock() {
+            bars.insert(record.identifier.to_string(), bar);
+        }
+    }
+    fn done(&self, record: &RepoDataRecord) {
+        if let Ok(mut bars) = self.bars.lock() {
+            if let Some(bar) = bars.remove(&record.identifier.to_string()) {
+                bar.finish_with_message(format!("{} done", record.identifier));
+            }
+        }
+    }
+}
+
+/// Progress bars on a terminal, nothing otherwise.
+fn progress(silent: bool, count: usize) -> Arc<dyn Progress> {
+    use std::io::IsTerminal;
+    if silent || count == 0 || !std::io::stderr().is_terminal() {
+        return Arc::new(taipan_env::cache::Silent);
+    }
+    Arc::new(Bars { multi: MultiProgress::new(), bars: Default::default() })
+}
+
+/// The specs the user typed, as conda records them (`str(MatchSpec)`).
+pub fn spec_strings(specs: &[rattler_conda_types::MatchSpec]) -> Vec<String> {
+    specs.iter().map(|s| s.to_string()).collect()
+}
+
+/// Requested spec by package name, for `requested_spec` in conda-meta records.
+pub fn requested_map(specs: &[rattler_conda_types::MatchSpec]) -> HashMap<String, String> {
+    specs
+        .iter()
+        .filter_map(|s| s.name.as_exact().map(|n| (n.as_normalized().to_string(), s.to_string())))
+        .collect()
+}
+
+/// Reads `--file` arguments: `@EXPLICIT` files give URLs, others give specs.
+pub fn read_files(files: &[std::path::PathBuf]) -> Result<(Vec<String>, Vec<(url::Url, Option<String>)>)> {
+    let mut specs = Vec::new();
+    let mut urls = Vec::new();
+    for f in files {
+        let text = std::fs::read_to_string(f).map_err(|e| {
+            CondaError::new("CondaFileIOError", format!("'{}'. {e}\n  Check the path given to --file.", f.display()))
+        })?;
+        if text.lines().any(|l| l.trim() == "@EXPLICIT") {
+            urls.extend(explicit_urls(f, &text)?);
+        } else {
+            specs.extend(
+                text.lines()
+                    .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+                    .filter(|l| !l.is_empty()),
+            );
+        }
+    }
+    Ok((specs, urls))
+}
+
+fn explicit_urls(file: &std::path::Path, text: &str) -> Result<Vec<(url::Url, Option<String>)>> {
+    let mut out = Vec::new();
+    let mut started = false;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line == "@EXPLICIT" {
+            started = true;
+            continue;
+        }
+        if !started || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (loc, hash) = match line.split_once('#') {
+            Some((l, h)) => (l, Some(h.to_string())),
+            None => (line, None),
+        };
+        let url = if loc.contains("://") {
+            url::Url::parse(loc).ok()
+        } else {
+            url::Url::from_file_path(taipan_env::context::absolute(std::path::Path::new(loc))).ok()
+        };
+        let url = url.ok_or_else(|| {
+            CondaError::new("CondaValueError", format!("{}:{}: '{loc}' is not a URL or path to a package", file.display(), n + 1))
+        })?;
+        out.push((url, hash));
+    }
+    Ok(out)
+}

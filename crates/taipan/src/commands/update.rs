@@ -1,0 +1,84 @@
+//! `conda update` / `conda upgrade`.
+
+use std::collections::HashSet;
+
+use taipan_env::history::Entry;
+use taipan_env::solve::{parse_spec, Kind, Request};
+use taipan_env::{CondaError, Result};
+
+use super::common::{history_cmd, Load};
+use super::transact::{self, carry_out, Options};
+use crate::cli::UpdateArgs;
+
+/// Runs `conda update`.
+pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
+    let s = &a.solve;
+    let ctx = Load {
+        target: Some(&s.target),
+        channels: Some(&s.channels),
+        yes: s.yes,
+        copy: s.copy,
+        strict: s.strict_channel_priority,
+        no_priority: s.no_channel_priority,
+        ..Load::new(argv, &s.output)
+    }
+    .context()?;
+    let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
+    super::install::require_env(&prefix, s.target.name.as_deref())?;
+    let (file_specs, urls) = transact::read_files(&s.file)?;
+    if !urls.is_empty() {
+        return Err(CondaError::new("CondaValueError", "`conda update --file` cannot use an @EXPLICIT file; use `conda install --file` instead."));
+    }
+    let names: Vec<String> = s.specs.iter().chain(&file_specs).cloned().collect();
+    if names.is_empty() && !a.all {
+        return Err(CondaError::new("CondaValueError", "no package names supplied\n# Example: conda update -n myenv scipy"));
+    }
+    let installed = taipan_env::prefix::records(&prefix)?;
+    check_names(&names, &installed, &prefix)?;
+    let specs = names.iter().map(|t| parse_spec(t)).collect::<Result<Vec<_>>>()?;
+    let entry = Entry { cmd: history_cmd(argv), update_specs: transact::spec_strings(&specs), ..Entry::default() };
+    let opts = Options {
+        json: s.output.json,
+        quiet: s.output.quiet,
+        yes: s.yes,
+        dry_run: s.dry_run,
+        download_only: s.download_only,
+        removed_specs: Vec::new(),
+        updated_specs: entry.update_specs.clone(),
+        requested: transact::requested_map(&specs),
+    };
+    let req = Request {
+        specs,
+        update_all: a.all,
+        freeze_installed: a.modify.freeze_installed,
+        update_deps: a.modify.update_deps,
+        update_specs: true,
+        no_pin: s.no_pin,
+        prune: a.modify.prune,
+        no_deps: s.no_deps,
+        only_deps: s.only_deps,
+        ..Request::default()
+    };
+    let plan = taipan_env::ops::solve_request(&ctx, &prefix, Kind::Update, req, HashSet::new()).await?.plan;
+    carry_out(&ctx, &plan, entry, opts).await
+}
+
+/// `update` takes installed package names only.
+fn check_names(names: &[String], installed: &[rattler_conda_types::PrefixRecord], prefix: &std::path::Path) -> Result<()> {
+    for n in names {
+        let name = taipan_env::history::spec_name(n);
+        if name != n.trim().to_ascii_lowercase() {
+            return Err(CondaError::new(
+                "CondaValueError",
+                format!("Invalid spec for 'conda update': {n}\nUse 'conda install' instead."),
+            ));
+        }
+        if !installed.iter().any(|r| r.repodata_record.package_record.name.as_normalized() == name) {
+            return Err(CondaError::new(
+                "PackageNotInstalledError",
+                format!("Package is not installed in prefix.\n  prefix: {}\n  package name: {n}", prefix.display()),
+            ));
+        }
+    }
+    Ok(())
+}

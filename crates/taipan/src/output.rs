@@ -1,0 +1,260 @@
+//! Printing in conda's layouts: the package plan, JSON actions, errors, prompts.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use rattler_conda_types::{PrefixRecord, RepoDataRecord};
+use serde_json::{json, Value};
+use taipan_env::prefix::channel_name;
+use taipan_env::transaction::Plan;
+use taipan_env::CondaError;
+
+/// Prints an error as conda does: JSON on stdout with `--json`, else `\nName: message\n` on stderr.
+pub fn print_error(err: &CondaError, json: bool) {
+    if json {
+        println!("{}", serde_json::to_string_pretty(&err.to_json()).unwrap_or_default());
+    } else {
+        eprintln!("\n{}: {}\n", err.name, err.message.trim_end());
+    }
+}
+
+/// One LINK/UNLINK/FETCH item in conda's JSON shape.
+pub fn action_item(r: &RepoDataRecord) -> Value {
+    let p = &r.package_record;
+    let base_url = r
+        .channel
+        .clone()
+        .unwrap_or_default()
+        .trim_end_matches('/')
+        .trim_end_matches(&format!("/{}", p.subdir))
+        .to_string();
+    json!({
+        "base_url": base_url,
+        "build_number": p.build_number,
+        "build_string": p.build,
+        "channel": channel_name(r),
+        "dist_name": format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build),
+        "name": p.name.as_normalized(),
+        "platform": p.subdir,
+        "version": p.version.to_string(),
+    })
+}
+
+/// The `actions` object for a plan.
+pub fn actions_json(plan: &Plan, fetch: &[&RepoDataRecord]) -> Value {
+    let mut actions = serde_json::Map::new();
+    actions.insert("FETCH".into(), Value::Array(fetch.iter().map(|r| action_item(r)).collect()));
+    if !plan.link.is_empty() {
+        actions.insert("LINK".into(), Value::Array(plan.link.iter().map(action_item).collect()));
+    }
+    actions.insert("PREFIX".into(), json!(plan.prefix.display().to_string()));
+    if !plan.unlink.is_empty() {
+        actions.insert(
+            "UNLINK".into(),
+            Value::Array(plan.unlink.iter().map(|r| action_item(&r.repodata_record)).collect()),
+        );
+    }
+    Value::Object(actions)
+}
+
+fn human_size(bytes: u64) -> String {
+    let b = bytes as f64;
+    if b < 1024.0 {
+        format!("{bytes} bytes")
+    } else if b < 1024.0 * 1024.0 {
+        format!("{:.1} KB", b / 1024.0)
+    } else if b < 1024.0 * 1024.0 * 1024.0 {
+        format!("{:.1} MB", b / 1024.0 / 1024.0)
+    } else {
+        format!("{:.1} GB", b / 1024.0 / 1024.0 / 1024.0)
+    }
+}
+
+fn dist_value(r: &RepoDataRecord) -> String {
+    let p = &r.package_record;
+    format!("{}/{}::{}-{}-{} ", channel_name(r), p.subdir, p.name.as_normalized(), p.version, p.build)
+}
+
+fn truncate(name: &str, width: usize) -> String {
+    if name.len() > width {
+        format!("{}~", &name[..width])
+    } else {
+        name.to_string()
+    }
+}
+
+/// Prints `## Package Plan ##` with downloads and change sections.
+pub fn print_plan(plan: &Plan, removed_specs: &[String], updated_specs: &[String], fetch: &[&RepoDataRecord]) {
+    let mut out = String::new();
+    out.push_str("\n## Package Plan ##\n\n");
+    out.push_str(&format!("  environment location: {}\n\n", plan.prefix.display()));
+    if !removed_specs.is_empty() {
+        out.push_str("  removed specs:\n");
+        for s in removed_specs {
+            out.push_str(&format!("    - {s}\n"));
+        }
+        out.push('\n');
+    }
+    if !updated_specs.is_empty() {
+        out.push_str("  added / updated specs:\n");
+        for s in updated_specs {
+            out.push_str(&format!("    - {s}\n"));
+        }
+        out.push('\n');
+    }
+    if !fetch.is_empty() {
+        out.push_str(&download_table(fetch));
+    }
+    out.push_str(&change_sections(plan));
+    print!("{out}");
+}
+
+fn download_table(fetch: &[&RepoDataRecord]) -> String {
+    let mut out = String::from("\nThe following packages will be downloaded:\n\n");
+    out.push_str("    package                    |            build\n");
+    out.push_str("    ---------------------------|-----------------\n");
+    let mut total = 0;
+    for r in fetch {
+        let p = &r.package_record;
+        let size = p.size.unwrap_or(0);
+        total += size;
+        out.push_str(&format!(
+            "    {:<27}|{:>17}{:>15}  {}\n",
+            format!("{}-{}", p.name.as_normalized(), p.version),
+            p.build,
+            human_size(size),
+            channel_name(r)
+        ));
+    }
+    out.push_str("    ------------------------------------------------------------\n");
+    out.push_str(&format!("{}Total: {:>14}\n\n", " ".repeat(43), human_size(total)));
+    out
+}
+
+#[derive(Default)]
+struct Sections {
+    new: Vec<String>,
+    removed: Vec<String>,
+    updated: Vec<String>,
+    superseded: Vec<String>,
+    downgraded: Vec<String>,
+    revised: Vec<String>,
+}
+
+fn change_sections(plan: &Plan) -> String {
+    let mut s = Sections::default();
+    let mut changes = plan.changes();
+    changes.sort_by_key(|(o, n)| {
+        n.map(|r| r.package_record.name.as_normalized().to_string())
+            .or_else(|| o.map(|r| r.repodata_record.package_record.name.as_normalized().to_string()))
+    });
+    for (old, new) in changes {
+        classify(&mut s, old, new);
+    }
+    let mut out = String::new();
+    for (title, items) in [
+        ("The following NEW packages will be INSTALLED:", &s.new),
+        ("The following packages will be REMOVED:", &s.removed),
+        ("The following packages will be UPDATED:", &s.updated),
+        ("The following packages will be SUPERSEDED by a higher-priority channel:", &s.superseded),
+        ("The following packages will be DOWNGRADED:", &s.downgraded),
+        ("The following packages will be REVISED:", &s.revised),
+    ] {
+        if !items.is_empty() {
+            out.push_str(&format!("\n{title}\n\n"));
+            for i in items {
+                out.push_str(&format!("  {i}\n"));
+            }
+        }
+    }
+    out.push('\n');
+    out
+}
+
+fn classify(s: &mut Sections, old: Option<&PrefixRecord>, new: Option<&RepoDataRecord>) {
+    match (old, new) {
+        (None, Some(n)) => s.new.push(format!("{:<18} {}", truncate(n.package_record.name.as_normalized(), 17), dist_value(n))),
+        (Some(o), None) => {
+            let p = &o.repodata_record.package_record;
+            s.removed.push(format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build));
+        }
+        (Some(o), Some(n)) => {
+            let op = &o.repodata_record.package_record;
+            let np = &n.package_record;
+            let left = truncate(&dist_value(&o.repodata_record).trim_end().to_string(), 37);
+            let line = format!("{:<18} {:>38} --> {}", truncate(np.name.as_normalized(), 17), left, dist_value(n));
+            let same_channel = channel_name(&o.repodata_record) == channel_name(n) && op.subdir == np.subdir;
+            let newer = np.version > op.version || (np.version == op.version && np.build_number > op.build_number);
+            if newer {
+                s.updated.push(line);
+            } else if !same_channel {
+                s.superseded.push(line);
+            } else if np.version < op.version || np.build_number < op.build_number {
+                s.downgraded.push(line);
+            } else {
+                s.revised.push(line);
+            }
+        }
+        (None, None) => {}
+    }
+}
+
+/// Asks `Proceed ([y]/n)? `; returns false on `n`. Non-interactive stdin counts as yes only with `-y`.
+pub fn confirm(yes: bool, json: bool) -> Result<bool, CondaError> {
+    if yes || json {
+        return Ok(true);
+    }
+    let stdin = std::io::stdin();
+    loop {
+        print!("\nProceed ([y]/n)? ");
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        let n = stdin.lock().read_line(&mut line)?;
+        if n == 0 {
+            return Err(CondaError::new(
+                "CondaSystemExit",
+                "No answer on standard input; pass -y (or set always_yes) to run without asking.",
+            ));
+        }
+        match line.trim().to_ascii_lowercase().as_str() {
+            "" | "y" | "yes" => return Ok(true),
+            "n" | "no" => return Ok(false),
+            other => println!("Invalid choice: {other}"),
+        }
+    }
+}
+
+/// Prints `<msg>: done` / `...working... done` style step lines (quiet and json print nothing).
+pub struct Step {
+    enabled: bool,
+}
+
+impl Step {
+    /// Starts a step line.
+    pub fn start(msg: &str, enabled: bool) -> Self {
+        if enabled {
+            if std::io::stdout().is_terminal() {
+                print!("{msg}: ");
+            } else {
+                print!("{msg}: ...working... ");
+            }
+            let _ = std::io::stdout().flush();
+        }
+        Self { enabled }
+    }
+
+    /// Ends it with `done` or `failed`.
+    pub fn finish(self, ok: bool) {
+        if self.enabled {
+            println!("{}", if ok { "done" } else { "failed" });
+        }
+    }
+}
+
+/// Asks `Remove existing environment? (y/[n])`; default no.
+pub fn confirm_remove() -> Result<bool, CondaError> {
+    print!("Remove existing environment?\nThis will remove ALL directories contained within this specified prefix directory.\n (y/[n])? ");
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+}
