@@ -1,1 +1,59 @@
-//! placeholder, being written
+//! conda's `.condarc` configuration, read side.
+//!
+//! [`Config::load`] reads conda's configuration search path (system directories, the root
+//! prefix, XDG and home locations, the target prefix and `$CONDARC`), then `CONDA_*`
+//! environment variables, then command-line overrides, and merges them with conda's rules:
+//!
+//! * scalars: the highest-precedence source wins, unless a lower source marks the key
+//!   `#!final` (the first such source wins);
+//! * sequences: concatenated highest precedence first, de-duplicated keeping the first
+//!   occurrence; items marked `#!top` / `#!bottom` move to the top / bottom; a key marked
+//!   `#!final` hides all higher sources;
+//! * maps: merged key-wise, higher precedence wins per key.
+//!
+//! Everything that touches the machine comes in through [`LoadOptions`], so the loader can be
+//! tested against temporary directories.
+//!
+//! ```no_run
+//! use taipan_config::{Config, LoadOptions};
+//!
+//! let mut opts = LoadOptions::new("/opt/conda", std::env::vars().collect());
+//! opts.cli.channels = vec!["conda-forge".into()];
+//! let loaded = Config::load(&opts)?;
+//! for warning in &loaded.warnings {
+//!     eprintln!("{warning}");
+//! }
+//! println!("channels: {:?}", loaded.config.channels);
+//! # Ok::<(), taipan_config::ConfigError>(())
+//! ```
+
+#![warn(missing_docs)]
+
+mod apply;
+mod config;
+mod error;
+mod expand;
+mod merge;
+mod options;
+mod params;
+mod scan;
+mod search;
+mod source;
+mod types;
+mod value;
+
+pub use config::{root_writable, Config, Loaded, DEFAULT_CHANNELS, DEFAULT_CHANNEL_ALIAS};
+pub use error::ConfigError;
+pub use options::{CliOverrides, LoadOptions, DEFAULT_SYSTEM_DIRS};
+pub use source::{Source, SourceKind};
+pub use types::{ChannelPriority, PathConflict, SafetyChecks, SslVerify};
+
+/// Whether `key` is a parameter conda knows (canonical name or alias).
+pub fn is_known_key(key: &str) -> bool {
+    params::lookup(key).is_some()
+}
+
+/// The canonical name of the parameter `key` names (itself, or the name an alias stands for).
+pub fn canonical_name(key: &str) -> Option<&'static str> {
+    params::lookup(key).map(|p| p.name)
+}

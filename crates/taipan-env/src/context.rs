@@ -63,6 +63,10 @@ impl Context {
         load.target_prefix = target;
         load.home = Some(home.clone());
         load.cli = opts.cli.clone();
+        // Tests and sandboxed runs point the system config dirs (/etc/conda, /var/lib/conda) elsewhere.
+        if let Some(dirs) = opts.env.get("TAIPAN_SYSTEM_CONFIG_DIRS") {
+            load.system_dirs = std::env::split_paths(dirs).collect();
+        }
         let loaded = Config::load(&load).map_err(|e| CondaError::new("ConfigurationLoadError", e.to_string()))?;
         let root_writable = prefix_writable(&root_prefix);
         let pkgs_dirs = loaded.config.pkgs_dirs(&root_prefix, &home);

@@ -147,7 +147,10 @@ pub async fn apply(
         root_prefix: ctx.root_prefix.clone(),
         created_prefix,
     };
-    let outcome = crate::transaction::execute(plan, &extracted, &settings, history).await?;
+    let mut entry = history.clone();
+    entry.removed = plan.unlink.iter().map(|r| crate::prefix::dist_str(&r.repodata_record)).collect();
+    entry.added = plan.link.iter().map(crate::prefix::dist_str).collect();
+    let outcome = crate::transaction::execute(plan, &extracted, &settings, &entry).await?;
     crate::registry::register(ctx, &plan.prefix)?;
     Ok(outcome)
 }
@@ -196,7 +199,14 @@ pub async fn explicit_records(ctx: &Context, urls: &[(url::Url, Option<String>)]
         let meta = cache
             .get_or_fetch_from_url_with_retry(key, url.clone(), client.clone(), crate::net::retry_policy(ctx), None, None)
             .await
-            .map_err(|e| CondaError::new("CondaHTTPError", format!("cannot fetch {url}: {e}")))?;
+            .map_err(|e| {
+                let pkgs = ctx.writable_pkgs_dir().unwrap_or_default();
+                let _ = std::fs::remove_dir_all(pkgs.join(id.identifier.to_string()));
+                CondaError::new(
+                    "CondaVerificationError",
+                    format!("cannot fetch or extract {url}\n  {}\nThe package file is damaged or unreadable; the cache entry was removed. Get an intact copy of the package.", crate::transaction::error_chain(&e)),
+                )
+            })?;
         let index = crate::transaction::read_index_json(meta.path())?;
         let mut record = rattler_conda_types::PackageRecord::from_index_json(index, None, sha256, None)
             .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;

@@ -391,7 +391,8 @@ async fn link_one(
     Ok(())
 }
 
-fn error_chain(err: &dyn std::error::Error) -> String {
+/// An error with all its causes, `: `-separated.
+pub fn error_chain(err: &dyn std::error::Error) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
     while let Some(s) = source {

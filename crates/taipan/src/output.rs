@@ -120,7 +120,7 @@ fn download_table(fetch: &[&RepoDataRecord]) -> String {
         out.push_str(&format!(
             "    {:<27}|{:>17}{:>15}  {}\n",
             format!("{}-{}", p.name.as_normalized(), p.version),
-            p.build,
+            p.build.to_string(),
             human_size(size),
             channel_name(r)
         ));

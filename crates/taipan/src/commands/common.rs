@@ -11,9 +11,9 @@ use crate::cli::{ChannelArgs, Output, Target};
 /// Sets up `tracing` from `-v` flags (stderr).
 pub fn init_logging(output: &Output) {
     let level = match output.verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
+        0 => "error,taipan=warn,taipan_env=warn",
+        1 => "warn,taipan=info,taipan_env=info",
+        2 => "info,taipan=debug,taipan_env=debug",
         _ => "trace",
     };
     let _ = tracing_subscriber::fmt()

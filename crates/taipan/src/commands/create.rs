@@ -40,7 +40,7 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
     let specs = texts.iter().map(|t| parse_spec(t)).collect::<Result<Vec<_>>>()?;
     let entry = Entry {
         cmd: history_cmd(argv),
-        update_specs: transact::spec_strings(&specs),
+        update_specs: transact::spec_strings(&texts),
         ..Entry::default()
     };
     let opts = Options {

@@ -37,7 +37,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
     }
     let specs = texts.iter().map(|t| parse_spec(t)).collect::<Result<Vec<_>>>()?;
     let installed = taipan_env::prefix::records(&prefix)?;
-    let entry = Entry { cmd: history_cmd(argv), update_specs: transact::spec_strings(&specs), ..Entry::default() };
+    let entry = Entry { cmd: history_cmd(argv), update_specs: transact::spec_strings(&texts), ..Entry::default() };
     let opts = Options {
         json: s.output.json,
         quiet: s.output.quiet,

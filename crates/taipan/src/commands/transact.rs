@@ -175,8 +175,8 @@ fn progress(silent: bool, count: usize) -> Arc<dyn Progress> {
 }
 
 /// The specs the user typed, as conda records them (`str(MatchSpec)`).
-pub fn spec_strings(specs: &[rattler_conda_types::MatchSpec]) -> Vec<String> {
-    specs.iter().map(|s| s.to_string()).collect()
+pub fn spec_strings(texts: &[String]) -> Vec<String> {
+    texts.iter().map(|s| s.trim().to_string()).collect()
 }
 
 /// Requested spec by package name, for `requested_spec` in conda-meta records.

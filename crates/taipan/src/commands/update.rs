@@ -36,7 +36,7 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
     let installed = taipan_env::prefix::records(&prefix)?;
     check_names(&names, &installed, &prefix)?;
     let specs = names.iter().map(|t| parse_spec(t)).collect::<Result<Vec<_>>>()?;
-    let entry = Entry { cmd: history_cmd(argv), update_specs: transact::spec_strings(&specs), ..Entry::default() };
+    let entry = Entry { cmd: history_cmd(argv), update_specs: transact::spec_strings(&names), ..Entry::default() };
     let opts = Options {
         json: s.output.json,
         quiet: s.output.quiet,

@@ -1,0 +1,83 @@
+use std::time::Duration;
+
+use taipan_testkit::http::{Fault, TestServer};
+use taipan_testkit::nginx::Nginx;
+
+use crate::common::{output, TestContext};
+
+fn standard_on_disk(ctx: &TestContext) -> std::path::PathBuf {
+    let dir = ctx.path("served");
+    let mut ch = taipan_testkit::ChannelBuilder::new(&dir);
+    for (pkg, fmt) in crate::common::standard_packages() {
+        ch.add(&pkg, fmt);
+    }
+    ch.index().unwrap();
+    dir
+}
+
+#[test]
+fn http_channel_with_transient_500s_is_retried() {
+    let ctx = TestContext::new();
+    let server = TestServer::serve(&standard_on_disk(&ctx)).unwrap();
+    server.fault("noarch/repodata.json", Fault::Status(500), 2);
+    server.fault("dep-1.0-0.conda", Fault::Status(500), 1);
+    let prefix = ctx.path("env");
+    let url = server.url().to_string();
+    ctx.cmd().args(["create", "-y", "-q", "-c", &url, "-p"]).arg(&prefix).arg("dep=1").assert().success();
+    assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0"]);
+    assert!(server.requests_with_status("dep-1.0-0.conda", 500) >= 1);
+}
+
+#[test]
+fn http_truncated_package_is_a_clean_error() {
+    let ctx = TestContext::new();
+    let server = TestServer::serve(&standard_on_disk(&ctx)).unwrap();
+    server.fault_always("dep-2.0-0.tar.bz2", Fault::Truncate(50));
+    let prefix = ctx.path("env");
+    let url = server.url().to_string();
+    let (code, _, err) = output(ctx.cmd().args(["create", "-y", "-c", &url, "-p"]).arg(&prefix).arg("dep=2"));
+    assert_eq!(code, 1);
+    assert!(err.contains("dep-2.0-0"), "{err}");
+    assert!(!prefix.exists());
+}
+
+#[test]
+fn http_timeouts_respect_remote_read_timeout() {
+    let ctx = TestContext::new();
+    let server = TestServer::serve(&standard_on_disk(&ctx)).unwrap();
+    server.fault_always("noarch/repodata.json", Fault::Delay(Duration::from_secs(5)));
+    std::fs::write(ctx.home.join(".condarc"), "remote_read_timeout_secs: 0.5\nremote_max_retries: 1\n").unwrap();
+    let url = server.url().to_string();
+    let start = std::time::Instant::now();
+    let (code, _, err) = output(ctx.cmd().args(["create", "-y", "-c", &url, "-p"]).arg(ctx.path("env")).arg("dep"));
+    assert_eq!(code, 1, "{err}");
+    assert!(start.elapsed() < Duration::from_secs(20));
+}
+
+#[test]
+fn offline_uses_the_repodata_cache() {
+    let ctx = TestContext::new();
+    let server = TestServer::serve(&standard_on_disk(&ctx)).unwrap();
+    let url = server.url().to_string();
+    ctx.cmd().args(["create", "-y", "-q", "-c", &url, "-p"]).arg(ctx.path("one")).arg("dep=1").assert().success();
+    drop(server);
+    let prefix = ctx.path("two");
+    ctx.cmd().args(["create", "-y", "-q", "--offline", "-c", &url, "-p"]).arg(&prefix).arg("dep=1").assert().success();
+    assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0"]);
+}
+
+#[test]
+fn nginx_channel_revalidates_with_etag() {
+    if !Nginx::available() {
+        panic!("nginx is required for this test (apt-get install -y nginx); .ci/run installs it");
+    }
+    let ctx = TestContext::new();
+    let nginx = Nginx::serve(&standard_on_disk(&ctx)).unwrap();
+    let url = nginx.url().to_string();
+    std::fs::write(ctx.home.join(".condarc"), "local_repodata_ttl: 0\n").unwrap();
+    ctx.cmd().args(["create", "-y", "-q", "-c", &url, "-p"]).arg(ctx.path("one")).arg("dep=1").assert().success();
+    ctx.cmd().args(["create", "-y", "-q", "-c", &url, "-p"]).arg(ctx.path("two")).arg("dep=1").assert().success();
+    let log = nginx.access_log();
+    assert!(log.contains("repodata"), "{log}");
+    assert!(nginx.requests_with_status("repodata.json", 200) + nginx.requests_with_status("repodata.json.zst", 200) >= 1, "{log}");
+}

@@ -1,0 +1,11 @@
+//! Integration tests: every test builds the packages and channels it needs with the test kit,
+//! runs the real binary in an isolated HOME/root/cache, and checks outputs and prefix state.
+
+mod common;
+mod create;
+mod errors;
+mod http;
+mod install;
+mod list_search_info;
+mod remove;
+mod transaction;
