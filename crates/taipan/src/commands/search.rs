@@ -54,11 +54,11 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
 }
 
 async fn find(ctx: &taipan_env::context::Context, channels: &[rattler_conda_types::Channel], text: &str) -> Result<Vec<RepoDataRecord>> {
-    let spec = taipan_env::solve::parse_spec(text)?;
-    let names = if text.contains('*') {
-        matching_names(ctx, channels, text).await?
-    } else {
-        vec![spec.clone()]
+    // Globs (`*ssl*`) select names; the records of those names are then listed whole.
+    let spec = if text.contains('*') { None } else { Some(taipan_env::solve::parse_spec(text)?) };
+    let names = match &spec {
+        None => matching_names(ctx, channels, text).await?,
+        Some(spec) => vec![spec.clone()],
     };
     if names.is_empty() {
         return Ok(Vec::new());
@@ -74,7 +74,7 @@ async fn find(ctx: &taipan_env::context::Context, channels: &[rattler_conda_type
         .repodata
         .iter()
         .flat_map(|rd| rd.iter().cloned().collect::<Vec<_>>())
-        .filter(|r| spec.matches(r))
+        .filter(|r| spec.as_ref().is_none_or(|s| s.matches(r)))
         .collect())
 }
 
