@@ -29,8 +29,17 @@ impl Progress for Silent {}
 pub fn open(ctx: &Context) -> Result<PackageCache> {
     let writable = ctx.writable_pkgs_dir()?;
     let mut layers = vec![writable.clone()];
-    layers.extend(ctx.pkgs_dirs.iter().filter(|d| **d != writable && d.is_dir()).cloned());
-    Ok(PackageCache::new_layered(layers, false, ValidationMode::Fast))
+    layers.extend(
+        ctx.pkgs_dirs
+            .iter()
+            .filter(|d| **d != writable && d.is_dir())
+            .cloned(),
+    );
+    Ok(PackageCache::new_layered(
+        layers,
+        false,
+        ValidationMode::Fast,
+    ))
 }
 
 /// Makes sure every record is extracted in the cache; returns URL → extracted directory.
@@ -56,7 +65,14 @@ pub async fn fetch_all(
                 progress.start(&record);
                 let key = CacheKey::from(&record.package_record);
                 let fetched = cache
-                    .get_or_fetch_from_url_with_retry(key, record.url.clone(), client, policy, None, None)
+                    .get_or_fetch_from_url_with_retry(
+                        key,
+                        record.url.clone(),
+                        client,
+                        policy,
+                        None,
+                        None,
+                    )
                     .await;
                 match fetched {
                     Ok(meta) => {
@@ -67,14 +83,22 @@ pub async fn fetch_all(
                 }
             }
         })
-        .buffer_unordered(if ctx.config.fetch_threads == 0 { 5 } else { ctx.config.fetch_threads as usize })
+        .buffer_unordered(if ctx.config.fetch_threads == 0 {
+            5
+        } else {
+            ctx.config.fetch_threads as usize
+        })
         .try_collect()
         .await?;
     record_urls(&pkgs_dir, records)?;
     Ok(results.into_iter().collect())
 }
 
-fn fetch_error(pkgs_dir: &std::path::Path, record: &RepoDataRecord, err: &dyn std::error::Error) -> CondaError {
+fn fetch_error(
+    pkgs_dir: &std::path::Path,
+    record: &RepoDataRecord,
+    err: &dyn std::error::Error,
+) -> CondaError {
     purge(pkgs_dir, record);
     let mut text = err.to_string();
     let mut source = err.source();
@@ -98,7 +122,12 @@ fn fetch_error(pkgs_dir: &std::path::Path, record: &RepoDataRecord, err: &dyn st
 /// Removes a package's cache entries (extracted dir and archive).
 pub fn purge(pkgs_dir: &std::path::Path, record: &RepoDataRecord) {
     let r = &record.package_record;
-    let dir = pkgs_dir.join(format!("{}-{}-{}", r.name.as_normalized(), r.version, r.build));
+    let dir = pkgs_dir.join(format!(
+        "{}-{}-{}",
+        r.name.as_normalized(),
+        r.version,
+        r.build
+    ));
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_file(pkgs_dir.join(record.identifier.to_string()));
 }
@@ -108,7 +137,10 @@ fn record_urls(pkgs_dir: &std::path::Path, records: &[RepoDataRecord]) -> Result
     use std::io::Write;
     let path = pkgs_dir.join("urls.txt");
     let existing = std::fs::read_to_string(&path).unwrap_or_default();
-    let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
     for r in records {
         let url = r.url.to_string();
         if !existing.lines().any(|l| l == url) {

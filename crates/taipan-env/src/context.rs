@@ -58,7 +58,12 @@ impl Context {
             .prefix
             .as_ref()
             .map(|p| absolute(&expand_user(p, &home)))
-            .or_else(|| opts.env.get("CONDA_PREFIX").filter(|s| !s.is_empty()).map(PathBuf::from));
+            .or_else(|| {
+                opts.env
+                    .get("CONDA_PREFIX")
+                    .filter(|s| !s.is_empty())
+                    .map(PathBuf::from)
+            });
         let mut load = LoadOptions::new(root_prefix.clone(), opts.env.clone());
         load.target_prefix = target;
         load.home = Some(home.clone());
@@ -67,11 +72,16 @@ impl Context {
         if let Some(dirs) = opts.env.get("TAIPAN_SYSTEM_CONFIG_DIRS") {
             load.system_dirs = std::env::split_paths(dirs).collect();
         }
-        let loaded = Config::load(&load).map_err(|e| CondaError::new("ConfigurationLoadError", e.to_string()))?;
+        let loaded = Config::load(&load)
+            .map_err(|e| CondaError::new("ConfigurationLoadError", e.to_string()))?;
         let root_writable = prefix_writable(&root_prefix);
         let pkgs_dirs = loaded.config.pkgs_dirs(&root_prefix, &home);
         let envs_dirs = loaded.config.envs_dirs(&root_prefix, &home, root_writable);
-        let subdir = resolve_subdir(opts.platform.as_deref(), &opts.env, loaded.config.subdir.as_deref())?;
+        let subdir = resolve_subdir(
+            opts.platform.as_deref(),
+            &opts.env,
+            loaded.config.subdir.as_deref(),
+        )?;
         Ok(Self {
             root_prefix,
             home,
@@ -193,7 +203,11 @@ pub fn validate_env_name(name: &str) -> Result<()> {
     Ok(())
 }
 
-fn resolve_subdir(flag: Option<&str>, env: &HashMap<String, String>, configured: Option<&str>) -> Result<Subdir> {
+fn resolve_subdir(
+    flag: Option<&str>,
+    env: &HashMap<String, String>,
+    configured: Option<&str>,
+) -> Result<Subdir> {
     let chosen = flag
         .map(str::to_string)
         .or_else(|| env.get("CONDA_SUBDIR").filter(|s| !s.is_empty()).cloned())
@@ -236,7 +250,10 @@ fn installation_of(exe: &Path) -> Option<PathBuf> {
         return None;
     }
     let prefix = dir.parent()?;
-    prefix.join("conda-meta").is_dir().then(|| prefix.to_path_buf())
+    prefix
+        .join("conda-meta")
+        .is_dir()
+        .then(|| prefix.to_path_buf())
 }
 
 /// `~` expansion.
@@ -279,7 +296,10 @@ pub fn same_path(a: &Path, b: &Path) -> bool {
 pub fn prefix_writable(prefix: &Path) -> bool {
     let history = prefix.join("conda-meta").join("history");
     if history.exists() {
-        return std::fs::OpenOptions::new().append(true).open(&history).is_ok();
+        return std::fs::OpenOptions::new()
+            .append(true)
+            .open(&history)
+            .is_ok();
     }
     if prefix.join("conda-meta").is_dir() {
         return dir_writable(&prefix.join("conda-meta"));

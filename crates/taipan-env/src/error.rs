@@ -11,7 +11,7 @@ pub struct CondaError {
     /// The human message (without the `Name: ` prefix).
     pub message: String,
     /// Extra keys for the JSON error object (`packages`, `channel_urls`, …).
-    pub extra: Map<String, Value>,
+    pub extra: Box<Map<String, Value>>,
     /// Exit code: 1 for errors, 2 for usage errors.
     pub exit_code: i32,
 }
@@ -22,7 +22,7 @@ impl CondaError {
         Self {
             name: name.to_string(),
             message: message.into(),
-            extra: Map::new(),
+            extra: Box::default(),
             exit_code: 1,
         }
     }
@@ -60,7 +60,7 @@ impl CondaError {
             Value::from(format!("<class 'conda.exceptions.{}'>", self.name)),
         );
         map.insert("message".into(), Value::from(self.message.clone()));
-        for (k, v) in &self.extra {
+        for (k, v) in self.extra.iter() {
             map.insert(k.clone(), v.clone());
         }
         map.insert("success".into(), Value::from(false));

@@ -50,7 +50,10 @@ pub async fn solve_request(
     reinstall: HashSet<PackageName>,
 ) -> Result<Solved> {
     let installed = if kind == Kind::Create {
-        Installed { pins: crate::prefix::pins(ctx, prefix)?, ..Installed::default() }
+        Installed {
+            pins: crate::prefix::pins(ctx, prefix)?,
+            ..Installed::default()
+        }
     } else {
         crate::prefix::installed(ctx, prefix)?
     };
@@ -59,7 +62,9 @@ pub async fn solve_request(
     req.is_root = crate::context::same_path(prefix, &ctx.root_prefix);
     let mut query: Vec<MatchSpec> = req.specs.clone();
     for r in &installed.records {
-        query.push(MatchSpec::from(r.repodata_record.package_record.name.clone()));
+        query.push(MatchSpec::from(
+            r.repodata_record.package_record.name.clone(),
+        ));
     }
     query.extend(installed.pins.iter().cloned());
     for name in installed.history.keys() {
@@ -67,10 +72,19 @@ pub async fn solve_request(
             query.push(spec);
         }
     }
-    query.retain(|s| s.name.as_exact().is_some_and(|n| !n.as_normalized().starts_with("__")));
+    query.retain(|s| {
+        s.name
+            .as_exact()
+            .is_some_and(|n| !n.as_normalized().starts_with("__"))
+    });
     let index = crate::repodata::query(ctx, &channels, ctx.subdir, query)
         .await
-        .map_err(|e| e.with("channel_urls", crate::channels::subdir_urls(&channels, ctx.subdir.as_str())))?;
+        .map_err(|e| {
+            e.with(
+                "channel_urls",
+                crate::channels::subdir_urls(&channels, ctx.subdir.as_str()),
+            )
+        })?;
     let vpkgs = virtual_packages(ctx)?;
     let rules = Rules {
         aggressive_update_packages: ctx.config.aggressive_update_packages.clone(),
@@ -81,12 +95,20 @@ pub async fn solve_request(
         .map_err(|e| add_channels_to_error(e, &channels, ctx))?;
     let records = filter_deps(&req, &installed, records);
     let plan = Plan::new(prefix, &installed.records, records, &reinstall, ctx.subdir)?;
-    Ok(Solved { plan, channels, installed })
+    Ok(Solved {
+        plan,
+        channels,
+        installed,
+    })
 }
 
 /// `--no-deps` keeps the installed state except the requested packages; `--only-deps` takes
 /// the solution without them (keeping whatever version of them was installed).
-fn filter_deps(req: &Request, installed: &Installed, solved: Vec<RepoDataRecord>) -> Vec<RepoDataRecord> {
+fn filter_deps(
+    req: &Request,
+    installed: &Installed,
+    solved: Vec<RepoDataRecord>,
+) -> Vec<RepoDataRecord> {
     if !req.no_deps && !req.only_deps {
         return solved;
     }
@@ -120,7 +142,11 @@ fn add_channels_to_error(mut e: CondaError, channels: &[Channel], ctx: &Context)
 }
 
 /// Downloads what the plan links into the cache (nothing in the prefix changes).
-pub async fn download(ctx: &Context, plan: &Plan, progress: Arc<dyn Progress>) -> Result<HashMap<url::Url, PathBuf>> {
+pub async fn download(
+    ctx: &Context,
+    plan: &Plan,
+    progress: Arc<dyn Progress>,
+) -> Result<HashMap<url::Url, PathBuf>> {
     crate::cache::fetch_all(ctx, &plan.link, progress).await
 }
 
@@ -136,7 +162,10 @@ pub async fn apply(
     let extracted = download(ctx, plan, progress).await?;
     if created_prefix {
         std::fs::create_dir_all(plan.prefix.join("conda-meta")).map_err(|e| {
-            CondaError::new("CondaError", format!("cannot create {}: {e}", plan.prefix.display()))
+            CondaError::new(
+                "CondaError",
+                format!("cannot create {}: {e}", plan.prefix.display()),
+            )
         })?;
     }
     let _guard = lock(&plan.prefix).await?;
@@ -148,7 +177,11 @@ pub async fn apply(
         created_prefix,
     };
     let mut entry = history.clone();
-    entry.removed = plan.unlink.iter().map(|r| crate::prefix::dist_str(&r.repodata_record)).collect();
+    entry.removed = plan
+        .unlink
+        .iter()
+        .map(|r| crate::prefix::dist_str(&r.repodata_record))
+        .collect();
     entry.added = plan.link.iter().map(crate::prefix::dist_str).collect();
     let outcome = crate::transaction::execute(plan, &extracted, &settings, &entry).await?;
     crate::registry::register(ctx, &plan.prefix)?;
@@ -179,23 +212,37 @@ pub fn create_empty(ctx: &Context, prefix: &Path, history: &Entry) -> Result<()>
 }
 
 /// Records for `@EXPLICIT` URLs: fetched into the cache, described by their `index.json`.
-pub async fn explicit_records(ctx: &Context, urls: &[(url::Url, Option<String>)]) -> Result<Vec<RepoDataRecord>> {
+pub async fn explicit_records(
+    ctx: &Context,
+    urls: &[(url::Url, Option<String>)],
+) -> Result<Vec<RepoDataRecord>> {
     let mut out = Vec::new();
     let client = crate::net::client(ctx)?;
     let cache = crate::cache::open(ctx)?;
     for (url, hash) in urls {
-        let file_name = url.path_segments().and_then(|mut s| s.next_back()).unwrap_or("").to_string();
-        let id: rattler_conda_types::package::DistArchiveIdentifier = file_name.parse().map_err(|_| {
-            CondaError::new("CondaValueError", format!("'{url}' does not name a .conda or .tar.bz2 package file"))
-        })?;
+        let file_name = url
+            .path_segments()
+            .and_then(|mut s| s.next_back())
+            .unwrap_or("")
+            .to_string();
+        let id: rattler_conda_types::package::DistArchiveIdentifier =
+            file_name.parse().map_err(|_| {
+                CondaError::new(
+                    "CondaValueError",
+                    format!("'{url}' does not name a .conda or .tar.bz2 package file"),
+                )
+            })?;
         let stem = id.identifier.clone();
         let sha256 = hash.as_deref().and_then(parse_sha256);
         let _ = stem;
-        let archive: rattler_conda_types::package::CondaArchiveIdentifier = file_name.parse().map_err(|_| {
-            CondaError::new("CondaValueError", format!("'{url}' does not name a .conda or .tar.bz2 package file"))
-        })?;
-        let key = rattler_cache::package_cache::CacheKey::from(archive)
-        .with_opt_sha256(sha256);
+        let archive: rattler_conda_types::package::CondaArchiveIdentifier =
+            file_name.parse().map_err(|_| {
+                CondaError::new(
+                    "CondaValueError",
+                    format!("'{url}' does not name a .conda or .tar.bz2 package file"),
+                )
+            })?;
+        let key = rattler_cache::package_cache::CacheKey::from(archive).with_opt_sha256(sha256);
         let meta = cache
             .get_or_fetch_from_url_with_retry(key, url.clone(), client.clone(), crate::net::retry_policy(ctx), None, None)
             .await
@@ -208,13 +255,19 @@ pub async fn explicit_records(ctx: &Context, urls: &[(url::Url, Option<String>)]
                 )
             })?;
         let index = crate::transaction::read_index_json(meta.path())?;
-        let mut record = rattler_conda_types::PackageRecord::from_index_json(index, None, sha256, None)
-            .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
+        let mut record =
+            rattler_conda_types::PackageRecord::from_index_json(index, None, sha256, None)
+                .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
         if record.sha256.is_none() {
             record.sha256 = sha256;
         }
         let channel = url.as_str().rsplitn(3, '/').nth(2).map(str::to_string);
-        out.push(RepoDataRecord { package_record: record, identifier: id, url: url.clone(), channel });
+        out.push(RepoDataRecord {
+            package_record: record,
+            identifier: id,
+            url: url.clone(),
+            channel,
+        });
     }
     Ok(out)
 }

@@ -28,7 +28,11 @@ pub fn records(prefix: &Path) -> Result<Vec<PrefixRecord>> {
         }
     }
     out.sort_by(|a, b| {
-        a.repodata_record.package_record.name.as_normalized().cmp(b.repodata_record.package_record.name.as_normalized())
+        a.repodata_record
+            .package_record
+            .name
+            .as_normalized()
+            .cmp(b.repodata_record.package_record.name.as_normalized())
     });
     Ok(out)
 }
@@ -75,7 +79,9 @@ pub fn channel_name(record: &rattler_conda_types::RepoDataRecord) -> String {
     let channel = record.channel.clone().unwrap_or_default();
     let trimmed = channel.trim_end_matches('/');
     let subdir = &record.package_record.subdir;
-    let base = trimmed.strip_suffix(&format!("/{subdir}")).unwrap_or(trimmed);
+    let base = trimmed
+        .strip_suffix(&format!("/{subdir}"))
+        .unwrap_or(trimmed);
     if let Some(rest) = base.strip_prefix("https://conda.anaconda.org/") {
         return rest.to_string();
     }

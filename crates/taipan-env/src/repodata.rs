@@ -66,7 +66,11 @@ pub async fn query(
     let buckets = output
         .repodata
         .iter()
-        .map(|rd| rd.iter_arc().map(|r| RepoDataRecord::clone(Arc::as_ref(r))).collect())
+        .map(|rd| {
+            rd.iter_arc()
+                .map(|r| RepoDataRecord::clone(Arc::as_ref(r)))
+                .collect()
+        })
         .collect();
     Ok(Index { buckets })
 }

@@ -124,7 +124,9 @@ pub fn solve(
         match run(&buckets, &plan, installed, &frozen, virtual_packages, req) {
             Ok(r) => return Ok(r),
             Err(e) if req.freeze_installed => return Err(e),
-            Err(_) => tracing::info!("frozen solve failed; retrying with installed packages unfrozen"),
+            Err(_) => {
+                tracing::info!("frozen solve failed; retrying with installed packages unfrozen")
+            }
         }
     }
     run(&buckets, &plan, installed, &[], virtual_packages, req)
@@ -178,7 +180,11 @@ fn check_pins(req: &Request, installed: &Installed, index: &Index) -> Result<()>
 }
 
 /// Index buckets plus the installed records that the channels no longer offer.
-fn prepare_buckets(index: &Index, installed: &Installed, rules: &Rules) -> Vec<Vec<RepoDataRecord>> {
+fn prepare_buckets(
+    index: &Index,
+    installed: &Installed,
+    rules: &Rules,
+) -> Vec<Vec<RepoDataRecord>> {
     let has_pip = index
         .iter()
         .any(|r| r.package_record.name.as_normalized() == "pip");
@@ -205,7 +211,11 @@ fn prepare_buckets(index: &Index, installed: &Installed, rules: &Rules) -> Vec<V
 
 fn add_pip(mut record: RepoDataRecord, enabled: bool) -> RepoDataRecord {
     let is_python = record.package_record.name.as_normalized() == "python";
-    let major = record.package_record.version.as_major_minor().map(|(m, _)| m);
+    let major = record
+        .package_record
+        .version
+        .as_major_minor()
+        .map(|(m, _)| m);
     if enabled && is_python && matches!(major, Some(2) | Some(3)) {
         let deps = &mut record.package_record.depends;
         if !deps.iter().any(|d| spec_name(d) == "pip") {
@@ -234,12 +244,21 @@ impl SpecPlan {
                 continue;
             }
             let relaxed = req.update_all;
-            specs.push(if relaxed { name_only(name)? } else { parse_spec(spec)? });
+            specs.push(if relaxed {
+                name_only(name)?
+            } else {
+                parse_spec(spec)?
+            });
             named.insert(name.clone());
         }
         if !req.prune {
             for rec in &installed.records {
-                let name = rec.repodata_record.package_record.name.as_normalized().to_string();
+                let name = rec
+                    .repodata_record
+                    .package_record
+                    .name
+                    .as_normalized()
+                    .to_string();
                 if named.insert(name.clone()) {
                     specs.push(name_only(&name)?);
                 }
@@ -266,10 +285,20 @@ impl SpecPlan {
         }
         if req.update_all || req.update_deps {
             for rec in &installed.records {
-                unlocked.insert(rec.repodata_record.package_record.name.as_normalized().to_string());
+                unlocked.insert(
+                    rec.repodata_record
+                        .package_record
+                        .name
+                        .as_normalized()
+                        .to_string(),
+                );
             }
         }
-        let constraints = if req.no_pin { Vec::new() } else { installed.pins.clone() };
+        let constraints = if req.no_pin {
+            Vec::new()
+        } else {
+            installed.pins.clone()
+        };
         Ok(Self {
             specs,
             constraints,
@@ -282,7 +311,11 @@ impl SpecPlan {
             .records
             .iter()
             .map(|r| &r.repodata_record)
-            .filter(|r| !self.unlocked.contains(r.package_record.name.as_normalized()))
+            .filter(|r| {
+                !self
+                    .unlocked
+                    .contains(r.package_record.name.as_normalized())
+            })
             .collect()
     }
 
@@ -336,15 +369,20 @@ fn unsat_error(err: SolveError) -> CondaError {
 
 /// Which installed packages a removal takes away: the named ones, everything that depends on
 /// them, and dependencies nothing needs any more. With `force`, only the named ones.
-pub fn removal(
-    installed: &Installed,
-    names: &[String],
-    force: bool,
-) -> Result<Vec<PrefixRecord>> {
+pub fn removal(installed: &Installed, names: &[String], force: bool) -> Result<Vec<PrefixRecord>> {
     let by_name: HashMap<String, &PrefixRecord> = installed
         .records
         .iter()
-        .map(|r| (r.repodata_record.package_record.name.as_normalized().to_string(), r))
+        .map(|r| {
+            (
+                r.repodata_record
+                    .package_record
+                    .name
+                    .as_normalized()
+                    .to_string(),
+                r,
+            )
+        })
         .collect();
     let missing: Vec<&String> = names.iter().filter(|n| !by_name.contains_key(*n)).collect();
     if !missing.is_empty() {
@@ -440,6 +478,9 @@ fn add_orphans(
 /// Parses a name for `update`/`remove`, which take names only.
 pub fn package_name(text: &str) -> Result<PackageName> {
     PackageName::from_str(text.trim()).map_err(|e| {
-        CondaError::new("CondaValueError", format!("invalid package name '{text}': {e}"))
+        CondaError::new(
+            "CondaValueError",
+            format!("invalid package name '{text}': {e}"),
+        )
     })
 }

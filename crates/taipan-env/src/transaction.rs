@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use rattler::install::{link_package, InstallDriver, InstallOptions, PythonInfo, Transaction, TransactionOperation};
+use rattler::install::{
+    link_package, InstallDriver, InstallOptions, PythonInfo, Transaction, TransactionOperation,
+};
 use rattler_conda_types::package::{IndexJson, LinkJson, PackageFile, PathsJson};
 use rattler_conda_types::prefix::Prefix;
 use rattler_conda_types::prefix_record::{Link, LinkType, PathsEntry};
@@ -25,7 +27,10 @@ pub fn interrupt() {
 
 fn check_interrupt() -> Result<()> {
     if INTERRUPTED.load(Ordering::SeqCst) {
-        return Err(CondaError::new("KeyboardInterrupt", "Operation interrupted by the user."));
+        return Err(CondaError::new(
+            "KeyboardInterrupt",
+            "Operation interrupted by the user.",
+        ));
     }
     Ok(())
 }
@@ -85,11 +90,20 @@ impl Plan {
     }
 
     /// A plan that only unlinks the given records.
-    pub fn removal(prefix: &Path, installed: &[PrefixRecord], remove: Vec<PrefixRecord>, platform: Subdir) -> Self {
+    pub fn removal(
+        prefix: &Path,
+        installed: &[PrefixRecord],
+        remove: Vec<PrefixRecord>,
+        platform: Subdir,
+    ) -> Self {
         let gone: HashSet<String> = remove.iter().map(|r| r.file_name()).collect();
         Self {
             prefix: prefix.to_path_buf(),
-            unchanged: installed.iter().filter(|r| !gone.contains(&r.file_name())).cloned().collect(),
+            unchanged: installed
+                .iter()
+                .filter(|r| !gone.contains(&r.file_name()))
+                .cloned()
+                .collect(),
             unlink: remove,
             link: Vec::new(),
             python_info: None,
@@ -257,12 +271,22 @@ pub async fn execute(
     settings: &LinkSettings,
     history: &crate::history::Entry,
 ) -> Result<Outcome> {
-    let prefix = Prefix::create(plan.prefix.clone())
-        .map_err(|e| CondaError::generic(format!("cannot create {}: {e}", plan.prefix.display())))?;
+    let prefix = Prefix::create(plan.prefix.clone()).map_err(|e| {
+        CondaError::generic(format!("cannot create {}: {e}", plan.prefix.display()))
+    })?;
     std::fs::create_dir_all(plan.prefix.join("conda-meta"))?;
     let mut journal = Journal::new(&plan.prefix)?;
     let mut outcome = Outcome::default();
-    let result = run_steps(plan, &prefix, extracted, settings, history, &mut journal, &mut outcome).await;
+    let result = run_steps(
+        plan,
+        &prefix,
+        extracted,
+        settings,
+        history,
+        &mut journal,
+        &mut outcome,
+    )
+    .await;
     match result {
         Ok(()) => {
             journal.commit();
@@ -280,7 +304,8 @@ pub async fn execute(
 
 fn with_rollback_note(mut err: CondaError, errors: Vec<String>) -> CondaError {
     if errors.is_empty() {
-        err.message.push_str("\n\nAll changes from this transaction have been rolled back.");
+        err.message
+            .push_str("\n\nAll changes from this transaction have been rolled back.");
     } else {
         err.message.push_str(&format!(
             "\n\nRolling back the transaction failed for:{}",
@@ -312,7 +337,10 @@ async fn run_steps(
         let dir = extracted.get(&record.url).ok_or_else(|| {
             CondaError::generic(format!("{} is not in the package cache", record.identifier))
         })?;
-        link_one(plan, prefix, &driver, record, dir, settings, journal, outcome).await?;
+        link_one(
+            plan, prefix, &driver, record, dir, settings, journal, outcome,
+        )
+        .await?;
     }
     check_interrupt()?;
     crate::history::append(&plan.prefix, history)
@@ -325,11 +353,25 @@ fn unlink_one(
     journal: &mut Journal,
     outcome: &mut Outcome,
 ) -> Result<()> {
-    let name = record.repodata_record.package_record.name.as_normalized().to_string();
+    let name = record
+        .repodata_record
+        .package_record
+        .name
+        .as_normalized()
+        .to_string();
     let script = plan.prefix.join(format!("bin/.{name}-pre-unlink.sh"));
     if script.is_file() {
-        if let Err(e) = run_script(&script, &plan.prefix, &record.repodata_record.package_record, settings, None) {
-            outcome.warnings.push(format!("pre-unlink script failed for package {}: {}", record.repodata_record.identifier, e.message));
+        if let Err(e) = run_script(
+            &script,
+            &plan.prefix,
+            &record.repodata_record.package_record,
+            settings,
+            None,
+        ) {
+            outcome.warnings.push(format!(
+                "pre-unlink script failed for package {}: {}",
+                record.repodata_record.identifier, e.message
+            ));
         }
         collect_messages(&plan.prefix, outcome);
     }
@@ -357,35 +399,65 @@ async fn link_one(
     for t in &targets {
         journal.stash(&plan.prefix.join(t))?;
     }
-    let pre_link = package_dir.join(format!("bin/.{}-pre-link.sh", record.package_record.name.as_normalized()));
+    let pre_link = package_dir.join(format!(
+        "bin/.{}-pre-link.sh",
+        record.package_record.name.as_normalized()
+    ));
     if pre_link.is_file() {
-        run_script(&pre_link, &plan.prefix, &record.package_record, settings, Some(package_dir))
-            .map_err(|e| link_error(record, "pre-link", e))?;
+        run_script(
+            &pre_link,
+            &plan.prefix,
+            &record.package_record,
+            settings,
+            Some(package_dir),
+        )
+        .map_err(|e| link_error(record, "pre-link", e))?;
         collect_messages(&plan.prefix, outcome);
     }
-    journal.created.extend(targets.iter().map(|t| plan.prefix.join(t)));
+    journal
+        .created
+        .extend(targets.iter().map(|t| plan.prefix.join(t)));
     let options = InstallOptions {
         python_info: plan.python_info.clone(),
         platform: Some(plan.platform),
         allow_hard_links: settings.always_copy.then_some(false),
         allow_ref_links: settings.always_copy.then_some(false),
-        allow_symbolic_links: if settings.allow_softlinks { Some(true) } else { None },
+        allow_symbolic_links: if settings.allow_softlinks {
+            Some(true)
+        } else {
+            None
+        },
         ..InstallOptions::default()
     };
     let paths = link_package(package_dir, prefix, driver, options)
         .await
-        .map_err(|e| CondaError::new(
-            "LinkError",
-            format!("An error occurred while installing package '{}'.\n  {}", record.identifier, error_chain(&e)),
-        ))?;
+        .map_err(|e| {
+            CondaError::new(
+                "LinkError",
+                format!(
+                    "An error occurred while installing package '{}'.\n  {}",
+                    record.identifier,
+                    error_chain(&e)
+                ),
+            )
+        })?;
     for p in &paths {
         journal.created.push(plan.prefix.join(&p.relative_path));
     }
     write_record(plan, record, package_dir, paths, settings, journal)?;
-    let post_link = plan.prefix.join(format!("bin/.{}-post-link.sh", record.package_record.name.as_normalized()));
+    let post_link = plan.prefix.join(format!(
+        "bin/.{}-post-link.sh",
+        record.package_record.name.as_normalized()
+    ));
     if post_link.is_file() {
-        run_script(&post_link, &plan.prefix, &record.package_record, settings, None)
-            .map_err(|e| link_error(record, "post-link", e))?;
+        run_script(
+            &post_link,
+            &plan.prefix,
+            &record.package_record,
+            settings,
+            None,
+        )
+        .map_err(|e| link_error(record, "post-link", e))?;
         collect_messages(&plan.prefix, outcome);
     }
     Ok(())
@@ -405,7 +477,10 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
 fn link_error(record: &RepoDataRecord, kind: &str, err: CondaError) -> CondaError {
     CondaError::new(
         "LinkError",
-        format!("{kind} script failed for package {}\n{}", record.identifier, err.message),
+        format!(
+            "{kind} script failed for package {}\n{}",
+            record.identifier, err.message
+        ),
     )
 }
 
@@ -421,7 +496,9 @@ fn target_paths(plan: &Plan, package_dir: &Path, record: &RepoDataRecord) -> Res
     let mut out = Vec::new();
     for entry in paths.paths {
         let rel = match (&plan.python_info, is_python) {
-            (Some(py), true) => py.get_python_noarch_target_path(&entry.relative_path).into_owned(),
+            (Some(py), true) => py
+                .get_python_noarch_target_path(&entry.relative_path)
+                .into_owned(),
             _ => entry.relative_path,
         };
         out.push(rel);
@@ -448,20 +525,30 @@ fn write_record(
 ) -> Result<()> {
     let name = record.package_record.name.as_normalized().to_string();
     let requested = settings.requested.get(&name).cloned();
-    let tarball = package_dir.with_extension("").parent().map(|p| p.join(record.identifier.to_string()));
+    let tarball = package_dir
+        .with_extension("")
+        .parent()
+        .map(|p| p.join(record.identifier.to_string()));
     let prefix_record = PrefixRecord {
         package_tarball_full_path: tarball.filter(|p| p.exists()),
         extracted_package_dir: Some(package_dir.to_path_buf()),
         link: Some(Link {
             source: package_dir.to_path_buf(),
-            link_type: Some(if settings.always_copy { LinkType::Copy } else { LinkType::HardLink }),
+            link_type: Some(if settings.always_copy {
+                LinkType::Copy
+            } else {
+                LinkType::HardLink
+            }),
         }),
         #[allow(deprecated)]
         requested_spec: requested.clone(),
         requested_specs: requested.into_iter().collect(),
         ..PrefixRecord::from_repodata_record(record.clone(), paths)
     };
-    let path = plan.prefix.join("conda-meta").join(prefix_record.file_name());
+    let path = plan
+        .prefix
+        .join("conda-meta")
+        .join(prefix_record.file_name());
     let json = serde_json::to_vec(&prefix_record)
         .map_err(|e| CondaError::generic(format!("cannot serialise {}: {e}", path.display())))?;
     journal.records.push(path.clone());
@@ -478,7 +565,11 @@ fn run_script(
     source_dir: Option<&Path>,
 ) -> Result<()> {
     let dir = script.parent().unwrap_or(prefix);
-    let path = format!("{}:{}", dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let mut cmd = Command::new("bash");
     cmd.arg("-x")
         .arg(script)
@@ -492,7 +583,9 @@ fn run_script(
     if let Some(src) = source_dir {
         cmd.env("SOURCE_DIR", src);
     }
-    let out = cmd.output().map_err(|e| CondaError::generic(format!("cannot run {}: {e}", script.display())))?;
+    let out = cmd
+        .output()
+        .map_err(|e| CondaError::generic(format!("cannot run {}: {e}", script.display())))?;
     if out.status.success() {
         return Ok(());
     }
@@ -521,7 +614,10 @@ fn collect_messages(prefix: &Path, outcome: &mut Outcome) {
 /// Reads the index.json of an extracted package (for `@EXPLICIT` installs).
 pub fn read_index_json(dir: &Path) -> Result<IndexJson> {
     IndexJson::from_package_directory(dir).map_err(|e| {
-        CondaError::new("CondaVerificationError", format!("{}: cannot read info/index.json: {e}", dir.display()))
+        CondaError::new(
+            "CondaVerificationError",
+            format!("{}: cannot read info/index.json: {e}", dir.display()),
+        )
     })
 }
 

@@ -6,7 +6,11 @@ use clap::{Args, Parser, Subcommand};
 
 /// The conda-compatible command line.
 #[derive(Debug, Parser)]
-#[command(name = "conda", disable_version_flag = true, about = "taipan: a fast, conda-compatible package and environment manager")]
+#[command(
+    name = "conda",
+    disable_version_flag = true,
+    about = "taipan: a fast, conda-compatible package and environment manager"
+)]
 pub struct Cli {
     /// Show the version and exit.
     #[arg(short = 'V', long = "version", global = false)]
@@ -115,7 +119,10 @@ pub struct SolveArgs {
     #[arg(long = "strict-channel-priority")]
     pub strict_channel_priority: bool,
     /// Package version takes precedence over channel priority (disabled).
-    #[arg(long = "no-channel-priority", conflicts_with = "strict_channel_priority")]
+    #[arg(
+        long = "no-channel-priority",
+        conflicts_with = "strict_channel_priority"
+    )]
     pub no_channel_priority: bool,
     /// Do not install, update, remove, or change dependencies.
     #[arg(long = "no-deps")]

@@ -11,7 +11,10 @@ use taipan_env::CondaError;
 /// Prints an error as conda does: JSON on stdout with `--json`, else `\nName: message\n` on stderr.
 pub fn print_error(err: &CondaError, json: bool) {
     if json {
-        println!("{}", serde_json::to_string_pretty(&err.to_json()).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&err.to_json()).unwrap_or_default()
+        );
     } else {
         eprintln!("\n{}: {}\n", err.name, err.message.trim_end());
     }
@@ -42,15 +45,26 @@ pub fn action_item(r: &RepoDataRecord) -> Value {
 /// The `actions` object for a plan.
 pub fn actions_json(plan: &Plan, fetch: &[&RepoDataRecord]) -> Value {
     let mut actions = serde_json::Map::new();
-    actions.insert("FETCH".into(), Value::Array(fetch.iter().map(|r| action_item(r)).collect()));
+    actions.insert(
+        "FETCH".into(),
+        Value::Array(fetch.iter().map(|r| action_item(r)).collect()),
+    );
     if !plan.link.is_empty() {
-        actions.insert("LINK".into(), Value::Array(plan.link.iter().map(action_item).collect()));
+        actions.insert(
+            "LINK".into(),
+            Value::Array(plan.link.iter().map(action_item).collect()),
+        );
     }
     actions.insert("PREFIX".into(), json!(plan.prefix.display().to_string()));
     if !plan.unlink.is_empty() {
         actions.insert(
             "UNLINK".into(),
-            Value::Array(plan.unlink.iter().map(|r| action_item(&r.repodata_record)).collect()),
+            Value::Array(
+                plan.unlink
+                    .iter()
+                    .map(|r| action_item(&r.repodata_record))
+                    .collect(),
+            ),
         );
     }
     Value::Object(actions)
@@ -71,7 +85,14 @@ fn human_size(bytes: u64) -> String {
 
 fn dist_value(r: &RepoDataRecord) -> String {
     let p = &r.package_record;
-    format!("{}/{}::{}-{}-{} ", channel_name(r), p.subdir, p.name.as_normalized(), p.version, p.build)
+    format!(
+        "{}/{}::{}-{}-{} ",
+        channel_name(r),
+        p.subdir,
+        p.name.as_normalized(),
+        p.version,
+        p.build
+    )
 }
 
 fn truncate(name: &str, width: usize) -> String {
@@ -83,10 +104,18 @@ fn truncate(name: &str, width: usize) -> String {
 }
 
 /// Prints `## Package Plan ##` with downloads and change sections.
-pub fn print_plan(plan: &Plan, removed_specs: &[String], updated_specs: &[String], fetch: &[&RepoDataRecord]) {
+pub fn print_plan(
+    plan: &Plan,
+    removed_specs: &[String],
+    updated_specs: &[String],
+    fetch: &[&RepoDataRecord],
+) {
     let mut out = String::new();
     out.push_str("\n## Package Plan ##\n\n");
-    out.push_str(&format!("  environment location: {}\n\n", plan.prefix.display()));
+    out.push_str(&format!(
+        "  environment location: {}\n\n",
+        plan.prefix.display()
+    ));
     if !removed_specs.is_empty() {
         out.push_str("  removed specs:\n");
         for s in removed_specs {
@@ -126,7 +155,11 @@ fn download_table(fetch: &[&RepoDataRecord]) -> String {
         ));
     }
     out.push_str("    ------------------------------------------------------------\n");
-    out.push_str(&format!("{}Total: {:>14}\n\n", " ".repeat(43), human_size(total)));
+    out.push_str(&format!(
+        "{}Total: {:>14}\n\n",
+        " ".repeat(43),
+        human_size(total)
+    ));
     out
 }
 
@@ -145,7 +178,15 @@ fn change_sections(plan: &Plan) -> String {
     let mut changes = plan.changes();
     changes.sort_by_key(|(o, n)| {
         n.map(|r| r.package_record.name.as_normalized().to_string())
-            .or_else(|| o.map(|r| r.repodata_record.package_record.name.as_normalized().to_string()))
+            .or_else(|| {
+                o.map(|r| {
+                    r.repodata_record
+                        .package_record
+                        .name
+                        .as_normalized()
+                        .to_string()
+                })
+            })
     });
     for (old, new) in changes {
         classify(&mut s, old, new);
@@ -155,7 +196,10 @@ fn change_sections(plan: &Plan) -> String {
         ("The following NEW packages will be INSTALLED:", &s.new),
         ("The following packages will be REMOVED:", &s.removed),
         ("The following packages will be UPDATED:", &s.updated),
-        ("The following packages will be SUPERSEDED by a higher-priority channel:", &s.superseded),
+        (
+            "The following packages will be SUPERSEDED by a higher-priority channel:",
+            &s.superseded,
+        ),
         ("The following packages will be DOWNGRADED:", &s.downgraded),
         ("The following packages will be REVISED:", &s.revised),
     ] {
@@ -172,18 +216,34 @@ fn change_sections(plan: &Plan) -> String {
 
 fn classify(s: &mut Sections, old: Option<&PrefixRecord>, new: Option<&RepoDataRecord>) {
     match (old, new) {
-        (None, Some(n)) => s.new.push(format!("{:<18} {}", truncate(n.package_record.name.as_normalized(), 17), dist_value(n))),
+        (None, Some(n)) => s.new.push(format!(
+            "{:<18} {}",
+            truncate(n.package_record.name.as_normalized(), 17),
+            dist_value(n)
+        )),
         (Some(o), None) => {
             let p = &o.repodata_record.package_record;
-            s.removed.push(format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build));
+            s.removed.push(format!(
+                "{}-{}-{}",
+                p.name.as_normalized(),
+                p.version,
+                p.build
+            ));
         }
         (Some(o), Some(n)) => {
             let op = &o.repodata_record.package_record;
             let np = &n.package_record;
-            let left = truncate(&dist_value(&o.repodata_record).trim_end().to_string(), 37);
-            let line = format!("{:<18} {:>38} --> {}", truncate(np.name.as_normalized(), 17), left, dist_value(n));
-            let same_channel = channel_name(&o.repodata_record) == channel_name(n) && op.subdir == np.subdir;
-            let newer = np.version > op.version || (np.version == op.version && np.build_number > op.build_number);
+            let left = truncate(dist_value(&o.repodata_record).trim_end(), 37);
+            let line = format!(
+                "{:<18} {:>38} --> {}",
+                truncate(np.name.as_normalized(), 17),
+                left,
+                dist_value(n)
+            );
+            let same_channel =
+                channel_name(&o.repodata_record) == channel_name(n) && op.subdir == np.subdir;
+            let newer = np.version > op.version
+                || (np.version == op.version && np.build_number > op.build_number);
             if newer {
                 s.updated.push(line);
             } else if !same_channel {
@@ -256,5 +316,8 @@ pub fn confirm_remove() -> Result<bool, CondaError> {
     let _ = std::io::stdout().flush();
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(line.trim().to_ascii_lowercase().as_str(), "y" | "yes"))
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }

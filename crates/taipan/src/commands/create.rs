@@ -15,7 +15,9 @@ use crate::cli::CreateArgs;
 pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
     let s = &a.solve;
     if s.target.name.is_none() && s.target.prefix.is_none() {
-        return Err(CondaError::argument("one of the arguments -n/--name -p/--prefix is required"));
+        return Err(CondaError::argument(
+            "one of the arguments -n/--name -p/--prefix is required",
+        ));
     }
     let ctx = Load {
         target: Some(&s.target),
@@ -28,16 +30,28 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
     }
     .context()?;
     let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
-    if taipan_env::context::same_path(&prefix, &ctx.root_prefix) && taipan_env::registry::is_conda_env(&prefix) {
-        return Err(CondaError::new("CondaValueError", "The target prefix is the base prefix. Aborting."));
+    if taipan_env::context::same_path(&prefix, &ctx.root_prefix)
+        && taipan_env::registry::is_conda_env(&prefix)
+    {
+        return Err(CondaError::new(
+            "CondaValueError",
+            "The target prefix is the base prefix. Aborting.",
+        ));
     }
-    check_existing(&prefix, s.dry_run, s.yes || ctx.config.always_yes.unwrap_or(false) || s.output.json)?;
+    check_existing(
+        &prefix,
+        s.dry_run,
+        s.yes || ctx.config.always_yes.unwrap_or(false) || s.output.json,
+    )?;
     let (file_specs, urls) = transact::read_files(&s.file)?;
     let mut texts: Vec<String> = s.specs.iter().chain(&file_specs).cloned().collect();
     if !a.no_default_packages && a.clone.is_none() && !texts.is_empty() {
         texts.extend(ctx.config.create_default_packages.iter().cloned());
     }
-    let specs = texts.iter().map(|t| parse_spec(t)).collect::<Result<Vec<_>>>()?;
+    let specs = texts
+        .iter()
+        .map(|t| parse_spec(t))
+        .collect::<Result<Vec<_>>>()?;
     let entry = Entry {
         cmd: history_cmd(argv),
         update_specs: transact::spec_strings(&texts),
@@ -55,7 +69,10 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
     };
     let plan = if let Some(source) = &a.clone {
         let src = clone_source(&ctx, source)?;
-        let records: Vec<_> = taipan_env::prefix::records(&src)?.into_iter().map(|r| r.repodata_record).collect();
+        let records: Vec<_> = taipan_env::prefix::records(&src)?
+            .into_iter()
+            .map(|r| r.repodata_record)
+            .collect();
         Plan::new(&prefix, &[], records, &HashSet::new(), ctx.subdir)?
     } else if !urls.is_empty() {
         let records = taipan_env::ops::explicit_records(&ctx, &urls).await?;
@@ -63,8 +80,16 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
     } else if specs.is_empty() {
         return create_empty(&ctx, &prefix, &entry, &opts);
     } else {
-        let req = Request { specs: specs.clone(), no_deps: s.no_deps, only_deps: s.only_deps, no_pin: s.no_pin, ..Request::default() };
-        taipan_env::ops::solve_request(&ctx, &prefix, Kind::Create, req, HashSet::new()).await?.plan
+        let req = Request {
+            specs: specs.clone(),
+            no_deps: s.no_deps,
+            only_deps: s.only_deps,
+            no_pin: s.no_pin,
+            ..Request::default()
+        };
+        taipan_env::ops::solve_request(&ctx, &prefix, Kind::Create, req, HashSet::new())
+            .await?
+            .plan
     };
     let code = carry_out(&ctx, &plan, entry, opts).await?;
     if !s.output.json && !s.output.quiet && !s.dry_run && !s.download_only {
@@ -91,7 +116,11 @@ fn clone_source(ctx: &taipan_env::context::Context, source: &str) -> Result<std:
 /// An existing environment is replaced only with confirmation (`-y`); `--dry-run` refuses.
 fn check_existing(prefix: &std::path::Path, dry_run: bool, yes: bool) -> Result<()> {
     if !taipan_env::registry::is_conda_env(prefix) {
-        if prefix.exists() && std::fs::read_dir(prefix).map(|mut d| d.next().is_some()).unwrap_or(false) {
+        if prefix.exists()
+            && std::fs::read_dir(prefix)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(false)
+        {
             return Err(CondaError::new(
                 "CondaValueError",
                 format!("The target directory exists but is not a conda environment: {}\n  Choose another name or path, or empty that directory first.", prefix.display()),
@@ -100,20 +129,37 @@ fn check_existing(prefix: &std::path::Path, dry_run: bool, yes: bool) -> Result<
         return Ok(());
     }
     if dry_run {
-        return Err(CondaError::new("CondaValueError", "Cannot `create --dry-run` with an existing conda environment"));
+        return Err(CondaError::new(
+            "CondaValueError",
+            "Cannot `create --dry-run` with an existing conda environment",
+        ));
     }
     if !yes {
-        println!("WARNING: A conda environment already exists at '{}'\n", prefix.display());
+        println!(
+            "WARNING: A conda environment already exists at '{}'\n",
+            prefix.display()
+        );
         if !crate::output::confirm_remove()? {
             return Err(CondaError::new("CondaSystemExit", "Exiting."));
         }
     }
     std::fs::remove_dir_all(prefix).map_err(|e| {
-        CondaError::new("CondaError", format!("cannot remove the existing environment {}: {e}", prefix.display()))
+        CondaError::new(
+            "CondaError",
+            format!(
+                "cannot remove the existing environment {}: {e}",
+                prefix.display()
+            ),
+        )
     })
 }
 
-fn create_empty(ctx: &taipan_env::context::Context, prefix: &std::path::Path, entry: &Entry, opts: &Options) -> Result<u8> {
+fn create_empty(
+    ctx: &taipan_env::context::Context,
+    prefix: &std::path::Path,
+    entry: &Entry,
+    opts: &Options,
+) -> Result<u8> {
     if opts.dry_run {
         if opts.json {
             let v = serde_json::json!({"actions": {"FETCH": [], "PREFIX": prefix.display().to_string()}, "dry_run": true, "prefix": prefix.display().to_string(), "success": true});
@@ -128,7 +174,10 @@ fn create_empty(ctx: &taipan_env::context::Context, prefix: &std::path::Path, en
         let v = serde_json::json!({"actions": {"PREFIX": prefix.display().to_string()}, "prefix": prefix.display().to_string(), "success": true});
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
     } else if !opts.quiet {
-        println!("\n## Package Plan ##\n\n  environment location: {}\n\n", prefix.display());
+        println!(
+            "\n## Package Plan ##\n\n  environment location: {}\n\n",
+            prefix.display()
+        );
         print_activate_hint(&ctx.activate_name(prefix));
     }
     Ok(0)

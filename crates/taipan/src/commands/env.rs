@@ -37,8 +37,19 @@ pub fn print_envs(ctx: &Context, json: bool) {
     }
     println!("\n# conda environments:\n#\n# * -> active\n# + -> frozen");
     for p in &envs {
-        let mark = if active.as_ref().is_some_and(|a| taipan_env::context::same_path(a, p)) { '*' } else { ' ' };
-        let frozen = if p.join("conda-meta/frozen").exists() { '+' } else { ' ' };
+        let mark = if active
+            .as_ref()
+            .is_some_and(|a| taipan_env::context::same_path(a, p))
+        {
+            '*'
+        } else {
+            ' '
+        };
+        let frozen = if p.join("conda-meta/frozen").exists() {
+            '+'
+        } else {
+            ' '
+        };
         println!("{:<20} {mark} {frozen} {}", ctx.env_name(p), p.display());
     }
     println!();

@@ -16,7 +16,11 @@ pub fn run(a: InfoArgs) -> Result<u8> {
     }
     if a.base {
         if a.output.json {
-            println!("{}", serde_json::to_string_pretty(&json!({"root_prefix": ctx.root_prefix})).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"root_prefix": ctx.root_prefix}))
+                    .unwrap_or_default()
+            );
         } else {
             println!("{}", ctx.root_prefix.display());
         }
@@ -24,13 +28,25 @@ pub fn run(a: InfoArgs) -> Result<u8> {
     }
     let vpkgs: Vec<String> = taipan_env::ops::virtual_packages(&ctx)?
         .iter()
-        .map(|v| format!("{}={}={}", v.name.as_normalized(), v.version, v.build_string))
+        .map(|v| {
+            format!(
+                "{}={}={}",
+                v.name.as_normalized(),
+                v.version,
+                v.build_string
+            )
+        })
         .collect();
     let active = ctx.active_prefix();
     let channels: Vec<String> = taipan_env::channels::resolve(&ctx)
         .map(|c| taipan_env::channels::subdir_urls(&c, ctx.subdir.as_str()))
         .unwrap_or_default();
-    let sources: Vec<String> = ctx.config.config_files().iter().map(|s| s.display().to_string()).collect();
+    let sources: Vec<String> = ctx
+        .config
+        .config_files()
+        .iter()
+        .map(|s| s.display().to_string())
+        .collect();
     let user_rc = ctx.home.join(".condarc");
     let shlvl = std::env::var("CONDA_SHLVL").unwrap_or_else(|_| "0".into());
     if a.output.json {
@@ -59,19 +75,59 @@ pub fn run(a: InfoArgs) -> Result<u8> {
         return Ok(0);
     }
     let rows: Vec<(&str, String)> = vec![
-        ("active environment", active.as_ref().map(|p| ctx.activate_name(p)).unwrap_or_else(|| "None".into())),
-        ("active env location", active.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into())),
+        (
+            "active environment",
+            active
+                .as_ref()
+                .map(|p| ctx.activate_name(p))
+                .unwrap_or_else(|| "None".into()),
+        ),
+        (
+            "active env location",
+            active
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "-".into()),
+        ),
         ("shell level", shlvl),
         ("user config file", user_rc.display().to_string()),
         ("populated config files", sources.join("\n")),
-        ("conda version", taipan_env::history::CONDA_COMPAT_VERSION.into()),
+        (
+            "conda version",
+            taipan_env::history::CONDA_COMPAT_VERSION.into(),
+        ),
         ("taipan version", env!("CARGO_PKG_VERSION").into()),
         ("solver", "resolvo (taipan)".into()),
         ("virtual packages", vpkgs.join("\n")),
-        ("base environment", format!("{}  ({})", ctx.root_prefix.display(), if ctx.root_writable { "writable" } else { "read only" })),
+        (
+            "base environment",
+            format!(
+                "{}  ({})",
+                ctx.root_prefix.display(),
+                if ctx.root_writable {
+                    "writable"
+                } else {
+                    "read only"
+                }
+            ),
+        ),
         ("channel URLs", channels.join("\n")),
-        ("package cache", ctx.pkgs_dirs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n")),
-        ("envs directories", ctx.envs_dirs.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join("\n")),
+        (
+            "package cache",
+            ctx.pkgs_dirs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
+        (
+            "envs directories",
+            ctx.envs_dirs
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join("\n"),
+        ),
         ("platform", ctx.subdir.as_str().into()),
         ("user-agent", taipan_env::net::user_agent()),
         ("offline mode", ctx.config.offline.to_string()),

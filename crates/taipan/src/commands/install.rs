@@ -35,9 +35,16 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
             "too few arguments, must supply command line package specs or --file\n\nExample: conda install -n myenv scipy",
         ));
     }
-    let specs = texts.iter().map(|t| parse_spec(t)).collect::<Result<Vec<_>>>()?;
+    let specs = texts
+        .iter()
+        .map(|t| parse_spec(t))
+        .collect::<Result<Vec<_>>>()?;
     let installed = taipan_env::prefix::records(&prefix)?;
-    let entry = Entry { cmd: history_cmd(argv), update_specs: transact::spec_strings(&texts), ..Entry::default() };
+    let entry = Entry {
+        cmd: history_cmd(argv),
+        update_specs: transact::spec_strings(&texts),
+        ..Entry::default()
+    };
     let opts = Options {
         json: s.output.json,
         quiet: s.output.quiet,
@@ -49,18 +56,42 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
         requested: transact::requested_map(&specs),
     };
     if a.modify.satisfied_skip_solve && !specs.is_empty() && all_satisfied(&specs, &installed) {
-        return carry_out(&ctx, &Plan::new(&prefix, &installed, installed.iter().map(|r| r.repodata_record.clone()).collect(), &HashSet::new(), ctx.subdir)?, entry, opts).await;
+        return carry_out(
+            &ctx,
+            &Plan::new(
+                &prefix,
+                &installed,
+                installed
+                    .iter()
+                    .map(|r| r.repodata_record.clone())
+                    .collect(),
+                &HashSet::new(),
+                ctx.subdir,
+            )?,
+            entry,
+            opts,
+        )
+        .await;
     }
     let plan = if !urls.is_empty() {
-        let mut desired: Vec<_> = installed.iter().map(|r| r.repodata_record.clone()).collect();
+        let mut desired: Vec<_> = installed
+            .iter()
+            .map(|r| r.repodata_record.clone())
+            .collect();
         let new = taipan_env::ops::explicit_records(&ctx, &urls).await?;
-        let names: HashSet<String> = new.iter().map(|r| r.package_record.name.as_normalized().to_string()).collect();
+        let names: HashSet<String> = new
+            .iter()
+            .map(|r| r.package_record.name.as_normalized().to_string())
+            .collect();
         desired.retain(|r| !names.contains(r.package_record.name.as_normalized()));
         desired.extend(new);
         Plan::new(&prefix, &installed, desired, &HashSet::new(), ctx.subdir)?
     } else {
         let reinstall = if a.modify.force_reinstall {
-            specs.iter().filter_map(|s| s.name.as_exact().cloned()).collect()
+            specs
+                .iter()
+                .filter_map(|s| s.name.as_exact().cloned())
+                .collect()
         } else {
             HashSet::new()
         };
@@ -76,14 +107,21 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
             only_deps: s.only_deps,
             ..Request::default()
         };
-        taipan_env::ops::solve_request(&ctx, &prefix, Kind::Install, req, reinstall).await?.plan
+        taipan_env::ops::solve_request(&ctx, &prefix, Kind::Install, req, reinstall)
+            .await?
+            .plan
     };
     carry_out(&ctx, &plan, entry, opts).await
 }
 
 /// Every spec matches an installed record.
-fn all_satisfied(specs: &[rattler_conda_types::MatchSpec], installed: &[rattler_conda_types::PrefixRecord]) -> bool {
-    specs.iter().all(|s| installed.iter().any(|r| s.matches(&r.repodata_record)))
+fn all_satisfied(
+    specs: &[rattler_conda_types::MatchSpec],
+    installed: &[rattler_conda_types::PrefixRecord],
+) -> bool {
+    specs
+        .iter()
+        .all(|s| installed.iter().any(|r| s.matches(&r.repodata_record)))
 }
 
 /// The target must be an existing environment.

@@ -11,20 +11,36 @@ use crate::cli::ListArgs;
 /// Runs `conda list`.
 pub fn run(a: ListArgs) -> Result<u8> {
     let argv: Vec<String> = std::env::args().collect();
-    let ctx = Load { target: Some(&a.target), ..Load::new(&argv, &a.output) }.context()?;
+    let ctx = Load {
+        target: Some(&a.target),
+        ..Load::new(&argv, &a.output)
+    }
+    .context()?;
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
     super::install::require_env(&prefix, a.target.name.as_deref())?;
     if a.revisions {
         return revisions(&prefix, a.output.json);
     }
     let mut records = taipan_env::prefix::records(&prefix)?;
-    records.sort_by_key(|r| r.repodata_record.package_record.name.as_normalized().to_ascii_lowercase());
+    records.sort_by_key(|r| {
+        r.repodata_record
+            .package_record
+            .name
+            .as_normalized()
+            .to_ascii_lowercase()
+    });
     if let Some(re) = &a.regex {
-        let pattern = if a.full_name { format!("^{re}$") } else { re.clone() };
+        let pattern = if a.full_name {
+            format!("^{re}$")
+        } else {
+            re.clone()
+        };
         let re = regex::RegexBuilder::new(&pattern)
             .case_insensitive(true)
             .build()
-            .map_err(|e| CondaError::new("CondaValueError", format!("invalid regex '{pattern}': {e}")))?;
+            .map_err(|e| {
+                CondaError::new("CondaValueError", format!("invalid regex '{pattern}': {e}"))
+            })?;
         records.retain(|r| re.is_match(r.repodata_record.package_record.name.as_normalized()));
         if records.is_empty() && !a.output.json {
             return Err(CondaError::new(
@@ -34,10 +50,19 @@ pub fn run(a: ListArgs) -> Result<u8> {
         }
     }
     if a.output.json {
-        let items: Vec<_> = records.iter().map(|r| crate::output::action_item(&r.repodata_record)).collect();
-        println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+        let items: Vec<_> = records
+            .iter()
+            .map(|r| crate::output::action_item(&r.repodata_record))
+            .collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&items).unwrap_or_default()
+        );
     } else if a.explicit {
-        print!("{}", explicit(&records, ctx.subdir.as_str(), a.md5, a.sha256));
+        print!(
+            "{}",
+            explicit(&records, ctx.subdir.as_str(), a.md5, a.sha256)
+        );
     } else if a.export {
         print!("{}", export(&records, ctx.subdir.as_str()));
     } else {
@@ -79,7 +104,12 @@ fn export(records: &[PrefixRecord], subdir: &str) -> String {
     let mut out = header(subdir);
     for r in records {
         let p = &r.repodata_record.package_record;
-        out.push_str(&format!("{}={}={}\n", p.name.as_normalized(), p.version, p.build));
+        out.push_str(&format!(
+            "{}={}={}\n",
+            p.name.as_normalized(),
+            p.version,
+            p.build
+        ));
     }
     out
 }
@@ -98,17 +128,42 @@ fn table(prefix: &std::path::Path, records: &[PrefixRecord]) -> String {
         .iter()
         .map(|r| {
             let p = &r.repodata_record.package_record;
-            [p.name.as_normalized().to_string(), p.version.to_string(), p.build.to_string(), shown_channel(r)]
+            [
+                p.name.as_normalized().to_string(),
+                p.version.to_string(),
+                p.build.to_string(),
+                shown_channel(r),
+            ]
         })
         .collect();
-    let head = ["# Name".to_string(), "Version".into(), "Build".into(), "Channel".into()];
+    let head = [
+        "# Name".to_string(),
+        "Version".into(),
+        "Build".into(),
+        "Channel".into(),
+    ];
     let w: Vec<usize> = (0..3)
-        .map(|i| rows.iter().map(|r| r[i].len()).chain([head[i].len()]).max().unwrap_or(0))
+        .map(|i| {
+            rows.iter()
+                .map(|r| r[i].len())
+                .chain([head[i].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |r: &[String; 4]| {
-        format!("{:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3], w0 = w[0], w1 = w[1], w2 = w[2])
-            .trim_end()
-            .to_string()
+        format!(
+            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            w0 = w[0],
+            w1 = w[1],
+            w2 = w[2]
+        )
+        .trim_end()
+        .to_string()
     };
     let mut out = format!("# packages in environment at {}:\n#\n", prefix.display());
     out.push_str(&line(&head));
@@ -128,7 +183,10 @@ fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
             .enumerate()
             .map(|(i, r)| json!({"date": r.date, "rev": i, "install": r.added, "remove": r.removed, "upgrade": [], "downgrade": []}))
             .collect();
-        println!("{}", serde_json::to_string_pretty(&items).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&items).unwrap_or_default()
+        );
         return Ok(0);
     }
     for (i, r) in revs.iter().enumerate() {
@@ -148,7 +206,7 @@ fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
 fn short_dist(d: &str) -> String {
     let (channel, rest) = d.split_once("::").unwrap_or(("", d));
     let channel = channel.rsplit_once('/').map(|(c, _)| c).unwrap_or(channel);
-    let nvb = rest.rsplitn(2, '-').nth(1).unwrap_or(rest);
+    let nvb = rest.rsplit_once('-').map(|x| x.0).unwrap_or(rest);
     if channel.is_empty() || channel.starts_with("pkgs/") {
         nvb.to_string()
     } else {

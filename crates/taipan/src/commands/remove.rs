@@ -10,7 +10,13 @@ use crate::cli::RemoveArgs;
 
 /// Runs `conda remove`.
 pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
-    let ctx = Load { target: Some(&a.target), channels: Some(&a.channels), yes: a.yes, ..Load::new(argv, &a.output) }.context()?;
+    let ctx = Load {
+        target: Some(&a.target),
+        channels: Some(&a.channels),
+        yes: a.yes,
+        ..Load::new(argv, &a.output)
+    }
+    .context()?;
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
     super::install::require_env(&prefix, a.target.name.as_deref())?;
     if a.all {
@@ -22,11 +28,18 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
             "no package names supplied,\n       try \"conda remove -h\" for more details",
         ));
     }
-    let names: Vec<String> = a.names.iter().map(|n| taipan_env::history::spec_name(n)).collect();
+    let names: Vec<String> = a
+        .names
+        .iter()
+        .map(|n| taipan_env::history::spec_name(n))
+        .collect();
     let installed = taipan_env::prefix::installed(&ctx, &prefix)?;
     let removed = taipan_env::solve::removal(&installed, &names, a.force).map_err(|e| {
         if e.name == "PackagesNotFoundError" {
-            CondaError { name: "PackagesNotFoundError".into(), ..e }
+            CondaError {
+                name: "PackagesNotFoundError".into(),
+                ..e
+            }
         } else {
             e
         }
@@ -35,7 +48,11 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
         refuse_removing_conda(&removed)?;
     }
     let plan = Plan::removal(&prefix, &installed.records, removed, ctx.subdir);
-    let entry = Entry { cmd: history_cmd(argv), remove_specs: names.clone(), ..Entry::default() };
+    let entry = Entry {
+        cmd: history_cmd(argv),
+        remove_specs: names.clone(),
+        ..Entry::default()
+    };
     let opts = Options {
         json: a.output.json,
         quiet: a.output.quiet,
@@ -50,7 +67,10 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
 }
 
 fn refuse_removing_conda(removed: &[rattler_conda_types::PrefixRecord]) -> Result<()> {
-    if removed.iter().any(|r| r.repodata_record.package_record.name.as_normalized() == "conda") {
+    if removed
+        .iter()
+        .any(|r| r.repodata_record.package_record.name.as_normalized() == "conda")
+    {
         return Err(CondaError::new(
             "RemoveError",
             "This operation will remove conda without replacing it with\nanother version of conda.",
@@ -59,33 +79,65 @@ fn refuse_removing_conda(removed: &[rattler_conda_types::PrefixRecord]) -> Resul
     Ok(())
 }
 
-async fn remove_env(ctx: &taipan_env::context::Context, prefix: &std::path::Path, a: &RemoveArgs) -> Result<u8> {
+async fn remove_env(
+    ctx: &taipan_env::context::Context,
+    prefix: &std::path::Path,
+    a: &RemoveArgs,
+) -> Result<u8> {
     if taipan_env::context::same_path(prefix, &ctx.root_prefix) {
-        return Err(CondaError::new("CondaEnvironmentError", "cannot remove root environment, add -n NAME or -p PREFIX option"));
+        return Err(CondaError::new(
+            "CondaEnvironmentError",
+            "cannot remove root environment, add -n NAME or -p PREFIX option",
+        ));
     }
-    if ctx.active_prefix().is_some_and(|p| taipan_env::context::same_path(&p, prefix)) {
-        return Err(CondaError::new("CondaEnvironmentError", "Cannot remove current environment. Deactivate and run conda remove again"));
+    if ctx
+        .active_prefix()
+        .is_some_and(|p| taipan_env::context::same_path(&p, prefix))
+    {
+        return Err(CondaError::new(
+            "CondaEnvironmentError",
+            "Cannot remove current environment. Deactivate and run conda remove again",
+        ));
     }
     if a.dry_run {
         if !a.output.json {
-            println!("\nRemove all packages in environment {}:\n", prefix.display());
+            println!(
+                "\nRemove all packages in environment {}:\n",
+                prefix.display()
+            );
             eprintln!("\nDryRunExit: Dry run. Exiting.\n");
         }
         return Ok(0);
     }
     if !a.output.json && !a.output.quiet {
-        println!("\nRemove all packages in environment {}:\n", prefix.display());
+        println!(
+            "\nRemove all packages in environment {}:\n",
+            prefix.display()
+        );
     }
-    if !crate::output::confirm(a.yes || ctx.config.always_yes.unwrap_or(false), a.output.json)? {
+    if !crate::output::confirm(
+        a.yes || ctx.config.always_yes.unwrap_or(false),
+        a.output.json,
+    )? {
         return Ok(0);
     }
     let guard = taipan_env::ops::lock(prefix).await?;
     drop(guard);
-    std::fs::remove_dir_all(prefix)
-        .map_err(|e| CondaError::new("CondaError", format!("cannot remove {}: {e}", prefix.display())))?;
+    std::fs::remove_dir_all(prefix).map_err(|e| {
+        CondaError::new(
+            "CondaError",
+            format!("cannot remove {}: {e}", prefix.display()),
+        )
+    })?;
     taipan_env::registry::unregister(ctx, prefix)?;
     if a.output.json {
-        println!("{}", serde_json::to_string_pretty(&serde_json::json!({"success": true, "prefix": prefix.display().to_string()})).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"success": true, "prefix": prefix.display().to_string()})
+            )
+            .unwrap_or_default()
+        );
     }
     Ok(0)
 }

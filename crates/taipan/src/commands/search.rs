@@ -12,7 +12,12 @@ use crate::cli::SearchArgs;
 /// Runs `conda search`.
 pub async fn run(a: SearchArgs) -> Result<u8> {
     let argv: Vec<String> = std::env::args().collect();
-    let ctx = Load { channels: Some(&a.channels), platform: a.platform.clone(), ..Load::new(&argv, &a.output) }.context()?;
+    let ctx = Load {
+        channels: Some(&a.channels),
+        platform: a.platform.clone(),
+        ..Load::new(&argv, &a.output)
+    }
+    .context()?;
     let channels = taipan_env::channels::resolve(&ctx)?;
     let text = a.spec.clone().unwrap_or_else(|| "*".into());
     let show = !a.output.json && !a.output.quiet;
@@ -41,7 +46,12 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
     }
     records.sort_by(|x, y| {
         let (a, b) = (&x.package_record, &y.package_record);
-        (a.name.as_normalized(), &a.version, a.build_number, &a.build).cmp(&(b.name.as_normalized(), &b.version, b.build_number, &b.build))
+        (a.name.as_normalized(), &a.version, a.build_number, &a.build).cmp(&(
+            b.name.as_normalized(),
+            &b.version,
+            b.build_number,
+            &b.build,
+        ))
     });
     if a.output.json {
         print_json(&records);
@@ -53,9 +63,17 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
     Ok(0)
 }
 
-async fn find(ctx: &taipan_env::context::Context, channels: &[rattler_conda_types::Channel], text: &str) -> Result<Vec<RepoDataRecord>> {
+async fn find(
+    ctx: &taipan_env::context::Context,
+    channels: &[rattler_conda_types::Channel],
+    text: &str,
+) -> Result<Vec<RepoDataRecord>> {
     // Globs (`*ssl*`) select names; the records of those names are then listed whole.
-    let spec = if text.contains('*') { None } else { Some(taipan_env::solve::parse_spec(text)?) };
+    let spec = if text.contains('*') {
+        None
+    } else {
+        Some(taipan_env::solve::parse_spec(text)?)
+    };
     let names = match &spec {
         None => matching_names(ctx, channels, text).await?,
         Some(spec) => vec![spec.clone()],
@@ -78,12 +96,28 @@ async fn find(ctx: &taipan_env::context::Context, channels: &[rattler_conda_type
         .collect())
 }
 
-async fn matching_names(ctx: &taipan_env::context::Context, channels: &[rattler_conda_types::Channel], glob: &str) -> Result<Vec<MatchSpec>> {
-    let pattern = format!("^{}$", regex::escape(glob.split(|c: char| " =<>!".contains(c)).next().unwrap_or(glob)).replace("\\*", ".*"));
-    let re = regex::Regex::new(&pattern).map_err(|e| CondaError::new("CondaValueError", e.to_string()))?;
+async fn matching_names(
+    ctx: &taipan_env::context::Context,
+    channels: &[rattler_conda_types::Channel],
+    glob: &str,
+) -> Result<Vec<MatchSpec>> {
+    let pattern = format!(
+        "^{}$",
+        regex::escape(
+            glob.split(|c: char| " =<>!".contains(c))
+                .next()
+                .unwrap_or(glob)
+        )
+        .replace("\\*", ".*")
+    );
+    let re = regex::Regex::new(&pattern)
+        .map_err(|e| CondaError::new("CondaValueError", e.to_string()))?;
     let gateway = taipan_env::repodata::gateway(ctx)?;
     let names = gateway
-        .names(channels.to_vec(), [ctx.subdir, rattler_conda_types::Subdir::NoArch])
+        .names(
+            channels.to_vec(),
+            [ctx.subdir, rattler_conda_types::Subdir::NoArch],
+        )
         .execute()
         .await
         .map_err(|e| CondaError::new("UnavailableInvalidChannel", e.to_string()))?;
@@ -95,7 +129,10 @@ async fn matching_names(ctx: &taipan_env::context::Context, channels: &[rattler_
 }
 
 fn print_table(records: &[RepoDataRecord]) {
-    println!("# {:<18} {:>15} {:>15}  {:<20}", "Name", "Version", "Build", "Channel");
+    println!(
+        "# {:<18} {:>15} {:>15}  {:<20}",
+        "Name", "Version", "Build", "Channel"
+    );
     for r in records {
         let p = &r.package_record;
         println!(
@@ -135,9 +172,18 @@ fn print_json(records: &[RepoDataRecord]) {
     for r in records {
         let mut v = serde_json::to_value(r).unwrap_or_default();
         if let Some(obj) = v.as_object_mut() {
-            obj.insert("channel".into(), serde_json::Value::from(taipan_env::prefix::channel_name(r)));
+            obj.insert(
+                "channel".into(),
+                serde_json::Value::from(taipan_env::prefix::channel_name(r)),
+            );
         }
-        by_name.entry(r.package_record.name.as_normalized().to_string()).or_default().push(v);
+        by_name
+            .entry(r.package_record.name.as_normalized().to_string())
+            .or_default()
+            .push(v);
     }
-    println!("{}", serde_json::to_string_pretty(&by_name).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&by_name).unwrap_or_default()
+    );
 }

@@ -34,7 +34,9 @@ fn to_fetch<'a>(ctx: &Context, plan: &'a Plan) -> Vec<&'a RepoDataRecord> {
         .filter(|r| {
             let p = &r.package_record;
             let dir = format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build);
-            !ctx.pkgs_dirs.iter().any(|d| d.join(&dir).join("info").join("index.json").is_file())
+            !ctx.pkgs_dirs
+                .iter()
+                .any(|d| d.join(&dir).join("info").join("index.json").is_file())
         })
         .collect()
 }
@@ -51,7 +53,10 @@ pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) 
     if opts.dry_run {
         return dry_run(plan, &fetch, opts.json);
     }
-    if !output::confirm(opts.yes || ctx.config.always_yes.unwrap_or(false), opts.json)? {
+    if !output::confirm(
+        opts.yes || ctx.config.always_yes.unwrap_or(false),
+        opts.json,
+    )? {
         if !opts.json {
             println!("\nExiting.\n");
         }
@@ -77,7 +82,12 @@ pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) 
     Ok(0)
 }
 
-fn report(plan: &Plan, fetch: &[&RepoDataRecord], outcome: &taipan_env::transaction::Outcome, json: bool) {
+fn report(
+    plan: &Plan,
+    fetch: &[&RepoDataRecord],
+    outcome: &taipan_env::transaction::Outcome,
+    json: bool,
+) {
     for w in &outcome.warnings {
         eprintln!("WARNING: {w}");
     }
@@ -94,7 +104,10 @@ fn report(plan: &Plan, fetch: &[&RepoDataRecord], outcome: &taipan_env::transact
             "prefix": plan.prefix.display().to_string(),
             "success": true,
         });
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
     }
 }
 
@@ -102,8 +115,10 @@ fn nothing_to_do(json: bool) -> Result<u8> {
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({"message": "All requested packages already installed.", "success": true}))
-                .unwrap_or_default()
+            serde_json::to_string_pretty(
+                &json!({"message": "All requested packages already installed.", "success": true})
+            )
+            .unwrap_or_default()
         );
     } else {
         println!("\n# All requested packages already installed.\n");
@@ -119,7 +134,10 @@ fn dry_run(plan: &Plan, fetch: &[&RepoDataRecord], json: bool) -> Result<u8> {
             "prefix": plan.prefix.display().to_string(),
             "success": true,
         });
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
     } else {
         eprintln!("\nDryRunExit: Dry run. Exiting.\n");
     }
@@ -134,7 +152,10 @@ fn download_only(plan: &Plan, fetch: &[&RepoDataRecord], json: bool) -> Result<u
             "success": true,
             "download_only": true,
         });
-        println!("{}", serde_json::to_string_pretty(&value).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&value).unwrap_or_default()
+        );
     } else {
         eprintln!("\nDryRunExit: Dry run. Exiting.\n");
     }
@@ -149,7 +170,10 @@ struct Bars {
 impl Progress for Bars {
     fn start(&self, record: &RepoDataRecord) {
         let bar = self.multi.add(ProgressBar::new_spinner());
-        bar.set_style(ProgressStyle::with_template("{spinner} {msg}").unwrap_or_else(|_| ProgressStyle::default_spinner()));
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {msg}")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
         bar.set_message(record.identifier.to_string());
         bar.enable_steady_tick(std::time::Duration::from_millis(100));
         if let Ok(mut bars) = self.bars.lock() {
@@ -171,7 +195,10 @@ fn progress(silent: bool, count: usize) -> Arc<dyn Progress> {
     if silent || count == 0 || !std::io::stderr().is_terminal() {
         return Arc::new(taipan_env::cache::Silent);
     }
-    Arc::new(Bars { multi: MultiProgress::new(), bars: Default::default() })
+    Arc::new(Bars {
+        multi: MultiProgress::new(),
+        bars: Default::default(),
+    })
 }
 
 /// The specs the user typed, as conda records them (`str(MatchSpec)`).
@@ -183,17 +210,24 @@ pub fn spec_strings(texts: &[String]) -> Vec<String> {
 pub fn requested_map(specs: &[rattler_conda_types::MatchSpec]) -> HashMap<String, String> {
     specs
         .iter()
-        .filter_map(|s| s.name.as_exact().map(|n| (n.as_normalized().to_string(), s.to_string())))
+        .filter_map(|s| {
+            s.name
+                .as_exact()
+                .map(|n| (n.as_normalized().to_string(), s.to_string()))
+        })
         .collect()
 }
 
 /// Reads `--file` arguments: `@EXPLICIT` files give URLs, others give specs.
-pub fn read_files(files: &[std::path::PathBuf]) -> Result<(Vec<String>, Vec<(url::Url, Option<String>)>)> {
+pub fn read_files(files: &[std::path::PathBuf]) -> Result<(Vec<String>, Vec<ExplicitUrl>)> {
     let mut specs = Vec::new();
     let mut urls = Vec::new();
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|e| {
-            CondaError::new("CondaFileIOError", format!("'{}'. {e}\n  Check the path given to --file.", f.display()))
+            CondaError::new(
+                "CondaFileIOError",
+                format!("'{}'. {e}\n  Check the path given to --file.", f.display()),
+            )
         })?;
         if text.lines().any(|l| l.trim() == "@EXPLICIT") {
             urls.extend(explicit_urls(f, &text)?);
@@ -208,7 +242,10 @@ pub fn read_files(files: &[std::path::PathBuf]) -> Result<(Vec<String>, Vec<(url
     Ok((specs, urls))
 }
 
-fn explicit_urls(file: &std::path::Path, text: &str) -> Result<Vec<(url::Url, Option<String>)>> {
+/// A package URL from an `@EXPLICIT` file with its optional `#hash`.
+pub type ExplicitUrl = (url::Url, Option<String>);
+
+fn explicit_urls(file: &std::path::Path, text: &str) -> Result<Vec<ExplicitUrl>> {
     let mut out = Vec::new();
     let mut started = false;
     for (n, line) in text.lines().enumerate() {
@@ -230,7 +267,14 @@ fn explicit_urls(file: &std::path::Path, text: &str) -> Result<Vec<(url::Url, Op
             url::Url::from_file_path(taipan_env::context::absolute(std::path::Path::new(loc))).ok()
         };
         let url = url.ok_or_else(|| {
-            CondaError::new("CondaValueError", format!("{}:{}: '{loc}' is not a URL or path to a package", file.display(), n + 1))
+            CondaError::new(
+                "CondaValueError",
+                format!(
+                    "{}:{}: '{loc}' is not a URL or path to a package",
+                    file.display(),
+                    n + 1
+                ),
+            )
         })?;
         out.push((url, hash));
     }

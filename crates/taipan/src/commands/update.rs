@@ -31,12 +31,22 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
     }
     let names: Vec<String> = s.specs.iter().chain(&file_specs).cloned().collect();
     if names.is_empty() && !a.all {
-        return Err(CondaError::new("CondaValueError", "no package names supplied\n# Example: conda update -n myenv scipy"));
+        return Err(CondaError::new(
+            "CondaValueError",
+            "no package names supplied\n# Example: conda update -n myenv scipy",
+        ));
     }
     let installed = taipan_env::prefix::records(&prefix)?;
     check_names(&names, &installed, &prefix)?;
-    let specs = names.iter().map(|t| parse_spec(t)).collect::<Result<Vec<_>>>()?;
-    let entry = Entry { cmd: history_cmd(argv), update_specs: transact::spec_strings(&names), ..Entry::default() };
+    let specs = names
+        .iter()
+        .map(|t| parse_spec(t))
+        .collect::<Result<Vec<_>>>()?;
+    let entry = Entry {
+        cmd: history_cmd(argv),
+        update_specs: transact::spec_strings(&names),
+        ..Entry::default()
+    };
     let opts = Options {
         json: s.output.json,
         quiet: s.output.quiet,
@@ -59,12 +69,18 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
         only_deps: s.only_deps,
         ..Request::default()
     };
-    let plan = taipan_env::ops::solve_request(&ctx, &prefix, Kind::Update, req, HashSet::new()).await?.plan;
+    let plan = taipan_env::ops::solve_request(&ctx, &prefix, Kind::Update, req, HashSet::new())
+        .await?
+        .plan;
     carry_out(&ctx, &plan, entry, opts).await
 }
 
 /// `update` takes installed package names only.
-fn check_names(names: &[String], installed: &[rattler_conda_types::PrefixRecord], prefix: &std::path::Path) -> Result<()> {
+fn check_names(
+    names: &[String],
+    installed: &[rattler_conda_types::PrefixRecord],
+    prefix: &std::path::Path,
+) -> Result<()> {
     for n in names {
         let name = taipan_env::history::spec_name(n);
         if name != n.trim().to_ascii_lowercase() {
@@ -73,10 +89,16 @@ fn check_names(names: &[String], installed: &[rattler_conda_types::PrefixRecord]
                 format!("Invalid spec for 'conda update': {n}\nUse 'conda install' instead."),
             ));
         }
-        if !installed.iter().any(|r| r.repodata_record.package_record.name.as_normalized() == name) {
+        if !installed
+            .iter()
+            .any(|r| r.repodata_record.package_record.name.as_normalized() == name)
+        {
             return Err(CondaError::new(
                 "PackageNotInstalledError",
-                format!("Package is not installed in prefix.\n  prefix: {}\n  package name: {n}", prefix.display()),
+                format!(
+                    "Package is not installed in prefix.\n  prefix: {}\n  package name: {n}",
+                    prefix.display()
+                ),
             ));
         }
     }

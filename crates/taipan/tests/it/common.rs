@@ -36,24 +36,123 @@ fn standard_channel() -> &'static Path {
 pub fn standard_packages() -> Vec<(PackageBuilder, ArchiveFormat)> {
     use ArchiveFormat::{Conda, TarBz2};
     vec![
-        (PackageBuilder::new("dep", "1.0").noarch_generic().file("share/dep/v1", "dep 1\n"), Conda),
-        (PackageBuilder::new("dep", "2.0").noarch_generic().file("share/dep/v2", "dep 2\n"), TarBz2),
-        (PackageBuilder::new("app", "1.0").noarch_generic().depends("dep 1.*").file("share/app/v1", "app 1\n"), Conda),
-        (PackageBuilder::new("app", "2.0").noarch_generic().depends("dep >=2").file("share/app/v2", "app 2\n"), Conda),
-        (PackageBuilder::new("leaf", "1.0").noarch_generic().depends("dep").file("share/leaf", "leaf\n"), Conda),
-        (PackageBuilder::new("python", "3.11.0").build("h0").subdir("linux-64").file("bin/python3.11", "#!/bin/sh\n").file("lib/python3.11/os.py", "\n"), Conda),
-        (PackageBuilder::new("python", "3.12.0").build("h0").subdir("linux-64").file("bin/python3.12", "#!/bin/sh\n").file("lib/python3.12/os.py", "\n"), Conda),
-        (PackageBuilder::new("pylib", "1.0").build("py_0").noarch_python().depends("python").file("site-packages/pylib/__init__.py", "X = 1\n").entry_point("pylib-cli = pylib:main"), Conda),
-        (PackageBuilder::new("prefixed", "1.0").subdir("linux-64")
-            .text_prefix_file("etc/prefixed.conf", "prefix=@PREFIX@\n")
-            .binary_prefix_file("lib/prefixed.bin", b"\x00\x01@PREFIX@/lib\x00tail\x00".to_vec()), TarBz2),
-        (PackageBuilder::new("badpost", "1.0").noarch_generic().file("share/badpost", "x\n").post_link("echo about to fail >> \"$PREFIX/.messages.txt\"\nexit 3\n"), Conda),
-        (PackageBuilder::new("chatty", "1.0").noarch_generic().file("share/chatty", "x\n").post_link("echo \"hello from $PKG_NAME $PKG_VERSION\" >> \"$PREFIX/.messages.txt\"\n"), Conda),
-        (PackageBuilder::new("feat", "2.0").noarch_generic().track_feature("slow").file("share/feat2", "x\n"), Conda),
-        (PackageBuilder::new("feat", "1.0").noarch_generic().file("share/feat1", "x\n"), Conda),
-        (PackageBuilder::new("openssl", "1.0").noarch_generic().file("share/ossl1", "x\n"), Conda),
-        (PackageBuilder::new("openssl", "1.1").noarch_generic().file("share/ossl11", "x\n"), Conda),
-        (PackageBuilder::new("clash", "1.0").noarch_generic().depends("dep 2.*").constrains("app <2").file("share/clash", "x\n"), Conda),
+        (
+            PackageBuilder::new("dep", "1.0")
+                .noarch_generic()
+                .file("share/dep/v1", "dep 1\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("dep", "2.0")
+                .noarch_generic()
+                .file("share/dep/v2", "dep 2\n"),
+            TarBz2,
+        ),
+        (
+            PackageBuilder::new("app", "1.0")
+                .noarch_generic()
+                .depends("dep 1.*")
+                .file("share/app/v1", "app 1\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("app", "2.0")
+                .noarch_generic()
+                .depends("dep >=2")
+                .file("share/app/v2", "app 2\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("leaf", "1.0")
+                .noarch_generic()
+                .depends("dep")
+                .file("share/leaf", "leaf\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("python", "3.11.0")
+                .build("h0")
+                .subdir("linux-64")
+                .file("bin/python3.11", "#!/bin/sh\n")
+                .file("lib/python3.11/os.py", "\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("python", "3.12.0")
+                .build("h0")
+                .subdir("linux-64")
+                .file("bin/python3.12", "#!/bin/sh\n")
+                .file("lib/python3.12/os.py", "\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("pylib", "1.0")
+                .build("py_0")
+                .noarch_python()
+                .depends("python")
+                .file("site-packages/pylib/__init__.py", "X = 1\n")
+                .entry_point("pylib-cli = pylib:main"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("prefixed", "1.0")
+                .subdir("linux-64")
+                .text_prefix_file("etc/prefixed.conf", "prefix=@PREFIX@\n")
+                .binary_prefix_file(
+                    "lib/prefixed.bin",
+                    b"\x00\x01@PREFIX@/lib\x00tail\x00".to_vec(),
+                ),
+            TarBz2,
+        ),
+        (
+            PackageBuilder::new("badpost", "1.0")
+                .noarch_generic()
+                .file("share/badpost", "x\n")
+                .post_link("echo about to fail >> \"$PREFIX/.messages.txt\"\nexit 3\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("chatty", "1.0")
+                .noarch_generic()
+                .file("share/chatty", "x\n")
+                .post_link(
+                    "echo \"hello from $PKG_NAME $PKG_VERSION\" >> \"$PREFIX/.messages.txt\"\n",
+                ),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("feat", "2.0")
+                .noarch_generic()
+                .track_feature("slow")
+                .file("share/feat2", "x\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("feat", "1.0")
+                .noarch_generic()
+                .file("share/feat1", "x\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("openssl", "1.0")
+                .noarch_generic()
+                .file("share/ossl1", "x\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("openssl", "1.1")
+                .noarch_generic()
+                .file("share/ossl11", "x\n"),
+            Conda,
+        ),
+        (
+            PackageBuilder::new("clash", "1.0")
+                .noarch_generic()
+                .depends("dep 2.*")
+                .constrains("app <2")
+                .file("share/clash", "x\n"),
+            Conda,
+        ),
     ]
 }
 
@@ -72,8 +171,15 @@ impl TestContext {
         let home = temp.path().join("home");
         let root = temp.path().join("root");
         std::fs::create_dir_all(&home).expect("home");
-        let channel = url::Url::from_directory_path(standard_channel()).expect("url").to_string();
-        Self { temp, home, root, channel }
+        let channel = url::Url::from_directory_path(standard_channel())
+            .expect("url")
+            .to_string();
+        Self {
+            temp,
+            home,
+            root,
+            channel,
+        }
     }
 
     /// A path inside the temp dir.
@@ -120,7 +226,12 @@ impl TestContext {
         let mut out: Vec<String> = std::fs::read_dir(prefix.join("conda-meta"))
             .map(|rd| {
                 rd.flatten()
-                    .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_suffix(".json")).map(str::to_string))
+                    .filter_map(|e| {
+                        e.file_name()
+                            .to_str()
+                            .and_then(|n| n.strip_suffix(".json"))
+                            .map(str::to_string)
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -133,10 +244,16 @@ impl TestContext {
         let temp = self.temp.path().display().to_string();
         let channel = standard_channel().display().to_string();
         vec![
-            (regex_escape(&format!("file://{channel}")), "[CHANNEL]".into()),
+            (
+                regex_escape(&format!("file://{channel}")),
+                "[CHANNEL]".into(),
+            ),
             (regex_escape(&channel), "[CHANNEL_DIR]".into()),
             (regex_escape(&temp), "[TEMP]".into()),
-            (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}".into(), "[DATE]".into()),
+            (
+                r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}".into(),
+                "[DATE]".into(),
+            ),
             (r"\d+(\.\d)? (KB|bytes)".into(), "[SIZE]".into()),
         ]
     }
@@ -155,7 +272,9 @@ pub fn tree(dir: &Path) -> Vec<String> {
 }
 
 fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         let rel = p.strip_prefix(base).unwrap_or(&p).display().to_string();
@@ -189,7 +308,12 @@ impl TestContext {
         // Leaked once per test: a handful of short strings, fine for a test process.
         self.filter_pairs()
             .into_iter()
-            .map(|(a, b)| (&*Box::leak(a.into_boxed_str()), &*Box::leak(b.into_boxed_str())))
+            .map(|(a, b)| {
+                (
+                    &*Box::leak(a.into_boxed_str()),
+                    &*Box::leak(b.into_boxed_str()),
+                )
+            })
             .collect()
     }
 }

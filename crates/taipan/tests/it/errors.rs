@@ -3,12 +3,20 @@ use crate::common::{output, TestContext};
 #[test]
 fn packages_not_found_json_shape() {
     let ctx = TestContext::new();
-    let (code, out, _) = output(ctx.cmd().args(["create", "--json", "-y", "-c", &ctx.channel, "-p"]).arg(ctx.path("env")).arg("nosuchpkg"));
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["create", "--json", "-y", "-c", &ctx.channel, "-p"])
+            .arg(ctx.path("env"))
+            .arg("nosuchpkg"),
+    );
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["exception_name"], "PackagesNotFoundError");
     assert_eq!(v["caused_by"], "None");
-    assert!(v["error"].as_str().unwrap().starts_with("PackagesNotFoundError: "));
+    assert!(v["error"]
+        .as_str()
+        .unwrap()
+        .starts_with("PackagesNotFoundError: "));
     assert_eq!(v["packages"][0], "nosuchpkg");
     assert!(!ctx.path("env").exists());
 }
@@ -16,7 +24,12 @@ fn packages_not_found_json_shape() {
 #[test]
 fn packages_not_found_text() {
     let ctx = TestContext::new();
-    let (code, _, err) = output(ctx.cmd().args(["install", "-y", "-c", &ctx.channel, "-p"]).arg(ctx.create("env", &["dep"])).arg("nosuchpkg"));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["install", "-y", "-c", &ctx.channel, "-p"])
+            .arg(ctx.create("env", &["dep"]))
+            .arg("nosuchpkg"),
+    );
     assert_eq!(code, 1);
     insta::with_settings!({filters => ctx.filters()}, {
         insta::assert_snapshot!(err);
@@ -26,7 +39,12 @@ fn packages_not_found_text() {
 #[test]
 fn unsatisfiable_request_explains_the_conflict() {
     let ctx = TestContext::new();
-    let (code, _, err) = output(ctx.cmd().args(["create", "-y", "-c", &ctx.channel, "-p"]).arg(ctx.path("env")).args(["app=2", "clash"]));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", &ctx.channel, "-p"])
+            .arg(ctx.path("env"))
+            .args(["app=2", "clash"]),
+    );
     assert_eq!(code, 1);
     assert!(err.contains("UnsatisfiableError"), "{err}");
     assert!(err.contains("clash"), "{err}");
@@ -37,7 +55,10 @@ fn unsupported_conda_flag_is_rejected_with_exit_2() {
     let ctx = TestContext::new();
     let (code, _, err) = output(ctx.cmd().args(["install", "--use-local", "dep"]));
     assert_eq!(code, 2);
-    assert!(err.contains("'--use-local'") && err.contains("not supported"), "{err}");
+    assert!(
+        err.contains("'--use-local'") && err.contains("not supported"),
+        "{err}"
+    );
     let (code, _, _) = output(ctx.cmd().args(["install", "--no-such-flag"]));
     assert_eq!(code, 2);
 }
@@ -45,7 +66,11 @@ fn unsupported_conda_flag_is_rejected_with_exit_2() {
 #[test]
 fn malformed_condarc_names_file_and_line() {
     let ctx = TestContext::new();
-    std::fs::write(ctx.home.join(".condarc"), "channels:\n  - a\nalways_yes: [1\n").unwrap();
+    std::fs::write(
+        ctx.home.join(".condarc"),
+        "channels:\n  - a\nalways_yes: [1\n",
+    )
+    .unwrap();
     let (code, _, err) = output(ctx.cmd().args(["info"]));
     assert_eq!(code, 1);
     assert!(err.contains(".condarc") && err.contains("line"), "{err}");
@@ -54,11 +79,24 @@ fn malformed_condarc_names_file_and_line() {
 #[test]
 fn condarc_channels_and_env_var_precedence() {
     let ctx = TestContext::new();
-    std::fs::write(ctx.home.join(".condarc"), format!("channels:\n  - {}\n", ctx.channel)).unwrap();
+    std::fs::write(
+        ctx.home.join(".condarc"),
+        format!("channels:\n  - {}\n", ctx.channel),
+    )
+    .unwrap();
     let prefix = ctx.path("env");
-    ctx.cmd().args(["create", "-y", "-q", "-p"]).arg(&prefix).arg("dep=1").assert().success();
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-p"])
+        .arg(&prefix)
+        .arg("dep=1")
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0"]);
-    let (code, out, _) = output(ctx.cmd().env("CONDA_OFFLINE", "true").args(["info", "--json"]));
+    let (code, out, _) = output(
+        ctx.cmd()
+            .env("CONDA_OFFLINE", "true")
+            .args(["info", "--json"]),
+    );
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["offline"], true);
@@ -67,7 +105,12 @@ fn condarc_channels_and_env_var_precedence() {
 #[test]
 fn no_channels_configured_is_an_error() {
     let ctx = TestContext::new();
-    let (code, _, err) = output(ctx.cmd().args(["create", "-y", "-p"]).arg(ctx.path("env")).arg("dep"));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-p"])
+            .arg(ctx.path("env"))
+            .arg("dep"),
+    );
     assert_eq!(code, 1);
     assert!(err.contains("NoChannelsConfiguredError"), "{err}");
 }
@@ -89,7 +132,9 @@ fn version_help_and_completion() {
     let (code, out, _) = output(ctx.cmd().arg("--version"));
     assert_eq!(code, 0);
     assert!(out.starts_with("conda "), "{out}");
-    for sub in ["create", "install", "update", "remove", "list", "search", "info"] {
+    for sub in [
+        "create", "install", "update", "remove", "list", "search", "info",
+    ] {
         ctx.cmd().args([sub, "--help"]).assert().success();
     }
     let (code, out, _) = output(ctx.cmd().args(["completion", "bash"]));

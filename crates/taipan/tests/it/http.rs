@@ -23,9 +23,17 @@ fn http_channel_with_transient_500s_is_retried() {
     server.fault("dep-1.0-0.conda", Fault::Status(500), 1);
     let prefix = ctx.path("env");
     let url = server.url().to_string();
-    ctx.cmd().args(["create", "-y", "-q", "-c", &url, "-p"]).arg(&prefix).arg("dep=1").assert().success();
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-c", &url, "-p"])
+        .arg(&prefix)
+        .arg("dep=1")
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0"]);
-    assert_eq!(server.requests_with_status("/noarch/dep-1.0-0.conda", 500), 1);
+    assert_eq!(
+        server.requests_with_status("/noarch/dep-1.0-0.conda", 500),
+        1
+    );
     assert!(server.requests_with_status("/noarch/dep-1.0-0.conda", 200) >= 1);
 }
 
@@ -36,7 +44,12 @@ fn http_truncated_package_is_a_clean_error() {
     server.fault_always("dep-2.0-0.tar.bz2", Fault::Truncate(50));
     let prefix = ctx.path("env");
     let url = server.url().to_string();
-    let (code, _, err) = output(ctx.cmd().args(["create", "-y", "-c", &url, "-p"]).arg(&prefix).arg("dep=2"));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", &url, "-p"])
+            .arg(&prefix)
+            .arg("dep=2"),
+    );
     assert_eq!(code, 1);
     assert!(err.contains("dep-2.0-0"), "{err}");
     assert!(!prefix.exists());
@@ -47,11 +60,23 @@ fn http_timeouts_respect_remote_read_timeout() {
     let ctx = TestContext::new();
     let server = TestServer::serve(&standard_on_disk(&ctx)).unwrap();
     server.fault_always("noarch/repodata.json", Fault::Delay(Duration::from_secs(5)));
-    server.fault_always("noarch/repodata.json.zst", Fault::Delay(Duration::from_secs(5)));
-    std::fs::write(ctx.home.join(".condarc"), "remote_read_timeout_secs: 0.5\nremote_max_retries: 1\n").unwrap();
+    server.fault_always(
+        "noarch/repodata.json.zst",
+        Fault::Delay(Duration::from_secs(5)),
+    );
+    std::fs::write(
+        ctx.home.join(".condarc"),
+        "remote_read_timeout_secs: 0.5\nremote_max_retries: 1\n",
+    )
+    .unwrap();
     let url = server.url().to_string();
     let start = std::time::Instant::now();
-    let (code, _, err) = output(ctx.cmd().args(["create", "-y", "-c", &url, "-p"]).arg(ctx.path("env")).arg("dep"));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", &url, "-p"])
+            .arg(ctx.path("env"))
+            .arg("dep"),
+    );
     assert_eq!(code, 1, "{err}");
     assert!(start.elapsed() < Duration::from_secs(20));
 }
@@ -61,10 +86,20 @@ fn offline_uses_the_repodata_cache() {
     let ctx = TestContext::new();
     let server = TestServer::serve(&standard_on_disk(&ctx)).unwrap();
     let url = server.url().to_string();
-    ctx.cmd().args(["create", "-y", "-q", "-c", &url, "-p"]).arg(ctx.path("one")).arg("dep=1").assert().success();
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-c", &url, "-p"])
+        .arg(ctx.path("one"))
+        .arg("dep=1")
+        .assert()
+        .success();
     drop(server);
     let prefix = ctx.path("two");
-    ctx.cmd().args(["create", "-y", "-q", "--offline", "-c", &url, "-p"]).arg(&prefix).arg("dep=1").assert().success();
+    ctx.cmd()
+        .args(["create", "-y", "-q", "--offline", "-c", &url, "-p"])
+        .arg(&prefix)
+        .arg("dep=1")
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0"]);
 }
 
@@ -77,10 +112,30 @@ fn nginx_channel_revalidates_with_etag() {
     let nginx = Nginx::serve(&standard_on_disk(&ctx)).unwrap();
     let url = nginx.url().to_string();
     std::fs::write(ctx.home.join(".condarc"), "local_repodata_ttl: 0\n").unwrap();
-    ctx.cmd().args(["create", "-y", "-q", "-c", &url, "-p"]).arg(ctx.path("one")).arg("dep=1").assert().success();
-    ctx.cmd().args(["create", "-y", "-q", "-c", &url, "-p"]).arg(ctx.path("two")).arg("dep=1").assert().success();
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-c", &url, "-p"])
+        .arg(ctx.path("one"))
+        .arg("dep=1")
+        .assert()
+        .success();
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-c", &url, "-p"])
+        .arg(ctx.path("two"))
+        .arg("dep=1")
+        .assert()
+        .success();
     let log = nginx.access_log();
     // First run downloads, second revalidates with the cached ETag and gets 304 Not Modified.
-    assert_eq!(log.matches("\"GET /noarch/repodata.json.zst HTTP/1.1\" 200").count(), 1, "{log}");
-    assert_eq!(log.matches("\"GET /noarch/repodata.json.zst HTTP/1.1\" 304").count(), 1, "{log}");
+    assert_eq!(
+        log.matches("\"GET /noarch/repodata.json.zst HTTP/1.1\" 200")
+            .count(),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("\"GET /noarch/repodata.json.zst HTTP/1.1\" 304")
+            .count(),
+        1,
+        "{log}"
+    );
 }

@@ -4,16 +4,28 @@ use crate::common::{output, TestContext};
 fn history_specs_stay_constraints() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["app=1"]);
-    ctx.cmd().args(["install", "-y", "-q", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("leaf").assert().success();
+    ctx.cmd()
+        .args(["install", "-y", "-q", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("leaf")
+        .assert()
+        .success();
     // app=1 pins dep 1.*, so leaf must come without moving dep to 2.
-    assert_eq!(ctx.installed(&prefix), vec!["app-1.0-0", "dep-1.0-0", "leaf-1.0-0"]);
+    assert_eq!(
+        ctx.installed(&prefix),
+        vec!["app-1.0-0", "dep-1.0-0", "leaf-1.0-0"]
+    );
 }
 
 #[test]
 fn update_all_moves_within_constraints_and_update_name_drops_them() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["app=1"]);
-    ctx.cmd().args(["update", "-y", "-q", "--all", "-c", &ctx.channel, "-p"]).arg(&prefix).assert().success();
+    ctx.cmd()
+        .args(["update", "-y", "-q", "--all", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&prefix), vec!["app-2.0-0", "dep-2.0-0"]);
     let history = std::fs::read_to_string(prefix.join("conda-meta/history")).unwrap();
     assert!(history.contains("-") && history.contains("+"), "{history}");
@@ -23,10 +35,19 @@ fn update_all_moves_within_constraints_and_update_name_drops_them() {
 fn update_requires_installed_names() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["dep=1"]);
-    let (code, _, err) = output(ctx.cmd().args(["update", "-y", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("leaf"));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["update", "-y", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("leaf"),
+    );
     assert_eq!(code, 1);
     assert!(err.contains("PackageNotInstalledError"), "{err}");
-    let (code, _, err) = output(ctx.cmd().args(["update", "-y", "-c", &ctx.channel, "-p"]).arg(&prefix));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["update", "-y", "-c", &ctx.channel, "-p"])
+            .arg(&prefix),
+    );
     assert_eq!(code, 1);
     assert!(err.contains("no package names supplied"), "{err}");
 }
@@ -35,10 +56,23 @@ fn update_requires_installed_names() {
 fn python_keeps_its_minor_version() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["python=3.11"]);
-    ctx.cmd().args(["update", "-y", "-q", "--all", "-c", &ctx.channel, "-p"]).arg(&prefix).assert().success();
-    assert!(ctx.installed(&prefix).contains(&"python-3.11.0-h0".to_string()));
-    ctx.cmd().args(["install", "-y", "-q", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("python=3.12").assert().success();
-    assert!(ctx.installed(&prefix).contains(&"python-3.12.0-h0".to_string()));
+    ctx.cmd()
+        .args(["update", "-y", "-q", "--all", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .assert()
+        .success();
+    assert!(ctx
+        .installed(&prefix)
+        .contains(&"python-3.11.0-h0".to_string()));
+    ctx.cmd()
+        .args(["install", "-y", "-q", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("python=3.12")
+        .assert()
+        .success();
+    assert!(ctx
+        .installed(&prefix)
+        .contains(&"python-3.12.0-h0".to_string()));
 }
 
 #[test]
@@ -46,12 +80,29 @@ fn pins_are_hard_constraints_and_conflicts_name_the_pin() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["dep=1"]);
     std::fs::write(prefix.join("conda-meta/pinned"), "dep 1.*\n").unwrap();
-    ctx.cmd().args(["update", "-y", "-q", "--all", "-c", &ctx.channel, "-p"]).arg(&prefix).assert().success();
+    ctx.cmd()
+        .args(["update", "-y", "-q", "--all", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0"]);
-    let (code, _, err) = output(ctx.cmd().args(["install", "-y", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("dep=2"));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["install", "-y", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("dep=2"),
+    );
     assert_eq!(code, 1);
-    assert!(err.contains("SpecsConfigurationConflictError") && err.contains("dep 1.*"), "{err}");
-    ctx.cmd().args(["install", "-y", "-q", "--no-pin", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("dep=2").assert().success();
+    assert!(
+        err.contains("SpecsConfigurationConflictError") && err.contains("dep 1.*"),
+        "{err}"
+    );
+    ctx.cmd()
+        .args(["install", "-y", "-q", "--no-pin", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("dep=2")
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&prefix), vec!["dep-2.0-0"]);
 }
 
@@ -60,18 +111,43 @@ fn aggressive_update_packages_float() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["openssl=1.0", "leaf"]);
     // a fresh spec requests openssl without constraint: history keeps openssl=1.0 until named again
-    ctx.cmd().args(["install", "-y", "-q", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("openssl").assert().success();
-    assert!(ctx.installed(&prefix).contains(&"openssl-1.1-0".to_string()));
+    ctx.cmd()
+        .args(["install", "-y", "-q", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("openssl")
+        .assert()
+        .success();
+    assert!(ctx
+        .installed(&prefix)
+        .contains(&"openssl-1.1-0".to_string()));
 }
 
 #[test]
 fn no_deps_and_only_deps() {
     let ctx = TestContext::new();
     let a = ctx.create("a", &["python=3.11"]);
-    ctx.cmd().args(["install", "-y", "-q", "--no-deps", "-c", &ctx.channel, "-p"]).arg(&a).arg("leaf").assert().success();
+    ctx.cmd()
+        .args(["install", "-y", "-q", "--no-deps", "-c", &ctx.channel, "-p"])
+        .arg(&a)
+        .arg("leaf")
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&a), vec!["leaf-1.0-0", "python-3.11.0-h0"]);
     let b = ctx.create("b", &["python=3.11"]);
-    ctx.cmd().args(["install", "-y", "-q", "--only-deps", "-c", &ctx.channel, "-p"]).arg(&b).arg("leaf").assert().success();
+    ctx.cmd()
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--only-deps",
+            "-c",
+            &ctx.channel,
+            "-p",
+        ])
+        .arg(&b)
+        .arg("leaf")
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&b), vec!["dep-2.0-0", "python-3.11.0-h0"]);
 }
 
@@ -79,11 +155,32 @@ fn no_deps_and_only_deps() {
 fn satisfied_skip_solve_and_force_reinstall() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["dep=1"]);
-    let (code, out, _) = output(ctx.cmd().args(["install", "-S", "-y", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("dep"));
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["install", "-S", "-y", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("dep"),
+    );
     assert_eq!(code, 0);
-    assert!(out.contains("All requested packages already installed"), "{out}");
+    assert!(
+        out.contains("All requested packages already installed"),
+        "{out}"
+    );
     std::fs::remove_file(prefix.join("share/dep/v1")).unwrap();
-    ctx.cmd().args(["install", "-y", "-q", "--force-reinstall", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("dep=1").assert().success();
+    ctx.cmd()
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--force-reinstall",
+            "-c",
+            &ctx.channel,
+            "-p",
+        ])
+        .arg(&prefix)
+        .arg("dep=1")
+        .assert()
+        .success();
     assert!(prefix.join("share/dep/v1").is_file());
 }
 
@@ -91,9 +188,34 @@ fn satisfied_skip_solve_and_force_reinstall() {
 fn freeze_installed_refuses_to_move_packages() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["dep=1"]);
-    let (code, _, err) = output(ctx.cmd().args(["install", "-y", "--freeze-installed", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("app=2"));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args([
+                "install",
+                "-y",
+                "--freeze-installed",
+                "-c",
+                &ctx.channel,
+                "-p",
+            ])
+            .arg(&prefix)
+            .arg("app=2"),
+    );
     assert_eq!(code, 1, "{err}");
-    ctx.cmd().args(["install", "-y", "-q", "--update-deps", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("app").assert().success();
+    ctx.cmd()
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--update-deps",
+            "-c",
+            &ctx.channel,
+            "-p",
+        ])
+        .arg(&prefix)
+        .arg("app")
+        .assert()
+        .success();
 }
 
 #[test]
@@ -101,9 +223,24 @@ fn prune_drops_what_history_no_longer_asks_for() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["dep=1"]);
     // an unrequested extra package linked by an explicit file (no history spec for it)
-    ctx.cmd().args(["install", "-y", "-q", "--no-deps", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("feat=1").assert().success();
-    ctx.cmd().args(["remove", "-y", "-q", "--force", "-p"]).arg(&prefix).arg("feat").assert().success();
-    ctx.cmd().args(["install", "-y", "-q", "--prune", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("openssl").assert().success();
+    ctx.cmd()
+        .args(["install", "-y", "-q", "--no-deps", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("feat=1")
+        .assert()
+        .success();
+    ctx.cmd()
+        .args(["remove", "-y", "-q", "--force", "-p"])
+        .arg(&prefix)
+        .arg("feat")
+        .assert()
+        .success();
+    ctx.cmd()
+        .args(["install", "-y", "-q", "--prune", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("openssl")
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0", "openssl-1.1-0"]);
 }
 
@@ -112,12 +249,21 @@ fn strict_channel_priority_prefers_first_channel() {
     let ctx = TestContext::new();
     let dir = ctx.path("override");
     let mut ch = taipan_testkit::ChannelBuilder::new(&dir);
-    ch.add(&taipan_testkit::PackageBuilder::new("dep", "0.5").noarch_generic().file("share/dep/v05", "x\n"), taipan_testkit::ArchiveFormat::Conda);
+    ch.add(
+        &taipan_testkit::PackageBuilder::new("dep", "0.5")
+            .noarch_generic()
+            .file("share/dep/v05", "x\n"),
+        taipan_testkit::ArchiveFormat::Conda,
+    );
     ch.index().unwrap();
     let prefix = ctx.path("env");
     ctx.cmd()
-        .args(["create", "-y", "-q", "--strict-channel-priority", "-c"]).arg(ch.url().as_str())
-        .args(["-c", &ctx.channel, "-p"]).arg(&prefix).arg("dep")
-        .assert().success();
+        .args(["create", "-y", "-q", "--strict-channel-priority", "-c"])
+        .arg(ch.url().as_str())
+        .args(["-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("dep")
+        .assert()
+        .success();
     assert_eq!(ctx.installed(&prefix), vec!["dep-0.5-0"]);
 }

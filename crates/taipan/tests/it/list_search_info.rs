@@ -25,7 +25,12 @@ fn list_table_json_export_and_regex() {
 fn list_revisions() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["dep=1"]);
-    ctx.cmd().args(["install", "-y", "-q", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("dep=2").assert().success();
+    ctx.cmd()
+        .args(["install", "-y", "-q", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("dep=2")
+        .assert()
+        .success();
     let (code, out, _) = output(ctx.cmd().args(["list", "--revisions", "-p"]).arg(&prefix));
     assert_eq!(code, 0);
     insta::with_settings!({filters => ctx.filters()}, {
@@ -41,14 +46,33 @@ fn search_text_json_info_and_platform() {
     insta::with_settings!({filters => ctx.filters()}, {
         insta::assert_snapshot!(out);
     });
-    let (_, out, _) = output(ctx.cmd().args(["search", "--json", "-c", &ctx.channel, "dep>=2"]));
+    let (_, out, _) = output(
+        ctx.cmd()
+            .args(["search", "--json", "-c", &ctx.channel, "dep>=2"]),
+    );
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["dep"].as_array().unwrap().len(), 1);
-    let (_, out, _) = output(ctx.cmd().args(["search", "--info", "-c", &ctx.channel, "app=1"]));
+    let (_, out, _) = output(
+        ctx.cmd()
+            .args(["search", "--info", "-c", &ctx.channel, "app=1"]),
+    );
     assert!(out.contains("dependencies:\n  - dep 1.*"), "{out}");
-    let (_, out, _) = output(ctx.cmd().args(["search", "--platform", "osx-arm64", "-c", &ctx.channel, "python"]));
-    assert!(out.contains("No match found") || !out.contains("python "), "{out}");
-    let (code, _, _) = output(ctx.cmd().args(["search", "-c", &ctx.channel, "nothingatall"]));
+    let (_, out, _) = output(ctx.cmd().args([
+        "search",
+        "--platform",
+        "osx-arm64",
+        "-c",
+        &ctx.channel,
+        "python",
+    ]));
+    assert!(
+        out.contains("No match found") || !out.contains("python "),
+        "{out}"
+    );
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args(["search", "-c", &ctx.channel, "nothingatall"]),
+    );
     assert_eq!(code, 1);
     let (_, out, _) = output(ctx.cmd().args(["search", "-c", &ctx.channel, "*ssl*"]));
     assert!(out.contains("openssl"), "{out}");
@@ -62,7 +86,11 @@ fn info_json_and_envs() {
     assert_eq!(code, 0);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(v["root_prefix"], ctx.root.display().to_string());
-    assert!(v["virtual_pkgs"].as_array().unwrap().iter().any(|p| p[0] == "__glibc" && p[1] == "2.36"));
+    assert!(v["virtual_pkgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| p[0] == "__glibc" && p[1] == "2.36"));
     let (_, out, _) = output(ctx.cmd().args(["info", "--envs"]));
     assert!(out.contains(&prefix.display().to_string()), "{out}");
     let (_, out, _) = output(ctx.cmd().args(["info", "--base"]));

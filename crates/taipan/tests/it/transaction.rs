@@ -5,10 +5,21 @@ fn failing_post_link_rolls_back_everything() {
     let ctx = TestContext::new();
     let prefix = ctx.create("env", &["app=1"]);
     let before = tree(&prefix);
-    let (code, _, err) = output(ctx.cmd().args(["install", "-y", "-c", &ctx.channel, "-p"]).arg(&prefix).args(["badpost", "app=2"]));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["install", "-y", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .args(["badpost", "app=2"]),
+    );
     assert_eq!(code, 1);
-    assert!(err.contains("LinkError") && err.contains("post-link script failed for package badpost"), "{err}");
-    assert!(err.contains("about to fail"), "script messages shown: {err}");
+    assert!(
+        err.contains("LinkError") && err.contains("post-link script failed for package badpost"),
+        "{err}"
+    );
+    assert!(
+        err.contains("about to fail"),
+        "script messages shown: {err}"
+    );
     assert!(err.contains("rolled back"), "{err}");
     assert_eq!(tree(&prefix), before, "prefix must be exactly as before");
 }
@@ -17,7 +28,12 @@ fn failing_post_link_rolls_back_everything() {
 fn failing_fresh_create_leaves_no_prefix() {
     let ctx = TestContext::new();
     let prefix = ctx.path("env");
-    let (code, _, _) = output(ctx.cmd().args(["create", "-y", "-c", &ctx.channel, "-p"]).arg(&prefix).arg("badpost"));
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("badpost"),
+    );
     assert_eq!(code, 1);
     assert!(!prefix.exists());
 }
@@ -25,7 +41,12 @@ fn failing_fresh_create_leaves_no_prefix() {
 #[test]
 fn post_link_messages_are_shown() {
     let ctx = TestContext::new();
-    let (code, out, _) = output(ctx.cmd().args(["create", "-y", "-c", &ctx.channel, "-p"]).arg(ctx.path("env")).arg("chatty"));
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", &ctx.channel, "-p"])
+            .arg(ctx.path("env"))
+            .arg("chatty"),
+    );
     assert_eq!(code, 0);
     assert!(out.contains("hello from chatty 1.0"), "{out}");
     assert!(!ctx.path("env/.messages.txt").exists());
@@ -52,7 +73,13 @@ fn broken_package_fails_cleanly_and_is_purged() {
     let lock = ctx.path("lock.txt");
     std::fs::write(&lock, format!("@EXPLICIT\nfile://{}\n", pkg.display())).unwrap();
     let prefix = ctx.path("env");
-    let (code, _, err) = output(ctx.cmd().args(["create", "-y", "--file"]).arg(&lock).arg("-p").arg(&prefix));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "--file"])
+            .arg(&lock)
+            .arg("-p")
+            .arg(&prefix),
+    );
     assert_eq!(code, 1);
     assert!(err.contains("junk-1.0-0"), "{err}");
     assert!(!prefix.exists());
@@ -66,11 +93,17 @@ fn concurrent_installs_are_serialised_by_the_prefix_lock() {
     let spawn = |spec: &str| {
         let mut cmd = std::process::Command::new(crate::common::bin());
         for (k, _) in std::env::vars() {
-            if k.starts_with("CONDA") { cmd.env_remove(k); }
+            if k.starts_with("CONDA") {
+                cmd.env_remove(k);
+            }
         }
-        cmd.env("HOME", &ctx.home).env("CONDA_ROOT_PREFIX", &ctx.root)
-            .args(["install", "-y", "-q", "--no-deps", "-c", &ctx.channel, "-p"]).arg(&prefix).arg(spec)
-            .spawn().unwrap()
+        cmd.env("HOME", &ctx.home)
+            .env("CONDA_ROOT_PREFIX", &ctx.root)
+            .args(["install", "-y", "-q", "--no-deps", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg(spec)
+            .spawn()
+            .unwrap()
     };
     let mut a = spawn("feat=1");
     let mut b = spawn("openssl=1.1");
