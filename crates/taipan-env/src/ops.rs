@@ -36,7 +36,7 @@ pub fn virtual_packages(ctx: &Context) -> Result<Vec<GenericVirtualPackage>> {
 pub fn channel_priority(ctx: &Context) -> ChannelPriority {
     match ctx.config.channel_priority {
         taipan_config::ChannelPriority::Strict => ChannelPriority::Strict,
-        taipan_config::ChannelPriority::Flexible => ChannelPriority::Strict,
+        taipan_config::ChannelPriority::Flexible => ChannelPriority::Flexible,
         taipan_config::ChannelPriority::Disabled => ChannelPriority::Disabled,
     }
 }

@@ -130,6 +130,9 @@ pub struct SolveArgs {
     /// Only install dependencies.
     #[arg(long = "only-deps", conflicts_with = "no_deps")]
     pub only_deps: bool,
+    /// Solve for another platform (subdir), e.g. linux-aarch64, osx-arm64, win-64.
+    #[arg(long = "platform", alias = "subdir")]
+    pub platform: Option<String>,
     #[command(flatten)]
     pub channels: ChannelArgs,
     #[command(flatten)]

@@ -27,7 +27,6 @@ const UNSUPPORTED_FLAGS: &[&str] = &[
     "--revision",
     "--keep-env",
     "--features",
-    "--subdir",
     "--channel-priority",
     "--debug",
     "--trace",

@@ -26,6 +26,7 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
         copy: s.copy,
         strict: s.strict_channel_priority,
         no_priority: s.no_channel_priority,
+        platform: s.platform.clone(),
         ..Load::new(argv, &s.output)
     }
     .context()?;

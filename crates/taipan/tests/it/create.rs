@@ -224,3 +224,50 @@ fn track_features_are_deprioritised() {
     let prefix = ctx.create("env", &["feat"]);
     assert_eq!(ctx.installed(&prefix), vec!["feat-1.0-0"]);
 }
+
+#[test]
+fn platform_flag_solves_for_another_subdir() {
+    let ctx = TestContext::new();
+    let prefix = ctx.path("env");
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args([
+                "create",
+                "--dry-run",
+                "--json",
+                "--platform",
+                "osx-arm64",
+                "-c",
+                &ctx.channel,
+                "-p",
+            ])
+            .arg(&prefix)
+            .arg("dep"),
+    );
+    assert_eq!(code, 0, "{out}");
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args([
+                "create",
+                "--dry-run",
+                "--json",
+                "--platform",
+                "osx-arm64",
+                "-c",
+                &ctx.channel,
+                "-p",
+            ])
+            .arg(&prefix)
+            .arg("python"),
+    );
+    assert_eq!(code, 1);
+    assert!(out.contains("osx-arm64"), "{out}");
+    let (code, _, _) = output(
+        ctx.cmd()
+            .env("CONDA_SUBDIR", "linux-64")
+            .args(["create", "--dry-run", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("python"),
+    );
+    assert_eq!(code, 0);
+}
