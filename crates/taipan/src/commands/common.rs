@@ -65,6 +65,20 @@ impl<'a> Load<'a> {
         }
     }
 
+    /// The flags create/install/update share (`-c`, `-y`, `--copy`, priority, `--platform`).
+    pub fn for_solve(argv: &'a [String], s: &'a crate::cli::SolveArgs) -> Self {
+        Self {
+            target: Some(&s.target),
+            channels: Some(&s.channels),
+            yes: s.yes,
+            copy: s.copy,
+            strict: s.strict_channel_priority,
+            no_priority: s.no_channel_priority,
+            platform: s.platform.clone(),
+            ..Self::new(argv, &s.output)
+        }
+    }
+
     /// Loads the context.
     pub fn context(&self) -> Result<Context> {
         init_logging(self.output);

@@ -19,17 +19,7 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
             "one of the arguments -n/--name -p/--prefix is required",
         ));
     }
-    let ctx = Load {
-        target: Some(&s.target),
-        channels: Some(&s.channels),
-        yes: s.yes,
-        copy: s.copy,
-        strict: s.strict_channel_priority,
-        no_priority: s.no_channel_priority,
-        platform: s.platform.clone(),
-        ..Load::new(argv, &s.output)
-    }
-    .context()?;
+    let ctx = Load::for_solve(argv, s).context()?;
     let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
     if taipan_env::context::same_path(&prefix, &ctx.root_prefix)
         && taipan_env::registry::is_conda_env(&prefix)

@@ -15,17 +15,7 @@ use crate::cli::InstallArgs;
 /// Runs `conda install`.
 pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
     let s = &a.solve;
-    let ctx = Load {
-        target: Some(&s.target),
-        channels: Some(&s.channels),
-        yes: s.yes,
-        copy: s.copy,
-        strict: s.strict_channel_priority,
-        no_priority: s.no_channel_priority,
-        platform: s.platform.clone(),
-        ..Load::new(argv, &s.output)
-    }
-    .context()?;
+    let ctx = Load::for_solve(argv, s).context()?;
     let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
     require_env(&prefix, s.target.name.as_deref())?;
     let (file_specs, urls) = transact::read_files(&s.file)?;
