@@ -28,67 +28,93 @@ pub fn retry_policy(ctx: &Context) -> ExponentialBackoff {
         .build_with_max_retries(ctx.config.remote_max_retries as u32)
 }
 
-/// Builds the client, honouring timeouts, proxies and `ssl_verify`.
+/// Builds the client, honouring timeouts, proxies and `ssl_verify`. Settings are checked now
+/// (so a bad proxy or CA bundle is an error up front); the client itself, which loads the
+/// system's CA certificates, is built on first use, so `file://` channels never pay for it.
 pub fn client(ctx: &Context) -> Result<LazyClient> {
-    let mut builder = reqwest::Client::builder()
-        .user_agent(user_agent())
-        .connect_timeout(secs(ctx.config.remote_connect_timeout_secs))
-        .read_timeout(secs(ctx.config.remote_read_timeout_secs));
-    for (scheme, proxy) in &ctx.config.proxy_servers {
-        let p = match scheme.as_str() {
-            "http" => reqwest::Proxy::http(proxy),
-            "https" => reqwest::Proxy::https(proxy),
-            _ => reqwest::Proxy::all(proxy),
+    let proxies = proxies(ctx)?;
+    let ca_certs = ca_certs(&ctx.config.ssl_verify)?;
+    let insecure = matches!(ctx.config.ssl_verify, taipan_config::SslVerify::Disabled);
+    let connect = secs(ctx.config.remote_connect_timeout_secs);
+    let read = secs(ctx.config.remote_read_timeout_secs);
+    let policy = retry_policy(ctx);
+    Ok(LazyClient::new(move || {
+        let mut builder = reqwest::Client::builder()
+            .user_agent(user_agent())
+            .connect_timeout(connect)
+            .read_timeout(read)
+            .danger_accept_invalid_certs(insecure);
+        for p in proxies {
+            builder = builder.proxy(p);
         }
-        .map_err(|e| {
+        for c in ca_certs {
+            builder = builder.add_root_certificate(c);
+        }
+        let inner = builder.build().unwrap_or_else(|e| {
+            tracing::error!("cannot set up the HTTP client ({e}); using defaults");
+            reqwest::Client::new()
+        });
+        let mut client =
+            ClientBuilder::new(inner).with(RetryTransientMiddleware::new_with_policy(policy));
+        match AuthenticationMiddleware::from_env_and_defaults() {
+            Ok(auth) => client = client.with_arc(std::sync::Arc::new(auth)),
+            Err(e) => tracing::warn!("stored credentials are not available: {e}"),
+        }
+        client.build()
+    }))
+}
+
+fn proxies(ctx: &Context) -> Result<Vec<reqwest::Proxy>> {
+    ctx.config
+        .proxy_servers
+        .iter()
+        .map(|(scheme, proxy)| {
+            match scheme.as_str() {
+                "http" => reqwest::Proxy::http(proxy),
+                "https" => reqwest::Proxy::https(proxy),
+                _ => reqwest::Proxy::all(proxy),
+            }
+            .map_err(|e| {
+                CondaError::new(
+                    "CondaValueError",
+                    format!("invalid proxy_servers entry '{scheme}: {proxy}': {e}\n  Fix it in your .condarc."),
+                )
+            })
+        })
+        .collect()
+}
+
+fn ca_certs(verify: &taipan_config::SslVerify) -> Result<Vec<reqwest::Certificate>> {
+    let taipan_config::SslVerify::CaPath(path) = verify else {
+        return Ok(Vec::new());
+    };
+    let files: Vec<std::path::PathBuf> = if path.is_dir() {
+        std::fs::read_dir(path)?
+            .flatten()
+            .map(|e| e.path())
+            .collect()
+    } else {
+        vec![path.clone()]
+    };
+    let mut out = Vec::new();
+    for f in files {
+        let pem = std::fs::read(&f).map_err(|e| {
             CondaError::new(
                 "CondaValueError",
-                format!("invalid proxy_servers entry '{scheme}: {proxy}': {e}"),
+                format!("ssl_verify: cannot read CA bundle {}: {e}", f.display()),
             )
         })?;
-        builder = builder.proxy(p);
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            CondaError::new(
+                "CondaValueError",
+                format!("ssl_verify: {} is not a PEM bundle: {e}", f.display()),
+            )
+        })?;
+        out.extend(certs);
     }
-    builder = apply_ssl_verify(builder, &ctx.config.ssl_verify)?;
-    let inner = builder
-        .build()
-        .map_err(|e| CondaError::generic(format!("cannot set up the HTTP client: {e}")))?;
-    let auth = AuthenticationMiddleware::from_env_and_defaults()
-        .map_err(|e| CondaError::generic(format!("cannot read stored credentials: {e}")))?;
-    let client = ClientBuilder::new(inner)
-        .with(RetryTransientMiddleware::new_with_policy(retry_policy(ctx)))
-        .with_arc(std::sync::Arc::new(auth))
-        .build();
-    Ok(LazyClient::from(client))
+    Ok(out)
 }
 
 fn secs(v: f64) -> Duration {
     Duration::from_secs_f64(if v.is_finite() && v > 0.0 { v } else { 60.0 })
-}
-
-fn apply_ssl_verify(
-    builder: reqwest::ClientBuilder,
-    verify: &taipan_config::SslVerify,
-) -> Result<reqwest::ClientBuilder> {
-    use taipan_config::SslVerify;
-    Ok(match verify {
-        SslVerify::Enabled | SslVerify::Truststore => builder,
-        SslVerify::Disabled => builder.danger_accept_invalid_certs(true),
-        SslVerify::CaPath(path) => {
-            let pem = std::fs::read(path).map_err(|e| {
-                CondaError::new(
-                    "CondaValueError",
-                    format!("ssl_verify: cannot read CA bundle {}: {e}", path.display()),
-                )
-            })?;
-            let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                CondaError::new(
-                    "CondaValueError",
-                    format!("ssl_verify: {} is not a PEM bundle: {e}", path.display()),
-                )
-            })?;
-            certs
-                .into_iter()
-                .fold(builder, |b, c| b.add_root_certificate(c))
-        }
-    })
 }

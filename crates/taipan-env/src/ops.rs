@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use rattler_conda_types::{Channel, GenericVirtualPackage, MatchSpec, PackageName, RepoDataRecord};
 use rattler_solve::ChannelPriority;
-use rattler_virtual_packages::{VirtualPackageOverrides, VirtualPackages};
+use rattler_virtual_packages::{Override, VirtualPackageOverrides, VirtualPackages};
 
 use crate::cache::Progress;
 use crate::context::Context;
@@ -27,7 +27,16 @@ pub struct Solved {
 
 /// The virtual packages for the context's platform (`CONDA_OVERRIDE_*` respected).
 pub fn virtual_packages(ctx: &Context) -> Result<Vec<GenericVirtualPackage>> {
-    VirtualPackages::detect_for_platform(ctx.subdir, &VirtualPackageOverrides::from_env(), None)
+    let mut overrides = VirtualPackageOverrides::from_env();
+    // conda: `CONDA_OVERRIDE_CUDA=""` means "no CUDA"; then don't probe the GPU's arch either.
+    if ctx
+        .env
+        .get("CONDA_OVERRIDE_CUDA")
+        .is_some_and(|v| v.is_empty())
+    {
+        overrides.cuda_arch = Some(Override::String(String::new()));
+    }
+    VirtualPackages::detect_for_platform(ctx.subdir, &overrides, None)
         .map(|v| v.into_generic_virtual_packages().collect())
         .map_err(|e| CondaError::generic(format!("cannot detect virtual packages: {e}")))
 }
@@ -89,7 +98,6 @@ pub async fn solve_request(
     let rules = Rules {
         aggressive_update_packages: ctx.config.aggressive_update_packages.clone(),
         auto_update_conda: ctx.config.auto_update_conda,
-        add_pip_as_python_dependency: ctx.config.add_pip_as_python_dependency,
     };
     let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules)
         .map_err(|e| add_channels_to_error(e, &channels, ctx))?;

@@ -1,26 +1,50 @@
 //! Fetching repodata through rattler's gateway: `file://` and `http(s)://` channels, `.zst`
 //! and sharded repodata, cached under `<pkgs>/cache` with ETag/Last-Modified revalidation.
 
-use std::sync::Arc;
-
 use rattler_conda_types::{Channel, MatchSpec, RepoDataRecord, Subdir};
 use rattler_repodata_gateway::fetch::CacheAction;
-use rattler_repodata_gateway::{ChannelConfig, Gateway, SourceConfig};
+use rattler_repodata_gateway::{ChannelConfig, Gateway, RepoData, SourceConfig};
 
 use crate::context::Context;
 use crate::error::{CondaError, Result};
 
 /// Records loaded for a solve: one bucket per channel and subdir, in channel priority order.
+/// The records stay shared with the gateway (no copies); only the solution is cloned.
+#[derive(Default)]
 pub struct Index {
     /// Record buckets, channel-major.
-    pub buckets: Vec<Vec<RepoDataRecord>>,
+    pub buckets: Vec<RepoData>,
 }
 
 impl Index {
     /// All records, in priority order.
     pub fn iter(&self) -> impl Iterator<Item = &RepoDataRecord> {
-        self.buckets.iter().flatten()
+        self.buckets.iter().flat_map(|b| b.iter())
     }
+
+    /// The buckets as lists of references, for the solver.
+    pub fn bucket_refs(&self) -> Vec<Vec<&RepoDataRecord>> {
+        self.buckets.iter().map(|b| b.iter().collect()).collect()
+    }
+}
+
+/// conda's `add_pip_as_python_dependency`: python 2/3 records depend on pip.
+fn add_pip(record: &RepoDataRecord) -> Option<RepoDataRecord> {
+    let p = &record.package_record;
+    if p.name.as_normalized() != "python" {
+        return None;
+    }
+    let major = p.version.as_major_minor().map(|(m, _)| m);
+    if !matches!(major, Some(2) | Some(3))
+        || p.depends
+            .iter()
+            .any(|d| crate::history::spec_name(d) == "pip")
+    {
+        return None;
+    }
+    let mut patched = record.clone();
+    patched.package_record.depends.push("pip".to_string());
+    Some(patched)
 }
 
 /// Builds the gateway for this context.
@@ -57,22 +81,24 @@ pub async fn query(
     } else {
         vec![subdir, Subdir::NoArch]
     };
-    let output = gateway
+    let mut specs = specs;
+    if ctx.config.add_pip_as_python_dependency {
+        // The patch adds `pip` to python's depends after discovery has read them, so ask for
+        // pip's records explicitly.
+        if let Ok(pip) = crate::solve::parse_spec("pip") {
+            specs.push(pip);
+        }
+    }
+    let mut query = gateway
         .query(channels.to_vec(), platforms, specs)
-        .recursive(true)
-        .execute()
-        .await
-        .map_err(|e| gateway_error(ctx, e))?;
-    let buckets = output
-        .repodata
-        .iter()
-        .map(|rd| {
-            rd.iter_arc()
-                .map(|r| RepoDataRecord::clone(Arc::as_ref(r)))
-                .collect()
-        })
-        .collect();
-    Ok(Index { buckets })
+        .recursive(true);
+    if ctx.config.add_pip_as_python_dependency {
+        query = query.with_record_patch(add_pip);
+    }
+    let output = query.execute().await.map_err(|e| gateway_error(ctx, e))?;
+    Ok(Index {
+        buckets: output.repodata,
+    })
 }
 
 fn gateway_error(ctx: &Context, err: rattler_repodata_gateway::GatewayError) -> CondaError {

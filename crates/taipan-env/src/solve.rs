@@ -79,8 +79,6 @@ pub struct Rules {
     pub aggressive_update_packages: Vec<String>,
     /// `auto_update_conda`.
     pub auto_update_conda: bool,
-    /// `add_pip_as_python_dependency`.
-    pub add_pip_as_python_dependency: bool,
 }
 
 /// Parses a user spec string, with a clear error naming it.
@@ -115,7 +113,7 @@ pub fn solve(
 ) -> Result<Vec<RepoDataRecord>> {
     check_available(req, index)?;
     check_pins(req, installed, index)?;
-    let buckets = prepare_buckets(index, installed, rules);
+    let buckets = prepare_buckets(index, installed);
     let plan = SpecPlan::build(kind, req, installed, rules)?;
     let frozen_first =
         kind == Kind::Install && !req.update_specs && !req.update_deps && !req.specs.is_empty();
@@ -179,50 +177,18 @@ fn check_pins(req: &Request, installed: &Installed, index: &Index) -> Result<()>
     Ok(())
 }
 
-/// Index buckets plus the installed records that the channels no longer offer.
-fn prepare_buckets(
-    index: &Index,
-    installed: &Installed,
-    rules: &Rules,
-) -> Vec<Vec<RepoDataRecord>> {
-    let has_pip = index
-        .iter()
-        .any(|r| r.package_record.name.as_normalized() == "pip");
-    let mut buckets: Vec<Vec<RepoDataRecord>> = index
-        .buckets
-        .iter()
-        .map(|b| {
-            b.iter()
-                .cloned()
-                .map(|r| add_pip(r, rules.add_pip_as_python_dependency && has_pip))
-                .collect()
-        })
-        .collect();
+/// Index buckets (by reference) plus the installed records the channels no longer offer.
+fn prepare_buckets<'a>(index: &'a Index, installed: &'a Installed) -> Vec<Vec<&'a RepoDataRecord>> {
+    let mut buckets = index.bucket_refs();
     let known: HashSet<&url::Url> = index.iter().map(|r| &r.url).collect();
-    let extra: Vec<RepoDataRecord> = installed
+    let extra: Vec<&RepoDataRecord> = installed
         .records
         .iter()
-        .map(|r| r.repodata_record.clone())
+        .map(|r| &r.repodata_record)
         .filter(|r| !known.contains(&r.url))
         .collect();
     buckets.push(extra);
     buckets
-}
-
-fn add_pip(mut record: RepoDataRecord, enabled: bool) -> RepoDataRecord {
-    let is_python = record.package_record.name.as_normalized() == "python";
-    let major = record
-        .package_record
-        .version
-        .as_major_minor()
-        .map(|(m, _)| m);
-    if enabled && is_python && matches!(major, Some(2) | Some(3)) {
-        let deps = &mut record.package_record.depends;
-        if !deps.iter().any(|d| spec_name(d) == "pip") {
-            deps.push("pip".to_string());
-        }
-    }
-    record
 }
 
 /// The specs, constraints and preferences of one solve.
@@ -335,7 +301,7 @@ impl SpecPlan {
 }
 
 fn run(
-    buckets: &[Vec<RepoDataRecord>],
+    buckets: &[Vec<&RepoDataRecord>],
     plan: &SpecPlan,
     installed: &Installed,
     frozen: &[RepoDataRecord],
@@ -349,7 +315,7 @@ fn run(
         locked_packages: plan.locked(installed),
         pinned_packages: frozen.iter().collect(),
         channel_priority: req.channel_priority.unwrap_or(ChannelPriority::Strict),
-        ..SolverTask::from_iter(buckets.iter().map(|b| b.iter()))
+        ..SolverTask::from_iter(buckets.iter().map(|b| b.iter().copied()))
     };
     Solver.solve(task).map(|r| r.records).map_err(unsat_error)
 }

@@ -37,6 +37,12 @@ pub fn standard_packages() -> Vec<(PackageBuilder, ArchiveFormat)> {
     use ArchiveFormat::{Conda, TarBz2};
     vec![
         (
+            PackageBuilder::new("pip", "23.0")
+                .noarch_generic()
+                .file("share/pip", "pip\n"),
+            Conda,
+        ),
+        (
             PackageBuilder::new("dep", "1.0")
                 .noarch_generic()
                 .file("share/dep/v1", "dep 1\n"),
