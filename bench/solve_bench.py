@@ -29,6 +29,8 @@ def taipan_case(binary, channels_dir, case, vpkgs, repeat, home):
         if key:
             env[key] = ver if name != "__archspec" else v.split("=")[2]
     env["CONDA_OVERRIDE_CUDA"] = ""
+    # py-rattler does not apply conda's python -> pip rule; compare the same solve.
+    env["CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY"] = "false"
     times, rss, ok, n = [], 0, None, None
     for i in range(repeat + 1):
         t0 = time.perf_counter()

@@ -180,6 +180,9 @@ fn check_pins(req: &Request, installed: &Installed, index: &Index) -> Result<()>
 /// Index buckets (by reference) plus the installed records the channels no longer offer.
 fn prepare_buckets<'a>(index: &'a Index, installed: &'a Installed) -> Vec<Vec<&'a RepoDataRecord>> {
     let mut buckets = index.bucket_refs();
+    if installed.records.is_empty() {
+        return buckets;
+    }
     let known: HashSet<&url::Url> = index.iter().map(|r| &r.url).collect();
     let extra: Vec<&RepoDataRecord> = installed
         .records

@@ -175,6 +175,8 @@ struct Journal {
     records: Vec<PathBuf>,
     /// Directories that may be left empty.
     dirs: BTreeSet<PathBuf>,
+    /// Records of noarch python packages linked here, whose sources get compiled.
+    python_records: Vec<PathBuf>,
     counter: usize,
 }
 
@@ -189,6 +191,7 @@ impl Journal {
             created: Vec::new(),
             records: Vec::new(),
             dirs: BTreeSet::new(),
+            python_records: Vec::new(),
             counter: 0,
         })
     }
@@ -343,7 +346,97 @@ async fn run_steps(
         .await?;
     }
     check_interrupt()?;
+    compile_pyc(plan, journal);
+    check_interrupt()?;
     crate::history::append(&plan.prefix, history)
+}
+
+/// conda compiles the sources of noarch python packages with the environment's python
+/// (`python -Wi -m compileall -q -l -i LIST -j 0`) and records the `.pyc` files as `pyc_file`.
+/// Failures are only logged, as in conda.
+fn compile_pyc(plan: &Plan, journal: &mut Journal) {
+    let Some(py) = &plan.python_info else { return };
+    let python = plan.prefix.join(&py.path);
+    if journal.python_records.is_empty() || !python.exists() {
+        return;
+    }
+    let mut records: Vec<(PathBuf, PrefixRecord)> = journal
+        .python_records
+        .iter()
+        .filter_map(|p| PrefixRecord::from_path(p).ok().map(|r| (p.clone(), r)))
+        .collect();
+    let sources: Vec<PathBuf> = records
+        .iter()
+        .flat_map(|(_, r)| r.paths_data.paths.iter())
+        .map(|e| e.relative_path.clone())
+        .filter(|p| {
+            p.extension().is_some_and(|e| e == "py") && p.starts_with(&py.site_packages_path)
+        })
+        .collect();
+    if sources.is_empty() {
+        return;
+    }
+    let list: String = sources
+        .iter()
+        .map(|p| format!("{}\n", plan.prefix.join(p).display()))
+        .collect();
+    let Ok(mut listfile) = tempfile::NamedTempFile::new() else {
+        return;
+    };
+    if std::io::Write::write_all(&mut listfile, list.as_bytes()).is_err() {
+        return;
+    }
+    let status = Command::new(&python)
+        .args(["-Wi", "-m", "compileall", "-q", "-l", "-i"])
+        .arg(listfile.path())
+        .args(["-j", "0"])
+        .current_dir(&plan.prefix)
+        .output();
+    if let Err(e) = &status {
+        tracing::warn!("cannot compile .py files with {}: {e}", python.display());
+        return;
+    }
+    let tag = format!("cpython-{}{}", py.short_version.0, py.short_version.1);
+    for (path, record) in &mut records {
+        add_pyc_entries(plan, record, &tag, journal);
+        if let Ok(json) = serde_json::to_vec(record) {
+            let _ = write_atomic(path, &json);
+        }
+    }
+}
+
+fn add_pyc_entries(plan: &Plan, record: &mut PrefixRecord, tag: &str, journal: &mut Journal) {
+    let sources: Vec<PathBuf> = record
+        .paths_data
+        .paths
+        .iter()
+        .map(|e| e.relative_path.clone())
+        .filter(|p| p.extension().is_some_and(|e| e == "py"))
+        .collect();
+    for src in sources {
+        let (Some(dir), Some(stem)) = (src.parent(), src.file_stem()) else {
+            continue;
+        };
+        let pyc = dir
+            .join("__pycache__")
+            .join(format!("{}.{tag}.pyc", stem.to_string_lossy()));
+        let Ok(meta) = std::fs::metadata(plan.prefix.join(&pyc)) else {
+            continue;
+        };
+        journal.created.push(plan.prefix.join(&pyc));
+        record.files.push(pyc.clone());
+        record.paths_data.paths.push(PathsEntry {
+            relative_path: pyc,
+            original_path: None,
+            path_type: rattler_conda_types::prefix_record::PathType::PycFile,
+            no_link: false,
+            sha256: None,
+            sha256_in_prefix: None,
+            size_in_bytes: Some(meta.len()),
+            file_mode: None,
+            prefix_placeholder: None,
+        });
+    }
 }
 
 fn unlink_one(
@@ -552,6 +645,9 @@ fn write_record(
     let json = serde_json::to_vec(&prefix_record)
         .map_err(|e| CondaError::generic(format!("cannot serialise {}: {e}", path.display())))?;
     journal.records.push(path.clone());
+    if record.package_record.noarch.is_python() {
+        journal.python_records.push(path.clone());
+    }
     write_atomic(&path, &json)
 }
 

@@ -17,7 +17,9 @@ use crate::cli::Command;
 
 /// Runs a parsed command; returns the exit code.
 pub fn run(command: Command, argv: &[String]) -> Result<u8> {
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    // One thread drives the async I/O; CPU-bound work (extraction, linking) runs on the
+    // blocking pool and rayon. Starting worker threads costs more than it brings here.
+    let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| CondaError::generic(format!("cannot start the async runtime: {e}")))?;

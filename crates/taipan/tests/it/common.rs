@@ -79,7 +79,7 @@ pub fn standard_packages() -> Vec<(PackageBuilder, ArchiveFormat)> {
             PackageBuilder::new("python", "3.11.0")
                 .build("h0")
                 .subdir("linux-64")
-                .file("bin/python3.11", "#!/bin/sh\n")
+                .executable("bin/python3.11", "#!/bin/sh\nexec python3.11 \"$@\"\n")
                 .file("lib/python3.11/os.py", "\n"),
             Conda,
         ),
