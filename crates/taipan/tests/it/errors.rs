@@ -141,3 +141,80 @@ fn version_help_and_completion() {
     assert_eq!(code, 0);
     assert!(out.contains("_conda()"), "{}", &out[..200.min(out.len())]);
 }
+
+#[test]
+fn proceed_prompt_answers_no_and_yes() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["dep=1"]);
+    let before = crate::common::tree(&prefix);
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["install", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("leaf")
+            .write_stdin("maybe\nn\n"),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("Proceed ([y]/n)? ")
+            && out.contains("Invalid choice: maybe")
+            && out.contains("Exiting."),
+        "{out}"
+    );
+    assert_eq!(crate::common::tree(&prefix), before);
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args(["install", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("leaf")
+            .write_stdin("\n"),
+    );
+    assert_eq!(code, 0);
+    assert!(ctx.installed(&prefix).contains(&"leaf-1.0-0".to_string()));
+    std::fs::write(ctx.home.join(".condarc"), "always_yes: true\n").unwrap();
+    ctx.cmd()
+        .args(["install", "-q", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("openssl")
+        .assert()
+        .success();
+}
+
+#[test]
+fn unknown_condarc_key_warns_but_works() {
+    let ctx = TestContext::new();
+    std::fs::write(ctx.home.join(".condarc"), "not_a_conda_key: 1\n").unwrap();
+    let (code, _, err) = output(ctx.cmd().args(["info", "--base"]));
+    assert_eq!(code, 0);
+    assert!(err.contains("Unknown key: 'not_a_conda_key'"), "{err}");
+}
+
+#[test]
+fn checksum_mismatch_is_refused() {
+    let ctx = TestContext::new();
+    let dir = ctx.path("ch");
+    let mut ch = taipan_testkit::ChannelBuilder::new(&dir);
+    ch.add(
+        &taipan_testkit::PackageBuilder::new("dep", "1.0")
+            .noarch_generic()
+            .file("share/x", "x\n"),
+        taipan_testkit::ArchiveFormat::Conda,
+    );
+    ch.index().unwrap();
+    // Replace the package after indexing: repodata's sha256 no longer matches the file.
+    taipan_testkit::PackageBuilder::new("dep", "1.0")
+        .noarch_generic()
+        .file("share/x", "tampered\n")
+        .write(&dir.join("noarch"), taipan_testkit::ArchiveFormat::Conda)
+        .unwrap();
+    let prefix = ctx.path("env");
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", ch.url().as_str(), "-p"])
+            .arg(&prefix)
+            .arg("dep"),
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("dep-1.0-0"), "{err}");
+    assert!(!prefix.exists());
+}
