@@ -158,16 +158,45 @@ pub async fn download(
     crate::cache::fetch_all(ctx, &plan.link, progress).await
 }
 
-/// Applies a plan under the prefix lock: fetch, link, history, registration.
+/// The `info/prelink_messages/*` files of the packages to link: (file name, text).
+pub fn prelink_messages(
+    plan: &Plan,
+    extracted: &HashMap<url::Url, PathBuf>,
+) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for record in &plan.link {
+        let Some(dir) = extracted.get(&record.url) else {
+            continue;
+        };
+        let Ok(rd) = std::fs::read_dir(dir.join("info/prelink_messages")) else {
+            continue;
+        };
+        let mut files: Vec<PathBuf> = rd
+            .flatten()
+            .map(|e| e.path())
+            .filter(|p| p.is_file())
+            .collect();
+        files.sort();
+        for f in files {
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            out.push((name, std::fs::read_to_string(&f).unwrap_or_default()));
+        }
+    }
+    out
+}
+
+/// Links a downloaded plan under the prefix lock: link, history, registration.
 pub async fn apply(
     ctx: &Context,
     plan: &Plan,
+    extracted: &HashMap<url::Url, PathBuf>,
     history: &Entry,
     requested: HashMap<String, String>,
-    progress: Arc<dyn Progress>,
 ) -> Result<Outcome> {
     let created_prefix = !plan.prefix.join("conda-meta").is_dir();
-    let extracted = download(ctx, plan, progress).await?;
     if created_prefix {
         std::fs::create_dir_all(plan.prefix.join("conda-meta")).map_err(|e| {
             CondaError::new(
@@ -176,7 +205,7 @@ pub async fn apply(
             )
         })?;
     }
-    let _guard = lock(&plan.prefix).await?;
+    let guard = lock(&plan.prefix).await?;
     let settings = LinkSettings {
         always_copy: ctx.config.always_copy,
         allow_softlinks: ctx.config.allow_softlinks,
@@ -191,7 +220,10 @@ pub async fn apply(
         .map(|r| crate::prefix::dist_str(&r.repodata_record))
         .collect();
     entry.added = plan.link.iter().map(crate::prefix::dist_str).collect();
-    let outcome = crate::transaction::execute(plan, &extracted, &settings, &entry).await?;
+    let outcome = crate::transaction::execute(plan, extracted, &settings, &entry).await;
+    // Success or rolled back: either way the prefix is consistent again.
+    let _ = guard.finish().await;
+    let outcome = outcome?;
     crate::registry::register(ctx, &plan.prefix)?;
     Ok(outcome)
 }

@@ -208,8 +208,14 @@ impl SpecPlan {
         let mut specs = req.specs.clone();
         let mut unlocked: HashSet<String> = user.clone();
         let mut named: HashSet<String> = user.clone();
+        // In the root prefix with auto_update_conda, conda's own history spec gives way to
+        // `conda >=installed` (added below), so conda floats to the newest.
+        let conda_floats = req.is_root && rules.auto_update_conda && kind != Kind::Create;
         for (name, spec) in &installed.history {
             if named.contains(name) || installed.get(name).is_none() {
+                continue;
+            }
+            if conda_floats && name == "conda" {
                 continue;
             }
             let relaxed = req.update_all;

@@ -6,6 +6,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use rattler::install::{
     link_package, InstallDriver, InstallOptions, PythonInfo, Transaction, TransactionOperation,
@@ -18,11 +19,31 @@ use rattler_conda_types::{PackageName, PackageRecord, PrefixRecord, RepoDataReco
 use crate::error::{CondaError, Result};
 use crate::fsutil::write_atomic;
 
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+static INTERRUPTED: std::sync::LazyLock<Arc<AtomicBool>> =
+    std::sync::LazyLock::new(|| Arc::new(AtomicBool::new(false)));
 
-/// Marks the running transaction as interrupted (called from the Ctrl-C handler).
-pub fn interrupt() {
-    INTERRUPTED.store(true, Ordering::SeqCst);
+/// While a transaction runs, SIGINT/SIGTERM only set a flag (from the signal handler itself,
+/// so a thread blocked in a link script cannot miss it); the executor checks it between steps
+/// and rolls back. Outside transactions the signals keep their default effect.
+struct InterruptGuard(Vec<signal_hook::SigId>);
+
+impl InterruptGuard {
+    fn install() -> Self {
+        INTERRUPTED.store(false, Ordering::SeqCst);
+        let ids = [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM]
+            .into_iter()
+            .filter_map(|sig| signal_hook::flag::register(sig, Arc::clone(&INTERRUPTED)).ok())
+            .collect();
+        Self(ids)
+    }
+}
+
+impl Drop for InterruptGuard {
+    fn drop(&mut self) {
+        for id in self.0.drain(..) {
+            signal_hook::low_level::unregister(id);
+        }
+    }
 }
 
 fn check_interrupt() -> Result<()> {
@@ -171,6 +192,8 @@ struct Journal {
     moved: Vec<(PathBuf, PathBuf)>,
     /// Paths created by linking, to delete on rollback.
     created: Vec<PathBuf>,
+    /// The same paths, for lookups.
+    created_set: HashSet<PathBuf>,
     /// conda-meta records written, to delete on rollback.
     records: Vec<PathBuf>,
     /// Directories that may be left empty.
@@ -189,6 +212,7 @@ impl Journal {
             dir,
             moved: Vec::new(),
             created: Vec::new(),
+            created_set: HashSet::new(),
             records: Vec::new(),
             dirs: BTreeSet::new(),
             python_records: Vec::new(),
@@ -196,10 +220,24 @@ impl Journal {
         })
     }
 
-    /// Moves a path into the journal if it exists.
+    /// Records a path this transaction is about to create.
+    fn created(&mut self, path: PathBuf) {
+        if self.created_set.insert(path.clone()) {
+            self.created.push(path);
+        }
+    }
+
+    /// Moves a path into the journal if it exists. A path this transaction created itself
+    /// (two packages shipping the same file) is simply replaced: the later package wins, as in
+    /// conda, and rollback removes it anyway.
     fn stash(&mut self, path: &Path) -> Result<()> {
         if std::fs::symlink_metadata(path).is_err() {
             return Ok(());
+        }
+        if self.created_set.contains(path) {
+            return std::fs::remove_file(path).map_err(|e| {
+                CondaError::generic(format!("cannot replace {}: {e}", path.display()))
+            });
         }
         self.counter += 1;
         let dest = self.dir.join(self.counter.to_string());
@@ -274,10 +312,17 @@ pub async fn execute(
     settings: &LinkSettings,
     history: &crate::history::Entry,
 ) -> Result<Outcome> {
+    let tag = plan.prefix.join("CACHEDIR.TAG");
+    let had_tag = tag.exists();
     let prefix = Prefix::create(plan.prefix.clone()).map_err(|e| {
         CondaError::generic(format!("cannot create {}: {e}", plan.prefix.display()))
     })?;
+    // rattler marks prefixes as caches for backup tools; conda environments are not caches.
+    if !had_tag {
+        let _ = std::fs::remove_file(&tag);
+    }
     std::fs::create_dir_all(plan.prefix.join("conda-meta"))?;
+    let _signals = InterruptGuard::install();
     let mut journal = Journal::new(&plan.prefix)?;
     let mut outcome = Outcome::default();
     let result = run_steps(
@@ -331,15 +376,17 @@ async fn run_steps(
         check_interrupt()?;
         unlink_one(plan, record, settings, journal, outcome)?;
     }
-    let driver = InstallDriver::builder()
-        .execute_link_scripts(false)
-        .with_prefix_records(plan.unchanged.iter())
-        .finish();
     for record in &plan.link {
         check_interrupt()?;
         let dir = extracted.get(&record.url).ok_or_else(|| {
             CondaError::generic(format!("{} is not in the package cache", record.identifier))
         })?;
+        // A driver per package: its clobber registry then never sees another package's files,
+        // so the package linked last owns a shared path (conda's default `path_conflict:
+        // clobber`); whatever it replaced was stashed in the journal first.
+        let driver = InstallDriver::builder()
+            .execute_link_scripts(false)
+            .finish();
         link_one(
             plan, prefix, &driver, record, dir, settings, journal, outcome,
         )
@@ -423,7 +470,7 @@ fn add_pyc_entries(plan: &Plan, record: &mut PrefixRecord, tag: &str, journal: &
         let Ok(meta) = std::fs::metadata(plan.prefix.join(&pyc)) else {
             continue;
         };
-        journal.created.push(plan.prefix.join(&pyc));
+        journal.created(plan.prefix.join(&pyc));
         record.files.push(pyc.clone());
         record.paths_data.paths.push(PathsEntry {
             relative_path: pyc,
@@ -488,7 +535,8 @@ async fn link_one(
     journal: &mut Journal,
     outcome: &mut Outcome,
 ) -> Result<()> {
-    let targets = target_paths(plan, package_dir, record)?;
+    let targets =
+        target_paths(plan, package_dir, record).inspect_err(|_| purge_extracted(package_dir))?;
     for t in &targets {
         journal.stash(&plan.prefix.join(t))?;
     }
@@ -507,9 +555,9 @@ async fn link_one(
         .map_err(|e| link_error(record, "pre-link", e))?;
         collect_messages(&plan.prefix, outcome);
     }
-    journal
-        .created
-        .extend(targets.iter().map(|t| plan.prefix.join(t)));
+    for t in &targets {
+        journal.created(plan.prefix.join(t));
+    }
     let options = InstallOptions {
         python_info: plan.python_info.clone(),
         platform: Some(plan.platform),
@@ -522,20 +570,25 @@ async fn link_one(
         },
         ..InstallOptions::default()
     };
-    let paths = link_package(package_dir, prefix, driver, options)
-        .await
-        .map_err(|e| {
-            CondaError::new(
+    let paths = match link_package(package_dir, prefix, driver, options).await {
+        Ok(paths) => paths,
+        Err(e) => {
+            // File operations of this package may still be in flight; let them land so the
+            // rollback sees (and removes) every file.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            purge_extracted(package_dir);
+            return Err(CondaError::new(
                 "LinkError",
                 format!(
                     "An error occurred while installing package '{}'.\n  {}",
                     record.identifier,
                     error_chain(&e)
                 ),
-            )
-        })?;
+            ));
+        }
+    };
     for p in &paths {
-        journal.created.push(plan.prefix.join(&p.relative_path));
+        journal.created(plan.prefix.join(&p.relative_path));
     }
     write_record(plan, record, package_dir, paths, settings, journal)?;
     let post_link = plan.prefix.join(format!(
@@ -587,6 +640,9 @@ fn target_paths(plan: &Plan, package_dir: &Path, record: &RepoDataRecord) -> Res
     })?;
     let is_python = record.package_record.noarch.is_python();
     let mut out = Vec::new();
+    for entry in &paths.paths {
+        check_entry(package_dir, record, entry)?;
+    }
     for entry in paths.paths {
         let rel = match (&plan.python_info, is_python) {
             (Some(py), true) => py
@@ -606,6 +662,38 @@ fn target_paths(plan: &Plan, package_dir: &Path, record: &RepoDataRecord) -> Res
         }
     }
     Ok(out)
+}
+
+/// A `softlink` entry must be a symlink in the extracted package; a package whose archive
+/// stores it as something else (a known broken zlib build does) is refused before linking.
+fn check_entry(
+    package_dir: &Path,
+    record: &RepoDataRecord,
+    entry: &rattler_conda_types::package::PathsEntry,
+) -> Result<()> {
+    use rattler_conda_types::package::PathType;
+    if entry.path_type != PathType::SoftLink {
+        return Ok(());
+    }
+    let source = package_dir.join(&entry.relative_path);
+    let is_link = std::fs::symlink_metadata(&source)
+        .map(|m| m.file_type().is_symlink())
+        .unwrap_or(false);
+    let target_ok = std::fs::read_link(&source)
+        .map(|t| !t.as_os_str().is_empty())
+        .unwrap_or(false);
+    if is_link && target_ok {
+        return Ok(());
+    }
+    Err(CondaError::new(
+        "CondaVerificationError",
+        format!(
+            "The package for {} located at {}\nappears to be corrupted. The path '{}'\nis declared as a symbolic link in info/paths.json, but the archive does not contain a valid link there.\nGet an intact copy of the package (the cache entry was removed).",
+            record.identifier,
+            package_dir.display(),
+            entry.relative_path.display()
+        ),
+    ))
 }
 
 fn write_record(
@@ -651,8 +739,24 @@ fn write_record(
     write_atomic(&path, &json)
 }
 
-/// Runs a link script as conda does: `bash -x script`, cwd = script dir, with `PREFIX`,
-/// `ROOT_PREFIX`, `PKG_NAME`, `PKG_VERSION`, `PKG_BUILDNUM` (and `SOURCE_DIR` for pre-link).
+/// Removes a package's extracted cache directory after it proved unusable.
+fn purge_extracted(package_dir: &Path) {
+    let _ = std::fs::remove_dir_all(package_dir);
+}
+
+/// How a link script is started.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ScriptMode {
+    /// `bash -x script` (pre-link).
+    Plain,
+    /// Sourced inside the activated environment (post-link, pre-unlink), as conda does:
+    /// `CONDA_PREFIX`, `PATH` and the env's `etc/conda/activate.d/*.sh` are in effect.
+    Activated,
+}
+
+/// Runs a link script as conda does, with `PREFIX`, `ROOT_PREFIX`, `PKG_NAME`,
+/// `PKG_VERSION`, `PKG_BUILDNUM`, the script's dir first on `PATH`, cwd = script dir
+/// (and `SOURCE_DIR` for pre-link).
 fn run_script(
     script: &Path,
     prefix: &Path,
@@ -660,16 +764,27 @@ fn run_script(
     settings: &LinkSettings,
     source_dir: Option<&Path>,
 ) -> Result<()> {
+    let mode = if source_dir.is_some() {
+        ScriptMode::Plain
+    } else {
+        ScriptMode::Activated
+    };
     let dir = script.parent().unwrap_or(prefix);
     let path = format!(
         "{}:{}",
         dir.display(),
         std::env::var("PATH").unwrap_or_default()
     );
+    let wrapper = match mode {
+        ScriptMode::Plain => None,
+        ScriptMode::Activated => Some(activation_wrapper(prefix, script)?),
+    };
     let mut cmd = Command::new("bash");
-    cmd.arg("-x")
-        .arg(script)
-        .current_dir(dir)
+    match &wrapper {
+        Some(w) => cmd.arg(w.path()),
+        None => cmd.arg("-x").arg(script),
+    };
+    cmd.current_dir(dir)
         .env("PREFIX", prefix)
         .env("ROOT_PREFIX", &settings.root_prefix)
         .env("PKG_NAME", record.name.as_normalized())
@@ -695,6 +810,40 @@ fn run_script(
         String::from_utf8_lossy(&out.stderr).trim_end(),
         out.status.code().unwrap_or(-1)
     )))
+}
+
+/// A temporary bash script that activates `prefix` and sources `script`.
+fn activation_wrapper(prefix: &Path, script: &Path) -> Result<tempfile::NamedTempFile> {
+    let q = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', "'\"'\"'"));
+    let name = prefix
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let mut body = format!(
+        "export CONDA_PREFIX={p}\nexport CONDA_SHLVL=1\nexport CONDA_DEFAULT_ENV={n}\nexport PATH={bin}:\"$PATH\"\n",
+        p = q(prefix),
+        n = q(Path::new(&name)),
+        bin = q(&prefix.join("bin")),
+    );
+    let mut activate: Vec<PathBuf> = std::fs::read_dir(prefix.join("etc/conda/activate.d"))
+        .map(|rd| {
+            rd.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|e| e == "sh"))
+                .collect()
+        })
+        .unwrap_or_default();
+    activate.sort();
+    for a in activate {
+        body.push_str(&format!(". {}\n", q(&a)));
+    }
+    body.push_str(&format!("set -x\n. {}\n", q(script)));
+    let mut file = tempfile::Builder::new()
+        .prefix("conda-link-script")
+        .suffix(".sh")
+        .tempfile()?;
+    std::io::Write::write_all(&mut file, body.as_bytes())?;
+    Ok(file)
 }
 
 fn collect_messages(prefix: &Path, outcome: &mut Outcome) {

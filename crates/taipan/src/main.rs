@@ -34,6 +34,12 @@ const UNSUPPORTED_FLAGS: &[&str] = &[
 ];
 
 fn main() -> ExitCode {
+    // Like other CLI tools, die quietly when the reader of our output goes away
+    // (`conda list | head`) instead of panicking on a failed write.
+    // SAFETY: setting a signal disposition to the default before any threads start.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let args: Vec<String> = std::env::args().collect();
     let json = args.iter().any(|a| a == "--json");
     if let Some(flag) = unsupported_flag(&args) {

@@ -23,14 +23,7 @@ pub fn run(command: Command, argv: &[String]) -> Result<u8> {
         .enable_all()
         .build()
         .map_err(|e| CondaError::generic(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async move {
-        tokio::spawn(async {
-            if tokio::signal::ctrl_c().await.is_ok() {
-                taipan_env::transaction::interrupt();
-            }
-        });
-        dispatch(command, argv).await
-    })
+    runtime.block_on(async move { dispatch(command, argv).await })
 }
 
 async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {

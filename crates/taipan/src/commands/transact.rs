@@ -70,16 +70,49 @@ pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) 
     if !opts.json && !opts.quiet && !fetch.is_empty() {
         println!("\nDownloading and Extracting Packages:\n");
     }
+    let extracted = taipan_env::ops::download(ctx, plan, progress).await?;
     let step = output::Step::start("Preparing transaction", !opts.json && !opts.quiet);
     step.finish(true);
     let step = output::Step::start("Verifying transaction", !opts.json && !opts.quiet);
     step.finish(true);
+    if !show_prelink_messages(
+        plan,
+        &extracted,
+        opts.yes || ctx.config.always_yes.unwrap_or(false) || opts.json,
+    )? {
+        return Ok(0);
+    }
     let step = output::Step::start("Executing transaction", !opts.json && !opts.quiet);
-    let outcome = taipan_env::ops::apply(ctx, plan, &entry, opts.requested, progress).await;
+    let outcome = taipan_env::ops::apply(ctx, plan, &extracted, &entry, opts.requested).await;
     step.finish(outcome.is_ok());
     let outcome = outcome?;
     report(plan, &fetch, &outcome, opts.json);
     Ok(0)
+}
+
+/// Prints `info/prelink_messages` as conda does and asks to continue (unless `-y`).
+fn show_prelink_messages(
+    plan: &Plan,
+    extracted: &HashMap<url::Url, std::path::PathBuf>,
+    yes: bool,
+) -> Result<bool> {
+    let messages = taipan_env::ops::prelink_messages(plan, extracted);
+    if messages.is_empty() {
+        return Ok(true);
+    }
+    println!("\n\nThe following PRELINK MESSAGES are INCLUDED:\n\n");
+    for (name, text) in messages {
+        println!("  File {name}:\n");
+        for line in text.lines() {
+            println!("  {line}");
+        }
+        println!();
+    }
+    if !output::confirm(yes, false)? {
+        println!("\nExiting.\n");
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 fn report(

@@ -205,8 +205,16 @@ fn noarch_python_goes_to_site_packages_with_entry_point() {
     let pyc = "lib/python3.11/site-packages/pylib/__pycache__/__init__.cpython-311.pyc";
     assert!(prefix.join(pyc).is_file());
     let record = std::fs::read_to_string(prefix.join("conda-meta/pylib-1.0-py_0.json")).unwrap();
-    assert!(record.contains(&format!("\"_path\":\"{pyc}\",\"path_type\":\"pyc_file\"")), "{record}");
-    ctx.cmd().args(["remove", "-y", "-q", "-p"]).arg(&prefix).arg("pylib").assert().success();
+    assert!(
+        record.contains(&format!("\"_path\":\"{pyc}\",\"path_type\":\"pyc_file\"")),
+        "{record}"
+    );
+    ctx.cmd()
+        .args(["remove", "-y", "-q", "-p"])
+        .arg(&prefix)
+        .arg("pylib")
+        .assert()
+        .success();
     assert!(!prefix.join("lib/python3.11/site-packages/pylib").exists());
 }
 

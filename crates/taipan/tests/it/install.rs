@@ -132,7 +132,10 @@ fn no_deps_and_only_deps() {
         .arg("leaf")
         .assert()
         .success();
-    assert_eq!(ctx.installed(&a), vec!["leaf-1.0-0", "pip-23.0-0", "python-3.11.0-h0"]);
+    assert_eq!(
+        ctx.installed(&a),
+        vec!["leaf-1.0-0", "pip-23.0-0", "python-3.11.0-h0"]
+    );
     let b = ctx.create("b", &["python=3.11"]);
     ctx.cmd()
         .args([
@@ -148,7 +151,10 @@ fn no_deps_and_only_deps() {
         .arg("leaf")
         .assert()
         .success();
-    assert_eq!(ctx.installed(&b), vec!["dep-2.0-0", "pip-23.0-0", "python-3.11.0-h0"]);
+    assert_eq!(
+        ctx.installed(&b),
+        vec!["dep-2.0-0", "pip-23.0-0", "python-3.11.0-h0"]
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod common;
 mod create;
 mod errors;
+mod gaps;
 mod http;
 mod install;
 mod list_search_info;
