@@ -51,7 +51,7 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
     let opts = Options {
         json: s.output.json,
         quiet: s.output.quiet,
-        yes: true,
+        yes: s.yes,
         dry_run: s.dry_run,
         download_only: s.download_only,
         removed_specs: Vec::new(),

@@ -112,3 +112,119 @@ fn concurrent_installs_are_serialised_by_the_prefix_lock() {
     let history = std::fs::read_to_string(prefix.join("conda-meta/history")).unwrap();
     assert_eq!(history.matches("==> ").count(), 3, "{history}");
 }
+
+fn own_channel(ctx: &TestContext, pkgs: Vec<taipan_testkit::PackageBuilder>) -> String {
+    let mut ch = taipan_testkit::ChannelBuilder::new(&ctx.path("own"));
+    for p in pkgs {
+        ch.add(&p, taipan_testkit::ArchiveFormat::Conda);
+    }
+    ch.index().unwrap();
+    ch.url().to_string()
+}
+
+#[test]
+fn shared_path_last_linked_wins_and_rollback_restores_it() {
+    use taipan_testkit::PackageBuilder;
+    let ctx = TestContext::new();
+    let url = own_channel(
+        &ctx,
+        vec![
+            PackageBuilder::new("clob-a", "1.0")
+                .noarch_generic()
+                .file("bin/shared", "from a\n"),
+            PackageBuilder::new("clob-b", "1.0")
+                .noarch_generic()
+                .file("bin/shared", "from b\n"),
+            PackageBuilder::new("clob-c", "1.0")
+                .noarch_generic()
+                .file("bin/shared", "from c\n")
+                .post_link("exit 1\n"),
+        ],
+    );
+    let prefix = ctx.path("env");
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-c", &url, "-p"])
+        .arg(&prefix)
+        .arg("clob-a")
+        .assert()
+        .success();
+    ctx.cmd()
+        .args(["install", "-y", "-q", "-c", &url, "-p"])
+        .arg(&prefix)
+        .arg("clob-b")
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(prefix.join("bin/shared")).unwrap(),
+        "from b\n"
+    );
+    assert!(!prefix.join("__clobbers__").exists());
+    let before = crate::common::tree(&prefix);
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args(["install", "-y", "-c", &url, "-p"])
+            .arg(&prefix)
+            .arg("clob-c"),
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        std::fs::read_to_string(prefix.join("bin/shared")).unwrap(),
+        "from b\n"
+    );
+    assert_eq!(crate::common::tree(&prefix), before);
+}
+
+#[test]
+fn post_link_is_sourced_in_the_activated_env() {
+    use taipan_testkit::PackageBuilder;
+    let ctx = TestContext::new();
+    let url = own_channel(&ctx, vec![
+        PackageBuilder::new("envvars", "1.0").noarch_generic().file("etc/conda/activate.d/envvars.sh", "export ENVVARS_SET=yes\n"),
+        PackageBuilder::new("inenv", "1.0").noarch_generic().depends("envvars").file("share/inenv", "x\n").post_link(
+            "test \"$ENVVARS_SET\" = yes || exit 7\ntest \"$CONDA_PREFIX\" = \"$PREFIX\" || exit 8\necho \"ok $PKG_NAME\" >> \"$PREFIX/.messages.txt\"\nreturn 0\n",
+        ),
+    ]);
+    let (code, out, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", &url, "-p"])
+            .arg(ctx.path("env"))
+            .arg("inenv"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("ok inenv"), "{out}");
+}
+
+#[test]
+fn prelink_messages_are_shown_before_linking() {
+    use taipan_testkit::PackageBuilder;
+    let ctx = TestContext::new();
+    let url = own_channel(
+        &ctx,
+        vec![PackageBuilder::new("noisy", "1.0")
+            .noarch_generic()
+            .file("share/noisy", "x\n")
+            .info_file("prelink_messages/notice.txt", "Lorem ipsum notice\n")],
+    );
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", &url, "-p"])
+            .arg(ctx.path("env"))
+            .arg("noisy"),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("The following PRELINK MESSAGES are INCLUDED:")
+            && out.contains("  Lorem ipsum notice"),
+        "{out}"
+    );
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["create", "-c", &url, "-p"])
+            .arg(ctx.path("env2"))
+            .arg("noisy")
+            .write_stdin("y\nn\n"),
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("Exiting."), "{out}");
+    assert!(!ctx.path("env2/share/noisy").exists());
+}
