@@ -706,6 +706,16 @@ fn write_record(
 ) -> Result<()> {
     let name = record.package_record.name.as_normalized().to_string();
     let requested = settings.requested.get(&name).cloned();
+    // conda records the channel as the full URL of the subdir the package came from.
+    let mut record = record.clone();
+    if let Some(channel) = &record.channel {
+        let base = channel.trim_end_matches('/');
+        let subdir = format!("/{}", record.package_record.subdir);
+        if !base.ends_with(&subdir) {
+            record.channel = Some(format!("{base}{subdir}"));
+        }
+    }
+    let record = &record;
     let tarball = package_dir
         .with_extension("")
         .parent()

@@ -49,8 +49,45 @@ pub fn run(a: InfoArgs) -> Result<u8> {
         .collect();
     let user_rc = ctx.home.join(".condarc");
     let shlvl = std::env::var("CONDA_SHLVL").unwrap_or_else(|_| "0".into());
+    // SAFETY: getuid/getgid cannot fail.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    let exe = std::env::current_exe()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let env_vars: serde_json::Map<String, serde_json::Value> = ctx
+        .env
+        .iter()
+        .filter(|(k, _)| {
+            k.starts_with("CONDA")
+                || k.starts_with("PYTHON")
+                || k.ends_with("_PROXY")
+                || k.ends_with("_proxy")
+        })
+        .map(|(k, v)| (k.clone(), json!(v)))
+        .collect();
+    let netrc = ctx.env.get("NETRC").cloned().or_else(|| {
+        let p = ctx.home.join(".netrc");
+        p.exists().then(|| p.display().to_string())
+    });
     if a.output.json {
         let v = json!({
+            "conda_prefix": ctx.root_prefix,
+            "conda_location": exe,
+            "conda_env_version": taipan_env::history::CONDA_COMPAT_VERSION,
+            "conda_build_version": "not installed",
+            "python_version": null,
+            "requests_version": null,
+            "rc_path": user_rc,
+            "sys_rc_path": ctx.root_prefix.join(".condarc"),
+            "netrc_file": netrc,
+            "tmp_dir": std::env::temp_dir(),
+            "env_vars": env_vars,
+            "site_dirs": [],
+            "sys.version": format!("taipan {}", env!("CARGO_PKG_VERSION")),
+            "sys.prefix": ctx.root_prefix,
+            "sys.executable": exe,
+            "UID": uid,
+            "GID": gid,
             "active_prefix": active,
             "active_prefix_name": active.as_ref().map(|p| ctx.env_name(p)),
             "channels": channels,
@@ -96,6 +133,11 @@ pub fn run(a: InfoArgs) -> Result<u8> {
             "conda version",
             taipan_env::history::CONDA_COMPAT_VERSION.into(),
         ),
+        ("conda-build version", "not installed".into()),
+        (
+            "python version",
+            "not installed (taipan needs no python)".into(),
+        ),
         ("taipan version", env!("CARGO_PKG_VERSION").into()),
         ("solver", "resolvo (taipan)".into()),
         ("virtual packages", vpkgs.join("\n")),
@@ -130,6 +172,8 @@ pub fn run(a: InfoArgs) -> Result<u8> {
         ),
         ("platform", ctx.subdir.as_str().into()),
         ("user-agent", taipan_env::net::user_agent()),
+        ("UID:GID", format!("{uid}:{gid}")),
+        ("netrc file", netrc.clone().unwrap_or_else(|| "None".into())),
         ("offline mode", ctx.config.offline.to_string()),
     ];
     println!();
