@@ -50,6 +50,21 @@ pub fn channel_priority(ctx: &Context) -> ChannelPriority {
     }
 }
 
+/// Reports the phases of a solve (conda prints them as `<phase>: done`).
+pub trait Steps {
+    /// A phase starts (`Collecting package metadata (repodata.json)`, `Solving environment`).
+    fn start(&self, phase: &str);
+    /// The current phase ended.
+    fn done(&self, ok: bool);
+}
+
+/// Reports nothing.
+pub struct NoSteps;
+impl Steps for NoSteps {
+    fn start(&self, _: &str) {}
+    fn done(&self, _: bool) {}
+}
+
 /// Solves a create/install/update request against the configured channels.
 pub async fn solve_request(
     ctx: &Context,
@@ -57,6 +72,7 @@ pub async fn solve_request(
     kind: Kind,
     mut req: Request,
     reinstall: HashSet<PackageName>,
+    steps: &dyn Steps,
 ) -> Result<Solved> {
     let installed = if kind == Kind::Create {
         Installed {
@@ -86,21 +102,24 @@ pub async fn solve_request(
             .as_exact()
             .is_some_and(|n| !n.as_normalized().starts_with("__"))
     });
-    let index = crate::repodata::query(ctx, &channels, ctx.subdir, query)
-        .await
-        .map_err(|e| {
-            e.with(
-                "channel_urls",
-                crate::channels::subdir_urls(&channels, ctx.subdir.as_str()),
-            )
-        })?;
+    steps.start("Collecting package metadata (repodata.json)");
+    let index = crate::repodata::query(ctx, &channels, ctx.subdir, query).await;
+    steps.done(index.is_ok());
+    let index = index.map_err(|e| {
+        e.with(
+            "channel_urls",
+            crate::channels::subdir_urls(&channels, ctx.subdir.as_str()),
+        )
+    })?;
     let vpkgs = virtual_packages(ctx)?;
     let rules = Rules {
         aggressive_update_packages: ctx.config.aggressive_update_packages.clone(),
         auto_update_conda: ctx.config.auto_update_conda,
     };
-    let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules)
-        .map_err(|e| add_channels_to_error(e, &channels, ctx))?;
+    steps.start("Solving environment");
+    let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules);
+    steps.done(records.is_ok());
+    let records = records.map_err(|e| add_channels_to_error(e, &channels, ctx))?;
     let records = filter_deps(&req, &installed, records);
     let plan = Plan::new(prefix, &installed.records, records, &reinstall, ctx.subdir)?;
     Ok(Solved {

@@ -78,9 +78,16 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
             no_pin: s.no_pin,
             ..Request::default()
         };
-        taipan_env::ops::solve_request(&ctx, &prefix, Kind::Create, req, HashSet::new())
-            .await?
-            .plan
+        taipan_env::ops::solve_request(
+            &ctx,
+            &prefix,
+            Kind::Create,
+            req,
+            HashSet::new(),
+            &transact::SolveSteps::new(&ctx, s.output.json || s.output.quiet),
+        )
+        .await?
+        .plan
     };
     let code = carry_out(&ctx, &plan, entry, opts).await?;
     if !s.output.json && !s.output.quiet && !s.dry_run && !s.download_only {

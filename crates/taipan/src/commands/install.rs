@@ -98,9 +98,16 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
             only_deps: s.only_deps,
             ..Request::default()
         };
-        taipan_env::ops::solve_request(&ctx, &prefix, Kind::Install, req, reinstall)
-            .await?
-            .plan
+        taipan_env::ops::solve_request(
+            &ctx,
+            &prefix,
+            Kind::Install,
+            req,
+            reinstall,
+            &transact::SolveSteps::new(&ctx, s.output.json || s.output.quiet),
+        )
+        .await?
+        .plan
     };
     carry_out(&ctx, &plan, entry, opts).await
 }

@@ -27,6 +27,43 @@ pub struct Options {
     pub requested: HashMap<String, String>,
 }
 
+/// conda's solve header: channels, platform, then the phases as `<phase>: done`.
+pub struct SolveSteps {
+    enabled: bool,
+    current: std::cell::RefCell<Option<output::Step>>,
+}
+
+impl SolveSteps {
+    /// Prints `Channels:` and `Platform:` (unless quiet/json) and reports the phases after.
+    pub fn new(ctx: &Context, quiet: bool) -> Self {
+        let enabled = !quiet;
+        if enabled {
+            if let Ok(channels) = taipan_env::channels::resolve(ctx) {
+                println!("Channels:");
+                for c in channels {
+                    println!(" - {}", c.name());
+                }
+            }
+            println!("Platform: {}", ctx.subdir.as_str());
+        }
+        Self {
+            enabled,
+            current: Default::default(),
+        }
+    }
+}
+
+impl taipan_env::ops::Steps for SolveSteps {
+    fn start(&self, phase: &str) {
+        *self.current.borrow_mut() = Some(output::Step::start(phase, self.enabled));
+    }
+    fn done(&self, ok: bool) {
+        if let Some(step) = self.current.borrow_mut().take() {
+            step.finish(ok);
+        }
+    }
+}
+
 /// Records that are not in any package cache yet.
 fn to_fetch<'a>(ctx: &Context, plan: &'a Plan) -> Vec<&'a RepoDataRecord> {
     plan.link

@@ -60,9 +60,16 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
         only_deps: s.only_deps,
         ..Request::default()
     };
-    let plan = taipan_env::ops::solve_request(&ctx, &prefix, Kind::Update, req, HashSet::new())
-        .await?
-        .plan;
+    let plan = taipan_env::ops::solve_request(
+        &ctx,
+        &prefix,
+        Kind::Update,
+        req,
+        HashSet::new(),
+        &transact::SolveSteps::new(&ctx, s.output.json || s.output.quiet),
+    )
+    .await?
+    .plan;
     carry_out(&ctx, &plan, entry, opts).await
 }
 
