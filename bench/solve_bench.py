@@ -81,8 +81,10 @@ def main():
             t = taipan_case(a.binary, bench / "channels", case, cases["virtual_packages"][case["platform"]], a.repeat, home)
             p = peer.get(case["id"])
             peer_ms = (p["load"]["median_ms"] + p["solve"]["median_ms"]) if p and "load" in p else None
-            rows.append((case["id"], t, peer_ms))
+            open_ms = p["open"]["median_ms"] if p and "open" in p else 0.0
+            rows.append((case["id"], t, peer_ms, open_ms))
             ratio = f"{t['median_ms'] / peer_ms:5.2f}x" if peer_ms else "  -  "
+            ratio += f" (vs open+load+solve {t['median_ms'] / (peer_ms + open_ms):5.2f}x)" if peer_ms else ""
             print(f"{case['id']:28} taipan {t['median_ms']:8.1f} ms (min {t['min_ms']:7.1f})  rss {t['max_rss_mb']:6.1f} MB  "
                   f"{'sat' if t['sat'] else 'unsat'} n={t['n']}  py-rattler load+solve {peer_ms or float('nan'):8.1f} ms  ratio {ratio}")
     (out / "taipan.json").write_text(json.dumps(rows, indent=1, default=str))

@@ -45,6 +45,9 @@ pub(crate) fn read_request(reader: &mut impl BufRead) -> io::Result<Option<Reque
         return Err(invalid("malformed request line"));
     };
     let (method, version) = (method.to_owned(), version.to_owned());
+    // A client talking to a proxy sends the absolute URL (`GET http://host/path`); serve its
+    // path, so tests can use the server as an HTTP proxy.
+    let target = strip_origin(target);
     let path = decode_path(target.split(['?', '#']).next().unwrap_or("/"));
     let headers = read_headers(reader)?;
     discard_body(reader, &headers)?;
@@ -92,6 +95,14 @@ fn discard_body(reader: &mut impl BufRead, headers: &[(String, String)]) -> io::
 
 fn invalid(msg: &str) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidData, msg.to_owned())
+}
+
+/// `http://host:port/path` → `/path`; origin-form targets are returned unchanged.
+fn strip_origin(target: &str) -> &str {
+    match target.split_once("://") {
+        Some((_, rest)) => rest.find('/').map_or("/", |i| &rest[i..]),
+        None => target,
+    }
 }
 
 /// Percent-decodes a URL path (invalid escapes are kept verbatim).
@@ -186,6 +197,11 @@ mod tests {
         let req = read_request(&mut raw.as_bytes()).unwrap().unwrap();
         assert_eq!(req.method, "GET");
         assert_eq!(req.path, "/a b/c.json");
+        assert_eq!(
+            strip_origin("http://example.invalid:8080/x/y.json"),
+            "/x/y.json"
+        );
+        assert_eq!(strip_origin("/x"), "/x");
         assert_eq!(req.header("IF-NONE-MATCH"), Some("\"e\""));
         assert!(!req.close);
     }

@@ -139,3 +139,45 @@ fn nginx_channel_revalidates_with_etag() {
         "{log}"
     );
 }
+
+#[test]
+fn proxy_servers_route_channel_requests() {
+    let ctx = TestContext::new();
+    let proxy = TestServer::serve(&standard_on_disk(&ctx)).unwrap();
+    // The channel's host does not exist: only the proxy can answer.
+    std::fs::write(
+        ctx.home.join(".condarc"),
+        format!("proxy_servers:\n  http: {}\n", proxy.url()),
+    )
+    .unwrap();
+    let prefix = ctx.path("env");
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-c", "http://channel.invalid/", "-p"])
+        .arg(&prefix)
+        .arg("dep=1")
+        .assert()
+        .success();
+    assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0"]);
+    assert!(proxy
+        .log()
+        .iter()
+        .any(|r| r.path == "/noarch/dep-1.0-0.conda"));
+}
+
+#[test]
+fn bad_proxy_setting_is_a_clear_error() {
+    let ctx = TestContext::new();
+    std::fs::write(
+        ctx.home.join(".condarc"),
+        "proxy_servers:\n  http: 'not a url'\n",
+    )
+    .unwrap();
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", "http://channel.invalid/", "-p"])
+            .arg(ctx.path("env"))
+            .arg("dep"),
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("proxy_servers"), "{err}");
+}
