@@ -40,6 +40,11 @@ def main():
             else:
                 subprocess.run([sys.executable, str(bench / "scale/make_scaled.py"), str(bench / "channels/conda-index4"),
                                 str(target), str(factor)], check=True, stdout=subprocess.DEVNULL)
+        # pyrattler_solve.py expects every shared channel beside the scaled one.
+        for other in (bench / "channels").iterdir():
+            link = chans / other.name
+            if other.is_dir() and other.name != "conda-index4" and not link.exists():
+                link.symlink_to(other)
         size_mb = (target / "linux-64/repodata.json").stat().st_size / 1e6
         home = work / f"home{factor}"
         shutil.rmtree(home, ignore_errors=True)

@@ -25,8 +25,11 @@ def main():
     ap.add_argument("--files", type=int, default=40)
     ap.add_argument("--repeat", type=int, default=11)
     ap.add_argument("--binary", default=str(HERE.parent / "target/release/taipan"))
+    # tmpfs by default: on a disk, repeated create/delete cycles slow ext4 down run after run,
+    # which would measure the file system's state rather than the linker.
+    ap.add_argument("--work", default="/dev/shm" if os.path.isdir("/dev/shm") else None)
     a = ap.parse_args()
-    with tempfile.TemporaryDirectory() as w:
+    with tempfile.TemporaryDirectory(dir=a.work) as w:
         w = Path(w)
         subprocess.run(["cargo", "run", "-q", "-p", "taipan-testkit", "--example", "synthetic_channel", "--",
                         str(w / "channel"), str(a.packages), str(a.files)], check=True, cwd=HERE.parent, stdout=subprocess.DEVNULL)

@@ -5,12 +5,13 @@ use std::path::Path;
 
 use crate::error::Result;
 
-/// Writes a file atomically: a temp file in the same directory, then a rename.
+/// Writes a file atomically: a temp file in the same directory, then a rename. Readers see
+/// the old or the new content, never a partial file (no fsync: conda does not either, and it
+/// would cost a disk flush per package record).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().unwrap_or(Path::new("."));
     let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
     // Temp files are created 0600; conda's metadata is world-readable (0644).
     {
         use std::os::unix::fs::PermissionsExt;

@@ -231,6 +231,7 @@ pub async fn apply(
         requested,
         root_prefix: ctx.root_prefix.clone(),
         created_prefix,
+        hardlinks: crate::transaction::hardlinks_supported(extracted, &plan.prefix),
     };
     let mut entry = history.clone();
     entry.removed = plan
@@ -239,10 +240,18 @@ pub async fn apply(
         .map(|r| crate::prefix::dist_str(&r.repodata_record))
         .collect();
     entry.added = plan.link.iter().map(crate::prefix::dist_str).collect();
+    let mut notes = Vec::new();
+    if !settings.hardlinks && settings.allow_softlinks && !settings.always_copy {
+        notes.push(format!(
+            "allow_softlinks: the package cache and {} are on different file systems; taipan copies files instead of soft-linking them",
+            plan.prefix.display()
+        ));
+    }
     let outcome = crate::transaction::execute(plan, extracted, &settings, &entry).await;
     // Success or rolled back: either way the prefix is consistent again.
     let _ = guard.finish().await;
-    let outcome = outcome?;
+    let mut outcome = outcome?;
+    outcome.warnings.extend(notes);
     crate::registry::register(ctx, &plan.prefix)?;
     Ok(outcome)
 }

@@ -173,6 +173,21 @@ pub struct LinkSettings {
     pub root_prefix: PathBuf,
     /// Whether the prefix did not exist before (removed entirely on failure).
     pub created_prefix: bool,
+    /// Whether the package cache and the prefix are on one file system (hard links work);
+    /// see [`hardlinks_supported`].
+    pub hardlinks: bool,
+}
+
+/// conda's link-type rule: hard links when the cache and the prefix share a file system,
+/// else copies. Probed once by hard-linking a file of the first cached package.
+pub fn hardlinks_supported(extracted: &HashMap<url::Url, PathBuf>, prefix: &Path) -> bool {
+    let Some(source) = extracted.values().map(|d| d.join("info/index.json")).find(|p| p.is_file()) else {
+        return true;
+    };
+    let probe = prefix.join(format!(".taipan-link-test-{}", std::process::id()));
+    let ok = std::fs::hard_link(&source, &probe).is_ok();
+    let _ = std::fs::remove_file(&probe);
+    ok
 }
 
 /// What a finished transaction reports.
@@ -386,6 +401,7 @@ async fn run_steps(
         // clobber`); whatever it replaced was stashed in the journal first.
         let driver = InstallDriver::builder()
             .execute_link_scripts(false)
+            .with_io_concurrency_limit(io_concurrency())
             .finish();
         link_one(
             plan, prefix, &driver, record, dir, settings, journal, outcome,
@@ -535,7 +551,7 @@ async fn link_one(
     journal: &mut Journal,
     outcome: &mut Outcome,
 ) -> Result<()> {
-    let targets =
+    let (targets, paths_json) =
         target_paths(plan, package_dir, record).inspect_err(|_| purge_extracted(package_dir))?;
     for t in &targets {
         journal.stash(&plan.prefix.join(t))?;
@@ -561,13 +577,13 @@ async fn link_one(
     let options = InstallOptions {
         python_info: plan.python_info.clone(),
         platform: Some(plan.platform),
-        allow_hard_links: settings.always_copy.then_some(false),
-        allow_ref_links: settings.always_copy.then_some(false),
-        allow_symbolic_links: if settings.allow_softlinks {
-            Some(true)
-        } else {
-            None
-        },
+        // Link support is decided once per transaction (see `LinkSettings::hardlinks`);
+        // leaving these unset makes rattler probe with test files for every package.
+        allow_hard_links: Some(settings.hardlinks && !settings.always_copy),
+        allow_ref_links: Some(false),
+        allow_symbolic_links: Some(true),
+        // Read once here (for the journal); rattler would read it again otherwise.
+        paths_json: Some(paths_json),
         ..InstallOptions::default()
     };
     let paths = match link_package(package_dir, prefix, driver, options).await {
@@ -631,7 +647,11 @@ fn link_error(record: &RepoDataRecord, kind: &str, err: CondaError) -> CondaErro
 }
 
 /// Every path the package will occupy in the prefix (so clobbered files can be stashed).
-fn target_paths(plan: &Plan, package_dir: &Path, record: &RepoDataRecord) -> Result<Vec<PathBuf>> {
+fn target_paths(
+    plan: &Plan,
+    package_dir: &Path,
+    record: &RepoDataRecord,
+) -> Result<(Vec<PathBuf>, PathsJson)> {
     let paths = PathsJson::from_package_directory_with_deprecated_fallback(package_dir).map_err(|e| {
         CondaError::new(
             "CondaVerificationError",
@@ -643,12 +663,12 @@ fn target_paths(plan: &Plan, package_dir: &Path, record: &RepoDataRecord) -> Res
     for entry in &paths.paths {
         check_entry(package_dir, record, entry)?;
     }
-    for entry in paths.paths {
+    for entry in &paths.paths {
         let rel = match (&plan.python_info, is_python) {
             (Some(py), true) => py
                 .get_python_noarch_target_path(&entry.relative_path)
                 .into_owned(),
-            _ => entry.relative_path,
+            _ => entry.relative_path.clone(),
         };
         out.push(rel);
     }
@@ -661,7 +681,7 @@ fn target_paths(plan: &Plan, package_dir: &Path, record: &RepoDataRecord) -> Res
             }
         }
     }
-    Ok(out)
+    Ok((out, paths))
 }
 
 /// A `softlink` entry must be a symlink in the extracted package; a package whose archive
@@ -747,6 +767,16 @@ fn write_record(
         journal.python_records.push(path.clone());
     }
     write_atomic(&path, &json)
+}
+
+/// Concurrent file operations while linking a package (rattler's default, 100; patching
+/// prefixes is CPU work that parallelises). `TAIPAN_LINK_CONCURRENCY` overrides it for
+/// measurements on slow disks.
+fn io_concurrency() -> usize {
+    std::env::var("TAIPAN_LINK_CONCURRENCY")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100)
 }
 
 /// Removes a package's extracted cache directory after it proved unusable.
