@@ -8,9 +8,9 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use rattler::install::{
-    link_package, InstallDriver, InstallOptions, PythonInfo, Transaction, TransactionOperation,
-};
+use futures::StreamExt;
+
+use rattler::install::{InstallOptions, PythonInfo, Transaction, TransactionOperation};
 use rattler_conda_types::package::{IndexJson, LinkJson, PackageFile, PathsJson};
 use rattler_conda_types::prefix::Prefix;
 use rattler_conda_types::prefix_record::{Link, LinkType, PathsEntry};
@@ -181,7 +181,11 @@ pub struct LinkSettings {
 /// conda's link-type rule: hard links when the cache and the prefix share a file system,
 /// else copies. Probed once by hard-linking a file of the first cached package.
 pub fn hardlinks_supported(extracted: &HashMap<url::Url, PathBuf>, prefix: &Path) -> bool {
-    let Some(source) = extracted.values().map(|d| d.join("info/index.json")).find(|p| p.is_file()) else {
+    let Some(source) = extracted
+        .values()
+        .map(|d| d.join("info/index.json"))
+        .find(|p| p.is_file())
+    else {
         return true;
     };
     let probe = prefix.join(format!(".taipan-link-test-{}", std::process::id()));
@@ -391,23 +395,7 @@ async fn run_steps(
         check_interrupt()?;
         unlink_one(plan, record, settings, journal, outcome)?;
     }
-    for record in &plan.link {
-        check_interrupt()?;
-        let dir = extracted.get(&record.url).ok_or_else(|| {
-            CondaError::generic(format!("{} is not in the package cache", record.identifier))
-        })?;
-        // A driver per package: its clobber registry then never sees another package's files,
-        // so the package linked last owns a shared path (conda's default `path_conflict:
-        // clobber`); whatever it replaced was stashed in the journal first.
-        let driver = InstallDriver::builder()
-            .execute_link_scripts(false)
-            .with_io_concurrency_limit(io_concurrency())
-            .finish();
-        link_one(
-            plan, prefix, &driver, record, dir, settings, journal, outcome,
-        )
-        .await?;
-    }
+    link_all(plan, prefix, extracted, settings, journal, outcome).await?;
     check_interrupt()?;
     compile_pyc(plan, journal);
     check_interrupt()?;
@@ -540,41 +528,133 @@ fn unlink_one(
     journal.stash(&plan.prefix.join("conda-meta").join(record.file_name()))
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn link_one(
+/// A package ready to link: its paths checked, what it will overwrite stashed.
+struct Prepared<'a> {
+    record: &'a RepoDataRecord,
+    dir: &'a Path,
+    paths_json: PathsJson,
+}
+
+/// Links every package of the plan. Packages without link scripts whose paths do not overlap
+/// are linked concurrently in batches; a package with a pre-/post-link script, or one sharing
+/// a path with the current batch, first waits for the batch. So scripts run in dependency
+/// order after everything before them is linked, and a shared path ends up with the package
+/// linked last, as with conda's serial execution.
+async fn link_all(
     plan: &Plan,
     prefix: &Prefix,
-    driver: &InstallDriver,
-    record: &RepoDataRecord,
-    package_dir: &Path,
+    extracted: &HashMap<url::Url, PathBuf>,
     settings: &LinkSettings,
     journal: &mut Journal,
     outcome: &mut Outcome,
 ) -> Result<()> {
-    let (targets, paths_json) =
-        target_paths(plan, package_dir, record).inspect_err(|_| purge_extracted(package_dir))?;
-    for t in &targets {
-        journal.stash(&plan.prefix.join(t))?;
+    let mut batch: Vec<Prepared> = Vec::new();
+    let mut batch_paths: HashSet<PathBuf> = HashSet::new();
+    for record in &plan.link {
+        check_interrupt()?;
+        let dir = extracted.get(&record.url).ok_or_else(|| {
+            CondaError::generic(format!("{} is not in the package cache", record.identifier))
+        })?;
+        let (targets, paths_json) =
+            target_paths(plan, dir, record).inspect_err(|_| purge_extracted(dir))?;
+        let name = record.package_record.name.as_normalized();
+        let scripted = dir.join(format!("bin/.{name}-pre-link.sh")).is_file()
+            || dir.join(format!("bin/.{name}-post-link.sh")).is_file();
+        if scripted || targets.iter().any(|t| batch_paths.contains(t)) {
+            link_batch(plan, prefix, std::mem::take(&mut batch), settings, journal).await?;
+            batch_paths.clear();
+            check_interrupt()?;
+        }
+        for t in &targets {
+            journal.stash(&plan.prefix.join(t))?;
+        }
+        run_pre_link(plan, record, dir, settings, outcome)?;
+        for t in &targets {
+            journal.created(plan.prefix.join(t));
+        }
+        let prepared = Prepared {
+            record,
+            dir,
+            paths_json,
+        };
+        if scripted {
+            link_batch(plan, prefix, vec![prepared], settings, journal).await?;
+            run_post_link(plan, record, settings, outcome)?;
+        } else {
+            batch_paths.extend(targets);
+            batch.push(prepared);
+        }
     }
-    let pre_link = package_dir.join(format!(
+    link_batch(plan, prefix, batch, settings, journal).await
+}
+
+fn run_pre_link(
+    plan: &Plan,
+    record: &RepoDataRecord,
+    dir: &Path,
+    settings: &LinkSettings,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let script = dir.join(format!(
         "bin/.{}-pre-link.sh",
         record.package_record.name.as_normalized()
     ));
-    if pre_link.is_file() {
-        run_script(
-            &pre_link,
-            &plan.prefix,
-            &record.package_record,
-            settings,
-            Some(package_dir),
-        )
-        .map_err(|e| link_error(record, "pre-link", e))?;
-        collect_messages(&plan.prefix, outcome);
+    if !script.is_file() {
+        return Ok(());
     }
-    for t in &targets {
-        journal.created(plan.prefix.join(t));
+    run_script(
+        &script,
+        &plan.prefix,
+        &record.package_record,
+        settings,
+        Some(dir),
+    )
+    .map_err(|e| link_error(record, "pre-link", e))?;
+    collect_messages(&plan.prefix, outcome);
+    Ok(())
+}
+
+fn run_post_link(
+    plan: &Plan,
+    record: &RepoDataRecord,
+    settings: &LinkSettings,
+    outcome: &mut Outcome,
+) -> Result<()> {
+    let script = plan.prefix.join(format!(
+        "bin/.{}-post-link.sh",
+        record.package_record.name.as_normalized()
+    ));
+    if !script.is_file() {
+        return Ok(());
     }
-    let options = InstallOptions {
+    run_script(
+        &script,
+        &plan.prefix,
+        &record.package_record,
+        settings,
+        None,
+    )
+    .map_err(|e| link_error(record, "post-link", e))?;
+    collect_messages(&plan.prefix, outcome);
+    Ok(())
+}
+
+/// Packages linked at once; each package's files are linked concurrently as well.
+const PACKAGES_AT_ONCE: usize = 8;
+
+/// Links a batch concurrently, then records each package in plan order. Every link is
+/// awaited (none is abandoned half-way), so a rollback sees all files that were created.
+async fn link_batch(
+    plan: &Plan,
+    prefix: &Prefix,
+    batch: Vec<Prepared<'_>>,
+    settings: &LinkSettings,
+    journal: &mut Journal,
+) -> Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let options = |paths_json: PathsJson| InstallOptions {
         python_info: plan.python_info.clone(),
         platform: Some(plan.platform),
         // Link support is decided once per transaction (see `LinkSettings::hardlinks`);
@@ -582,47 +662,68 @@ async fn link_one(
         allow_hard_links: Some(settings.hardlinks && !settings.always_copy),
         allow_ref_links: Some(false),
         allow_symbolic_links: Some(true),
-        // Read once here (for the journal); rattler would read it again otherwise.
+        // Read once already (for the journal); rattler would read it again otherwise.
         paths_json: Some(paths_json),
         ..InstallOptions::default()
     };
-    let paths = match link_package(package_dir, prefix, driver, options).await {
-        Ok(paths) => paths,
-        Err(e) => {
-            // File operations of this package may still be in flight; let them land so the
-            // rollback sees (and removes) every file.
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            purge_extracted(package_dir);
-            return Err(CondaError::new(
-                "LinkError",
-                format!(
-                    "An error occurred while installing package '{}'.\n  {}",
-                    record.identifier,
-                    error_chain(&e)
-                ),
-            ));
+    let jobs: Vec<_> = batch
+        .into_iter()
+        .map(|p| {
+            let opts = options(p.paths_json.clone());
+            let dir = p.dir.to_path_buf();
+            let prefix = prefix.clone();
+            async move {
+                // The synchronous linker spreads a package's files over rayon; the async one
+                // would start a blocking task per file. A fresh clobber registry per package:
+                // it never sees another package's files, so nothing goes to `__clobbers__`
+                // (conda has no such directory; the package linked last wins).
+                let result = tokio::task::spawn_blocking(move || {
+                    rattler::install::link_package_sync(&dir, &prefix, Default::default(), opts)
+                        .map(|(paths, _link_type)| paths)
+                })
+                .await;
+                let result = match result {
+                    Ok(r) => r.map_err(|e| error_chain(&e)),
+                    Err(e) => Err(format!("the linking task failed: {e}")),
+                };
+                (p, result)
+            }
+        })
+        .collect();
+    let results: Vec<_> = futures::stream::iter(jobs)
+        .buffered(PACKAGES_AT_ONCE)
+        .collect()
+        .await;
+    let mut first_error = None;
+    for (p, result) in results {
+        match result {
+            Ok(paths) => {
+                for e in &paths {
+                    journal.created(plan.prefix.join(&e.relative_path));
+                }
+                write_record(plan, p.record, p.dir, paths, settings, journal)?;
+            }
+            Err(e) if first_error.is_none() => {
+                purge_extracted(p.dir);
+                first_error = Some(CondaError::new(
+                    "LinkError",
+                    format!(
+                        "An error occurred while installing package '{}'.\n  {}",
+                        p.record.identifier, e
+                    ),
+                ));
+            }
+            Err(_) => purge_extracted(p.dir),
         }
-    };
-    for p in &paths {
-        journal.created(plan.prefix.join(&p.relative_path));
     }
-    write_record(plan, record, package_dir, paths, settings, journal)?;
-    let post_link = plan.prefix.join(format!(
-        "bin/.{}-post-link.sh",
-        record.package_record.name.as_normalized()
-    ));
-    if post_link.is_file() {
-        run_script(
-            &post_link,
-            &plan.prefix,
-            &record.package_record,
-            settings,
-            None,
-        )
-        .map_err(|e| link_error(record, "post-link", e))?;
-        collect_messages(&plan.prefix, outcome);
+    match first_error {
+        None => Ok(()),
+        Some(e) => {
+            // File operations inside a failed package may still be landing.
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            Err(e)
+        }
     }
-    Ok(())
 }
 
 /// An error with all its causes, `: `-separated.
@@ -767,16 +868,6 @@ fn write_record(
         journal.python_records.push(path.clone());
     }
     write_atomic(&path, &json)
-}
-
-/// Concurrent file operations while linking a package (rattler's default, 100; patching
-/// prefixes is CPU work that parallelises). `TAIPAN_LINK_CONCURRENCY` overrides it for
-/// measurements on slow disks.
-fn io_concurrency() -> usize {
-    std::env::var("TAIPAN_LINK_CONCURRENCY")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100)
 }
 
 /// Removes a package's extracted cache directory after it proved unusable.
