@@ -12,6 +12,7 @@ pub mod context;
 pub mod error;
 pub mod fsutil;
 pub mod history;
+pub mod index;
 pub mod net;
 pub mod ops;
 pub mod prefix;

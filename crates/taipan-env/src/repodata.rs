@@ -3,7 +3,9 @@
 
 use rattler_conda_types::{Channel, MatchSpec, RepoDataRecord, Subdir};
 use rattler_repodata_gateway::fetch::CacheAction;
-use rattler_repodata_gateway::{ChannelConfig, Gateway, RepoData, SourceConfig};
+use std::sync::Arc;
+
+use rattler_repodata_gateway::{ChannelConfig, Gateway, RepoData, Source, SourceConfig};
 
 use crate::context::Context;
 use crate::error::{CondaError, Result};
@@ -90,7 +92,7 @@ pub async fn query(
         }
     }
     let mut query = gateway
-        .query(channels.to_vec(), platforms, specs)
+        .query(sources(ctx, channels)?, platforms, specs)
         .recursive(true);
     if ctx.config.add_pip_as_python_dependency {
         query = query.with_record_patch(add_pip);
@@ -99,6 +101,23 @@ pub async fn query(
     Ok(Index {
         buckets: output.repodata,
     })
+}
+
+/// Local channels go through taipan's persistent index; remote ones through the gateway's
+/// HTTP cache.
+fn sources(ctx: &Context, channels: &[Channel]) -> Result<Vec<Source>> {
+    let cache = ctx.writable_pkgs_dir()?.join("cache");
+    Ok(channels
+        .iter()
+        .map(|c| {
+            if c.base_url.url().scheme() == "file" {
+                if let Some(local) = crate::index::LocalChannel::new(c.clone(), cache.clone()) {
+                    return Source::Custom(Arc::new(local));
+                }
+            }
+            Source::Channel(c.clone())
+        })
+        .collect())
 }
 
 fn gateway_error(ctx: &Context, err: rattler_repodata_gateway::GatewayError) -> CondaError {

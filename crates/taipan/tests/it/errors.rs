@@ -218,3 +218,55 @@ fn checksum_mismatch_is_refused() {
     assert!(err.contains("dep-1.0-0"), "{err}");
     assert!(!prefix.exists());
 }
+
+#[test]
+fn missing_local_channel_is_reported() {
+    let ctx = TestContext::new();
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", "file:///nonexistent/channel", "-p"])
+            .arg(ctx.path("env"))
+            .arg("dep"),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("UnavailableInvalidChannel") && err.contains("/nonexistent/channel"),
+        "{err}"
+    );
+}
+
+#[test]
+fn local_channel_changes_are_seen_by_the_next_command() {
+    let ctx = TestContext::new();
+    let dir = ctx.path("grow");
+    let mut ch = taipan_testkit::ChannelBuilder::new(&dir);
+    ch.add(
+        &taipan_testkit::PackageBuilder::new("grow", "1.0")
+            .noarch_generic()
+            .file("share/g1", "1\n"),
+        taipan_testkit::ArchiveFormat::Conda,
+    );
+    ch.index().unwrap();
+    let url = ch.url().to_string();
+    let (_, out, _) = output(
+        ctx.cmd()
+            .args(["create", "--dry-run", "--json", "-c", &url, "-p"])
+            .arg(ctx.path("e"))
+            .arg("grow"),
+    );
+    assert!(out.contains("\"version\": \"1.0\""), "{out}");
+    ch.add(
+        &taipan_testkit::PackageBuilder::new("grow", "2.0")
+            .noarch_generic()
+            .file("share/g2", "2\n"),
+        taipan_testkit::ArchiveFormat::Conda,
+    );
+    ch.index().unwrap();
+    let (_, out, _) = output(
+        ctx.cmd()
+            .args(["create", "--dry-run", "--json", "-c", &url, "-p"])
+            .arg(ctx.path("e"))
+            .arg("grow"),
+    );
+    assert!(out.contains("\"version\": \"2.0\""), "{out}");
+}
