@@ -437,7 +437,7 @@ mod tests {
     }
 
     fn lookup(chan: &Path, cache: &Path, name: &str) -> Vec<String> {
-        let channel = Channel::from_directory(chan);
+        let channel = Channel::try_from_directory(chan).unwrap();
         let local = LocalChannel::new(channel, cache.to_path_buf()).unwrap();
         let sub = local.subdir(Subdir::NoArch).unwrap().unwrap();
         let mut v: Vec<String> = sub
