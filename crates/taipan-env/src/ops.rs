@@ -23,6 +23,8 @@ pub struct Solved {
     pub channels: Vec<Channel>,
     /// The prefix state before.
     pub installed: Installed,
+    /// History specs relaxed to satisfy this request (conda's "neutered specs").
+    pub neutered: Vec<String>,
 }
 
 /// The virtual packages for the context's platform (`CONDA_OVERRIDE_*` respected).
@@ -119,13 +121,16 @@ pub async fn solve_request(
     steps.start("Solving environment");
     let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules);
     steps.done(records.is_ok());
-    let records = records.map_err(|e| add_channels_to_error(e, &channels, ctx))?;
+    let solution = records.map_err(|e| add_channels_to_error(e, &channels, ctx))?;
+    let neutered = solution.neutered;
+    let records = solution.records;
     let records = filter_deps(&req, &installed, records);
     let plan = Plan::new(prefix, &installed.records, records, &reinstall, ctx.subdir)?;
     Ok(Solved {
         plan,
         channels,
         installed,
+        neutered,
     })
 }
 

@@ -110,16 +110,82 @@ pub fn solve(
     index: &Index,
     virtual_packages: &[GenericVirtualPackage],
     rules: &Rules,
-) -> Result<Vec<RepoDataRecord>> {
+) -> Result<Solution> {
     check_available(req, index)?;
     check_pins(req, installed, index)?;
     let buckets = prepare_buckets(index, installed);
-    let plan = SpecPlan::build(kind, req, installed, rules)?;
+    match solve_with(
+        kind,
+        req,
+        installed,
+        &buckets,
+        virtual_packages,
+        rules,
+        false,
+    ) {
+        Ok(records) => Ok(Solution {
+            records,
+            neutered: Vec::new(),
+        }),
+        Err(first) => neuter(kind, req, installed, &buckets, virtual_packages, rules).ok_or(first),
+    }
+}
+
+/// A solution and the history specs conda had to relax ("neutered") to reach it.
+#[derive(Debug, Clone)]
+pub struct Solution {
+    /// The records the environment should hold.
+    pub records: Vec<RepoDataRecord>,
+    /// History specs relaxed because they conflicted with this request.
+    pub neutered: Vec<String>,
+}
+
+/// conda's neutering: when specs requested earlier conflict with this request, they are
+/// relaxed to the bare package name, and recorded as `# neutered specs:` in the history.
+fn neuter(
+    kind: Kind,
+    req: &Request,
+    installed: &Installed,
+    buckets: &[Vec<&RepoDataRecord>],
+    virtual_packages: &[GenericVirtualPackage],
+    rules: &Rules,
+) -> Option<Solution> {
+    if req.specs.is_empty() || req.freeze_installed || installed.history.is_empty() {
+        return None;
+    }
+    let records = solve_with(kind, req, installed, buckets, virtual_packages, rules, true).ok()?;
+    let user: HashSet<String> = req.specs.iter().map(name_of).collect();
+    let neutered = installed
+        .history
+        .iter()
+        .filter(|(name, _)| !user.contains(*name))
+        .filter_map(|(name, spec)| {
+            let parsed = parse_spec(spec).ok()?;
+            let chosen = records
+                .iter()
+                .find(|r| r.package_record.name.as_normalized() == name)?;
+            (!parsed.matches(chosen)).then(|| name.clone())
+        })
+        .collect();
+    Some(Solution { records, neutered })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn solve_with(
+    kind: Kind,
+    req: &Request,
+    installed: &Installed,
+    buckets: &[Vec<&RepoDataRecord>],
+    virtual_packages: &[GenericVirtualPackage],
+    rules: &Rules,
+    relax_history: bool,
+) -> Result<Vec<RepoDataRecord>> {
+    let plan = SpecPlan::build(kind, req, installed, rules, relax_history)?;
     let frozen_first =
         kind == Kind::Install && !req.update_specs && !req.update_deps && !req.specs.is_empty();
     if req.freeze_installed || frozen_first {
         let frozen = plan.frozen_records(installed, req);
-        match run(&buckets, &plan, installed, &frozen, virtual_packages, req) {
+        match run(buckets, &plan, installed, &frozen, virtual_packages, req) {
             Ok(r) => return Ok(r),
             Err(e) if req.freeze_installed => return Err(e),
             Err(_) => {
@@ -127,7 +193,7 @@ pub fn solve(
             }
         }
     }
-    run(&buckets, &plan, installed, &[], virtual_packages, req)
+    run(buckets, &plan, installed, &[], virtual_packages, req)
 }
 
 /// Fails with `PackagesNotFoundError` when a requested spec matches nothing in the channels.
@@ -203,7 +269,13 @@ struct SpecPlan {
 }
 
 impl SpecPlan {
-    fn build(kind: Kind, req: &Request, installed: &Installed, rules: &Rules) -> Result<Self> {
+    fn build(
+        kind: Kind,
+        req: &Request,
+        installed: &Installed,
+        rules: &Rules,
+        relax_history: bool,
+    ) -> Result<Self> {
         let user: HashSet<String> = req.specs.iter().map(name_of).collect();
         let mut specs = req.specs.clone();
         let mut unlocked: HashSet<String> = user.clone();
@@ -218,7 +290,7 @@ impl SpecPlan {
             if conda_floats && name == "conda" {
                 continue;
             }
-            let relaxed = req.update_all;
+            let relaxed = req.update_all || relax_history;
             specs.push(if relaxed {
                 name_only(name)?
             } else {

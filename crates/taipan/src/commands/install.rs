@@ -31,7 +31,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
         .map(|t| parse_spec(t))
         .collect::<Result<Vec<_>>>()?;
     let installed = taipan_env::prefix::records(&prefix)?;
-    let entry = Entry {
+    let mut entry = Entry {
         cmd: history_cmd(argv),
         update_specs: transact::spec_strings(&texts),
         ..Entry::default()
@@ -98,7 +98,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
             only_deps: s.only_deps,
             ..Request::default()
         };
-        taipan_env::ops::solve_request(
+        let solved = taipan_env::ops::solve_request(
             &ctx,
             &prefix,
             Kind::Install,
@@ -106,8 +106,9 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
             reinstall,
             &transact::SolveSteps::new(&ctx, s.output.json || s.output.quiet),
         )
-        .await?
-        .plan
+        .await?;
+        entry.neutered_specs = solved.neutered;
+        solved.plan
     };
     carry_out(&ctx, &plan, entry, opts).await
 }

@@ -33,7 +33,7 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
         .iter()
         .map(|t| parse_spec(t))
         .collect::<Result<Vec<_>>>()?;
-    let entry = Entry {
+    let mut entry = Entry {
         cmd: history_cmd(argv),
         update_specs: transact::spec_strings(&names),
         ..Entry::default()
@@ -60,7 +60,7 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
         only_deps: s.only_deps,
         ..Request::default()
     };
-    let plan = taipan_env::ops::solve_request(
+    let solved = taipan_env::ops::solve_request(
         &ctx,
         &prefix,
         Kind::Update,
@@ -68,9 +68,9 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
         HashSet::new(),
         &transact::SolveSteps::new(&ctx, s.output.json || s.output.quiet),
     )
-    .await?
-    .plan;
-    carry_out(&ctx, &plan, entry, opts).await
+    .await?;
+    entry.neutered_specs = solved.neutered;
+    carry_out(&ctx, &solved.plan, entry, opts).await
 }
 
 /// `update` takes installed package names only.

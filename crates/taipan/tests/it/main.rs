@@ -4,6 +4,7 @@
 mod common;
 mod create;
 mod errors;
+mod flags;
 mod gaps;
 mod http;
 mod install;

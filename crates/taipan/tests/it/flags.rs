@@ -1,0 +1,214 @@
+//! Flags not covered elsewhere: each one checked for its effect, through the CLI.
+
+use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
+
+use crate::common::{output, TestContext};
+
+fn channel(ctx: &TestContext, dir: &str, pkgs: Vec<PackageBuilder>) -> String {
+    let mut ch = ChannelBuilder::new(&ctx.path(dir));
+    for p in pkgs {
+        ch.add(&p, ArchiveFormat::Conda);
+    }
+    ch.index().unwrap();
+    ch.url().to_string()
+}
+
+#[test]
+fn override_channels_ignores_condarc_channels() {
+    let ctx = TestContext::new();
+    let other = channel(
+        &ctx,
+        "other",
+        vec![PackageBuilder::new("dep", "9.0")
+            .noarch_generic()
+            .file("share/d9", "9\n")],
+    );
+    std::fs::write(
+        ctx.home.join(".condarc"),
+        format!("channels:\n  - {}\n", ctx.channel),
+    )
+    .unwrap();
+    let with_rc = ctx.path("a");
+    ctx.cmd()
+        .args([
+            "create",
+            "-y",
+            "-q",
+            "--no-channel-priority",
+            "-c",
+            &other,
+            "-p",
+        ])
+        .arg(&with_rc)
+        .arg("leaf")
+        .assert()
+        .success();
+    assert!(ctx.installed(&with_rc).contains(&"leaf-1.0-0".to_string()));
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "--override-channels", "-c", &other, "-p"])
+            .arg(ctx.path("b"))
+            .arg("leaf"),
+    );
+    assert_eq!(code, 1, "leaf only exists in the condarc channel");
+    assert!(err.contains("PackagesNotFoundError"), "{err}");
+}
+
+#[test]
+fn channel_priority_strict_flexible_disabled() {
+    let ctx = TestContext::new();
+    let first = channel(
+        &ctx,
+        "first",
+        vec![PackageBuilder::new("dep", "0.5")
+            .noarch_generic()
+            .file("share/d05", "x\n")],
+    );
+    let run = |extra: &[&str], env: &str| {
+        let prefix = ctx.path(env);
+        let mut cmd = ctx.cmd();
+        cmd.args(["create", "-y", "-q"])
+            .args(extra)
+            .args(["-c", &first, "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("dep");
+        cmd.assert().success();
+        ctx.installed(&prefix)
+    };
+    assert_eq!(
+        run(&["--strict-channel-priority"], "strict"),
+        vec!["dep-0.5-0"]
+    );
+    // disabled: the highest version wins whatever the channel.
+    assert_eq!(
+        run(&["--no-channel-priority"], "disabled"),
+        vec!["dep-2.0-0"]
+    );
+    std::fs::write(ctx.home.join(".condarc"), "channel_priority: flexible\n").unwrap();
+    // flexible: prefers the first channel but may fall back; `dep` exists there, so it's used.
+    assert_eq!(run(&[], "flexible"), vec!["dep-0.5-0"]);
+}
+
+#[test]
+fn install_update_all_and_upgrade_alias_and_update_specs() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["app=1"]);
+    ctx.cmd()
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--update-all",
+            "-c",
+            &ctx.channel,
+            "-p",
+        ])
+        .arg(&prefix)
+        .assert()
+        .success();
+    assert_eq!(ctx.installed(&prefix), vec!["app-2.0-0", "dep-2.0-0"]);
+    let p2 = ctx.create("env2", &["app=1"]);
+    ctx.cmd()
+        .args(["upgrade", "-y", "-q", "-c", &ctx.channel, "-p"])
+        .arg(&p2)
+        .arg("app")
+        .assert()
+        .success();
+    assert_eq!(ctx.installed(&p2), vec!["app-2.0-0", "dep-2.0-0"]);
+    // --update-specs: the requested spec may move its dependencies straight away.
+    let p3 = ctx.create("env3", &["dep=1"]);
+    ctx.cmd()
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--update-specs",
+            "-c",
+            &ctx.channel,
+            "-p",
+        ])
+        .arg(&p3)
+        .arg("app=2")
+        .assert()
+        .success();
+    assert_eq!(ctx.installed(&p3), vec!["app-2.0-0", "dep-2.0-0"]);
+    // The earlier `dep=1` conflicted: conda relaxes ("neuters") it and says so in the history.
+    let history = std::fs::read_to_string(p3.join("conda-meta/history")).unwrap();
+    assert!(history.contains("# neutered specs: ['dep']"), "{history}");
+}
+
+#[test]
+fn list_explicit_md5() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["dep=1"]);
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["list", "--explicit", "--md5", "-p"])
+            .arg(&prefix),
+    );
+    assert_eq!(code, 0);
+    let line = out.lines().find(|l| l.contains("dep-1.0-0.conda")).unwrap();
+    let md5 = line.rsplit('#').next().unwrap();
+    assert_eq!(md5.len(), 32, "{line}");
+}
+
+#[test]
+fn default_target_is_the_active_env() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["dep=1"]);
+    let (code, out, _) = output(
+        ctx.cmd()
+            .env("CONDA_PREFIX", &prefix)
+            .args(["list", "--export"]),
+    );
+    assert_eq!(code, 0);
+    assert!(out.contains("dep=1.0=0"), "{out}");
+    ctx.cmd()
+        .env("CONDA_PREFIX", &prefix)
+        .args(["install", "-y", "-q", "-c", &ctx.channel, "leaf"])
+        .assert()
+        .success();
+    assert!(ctx.installed(&prefix).contains(&"leaf-1.0-0".to_string()));
+}
+
+#[test]
+fn virtual_package_requirements_follow_overrides() {
+    let ctx = TestContext::new();
+    let url = channel(
+        &ctx,
+        "vp",
+        vec![PackageBuilder::new("needs-new-glibc", "1.0")
+            .subdir("linux-64")
+            .depends("__glibc >=2.40")
+            .file("lib/x", "x\n")],
+    );
+    let (code, _, err) = output(
+        ctx.cmd()
+            .env("CONDA_OVERRIDE_GLIBC", "2.36")
+            .args(["create", "-y", "--dry-run", "-c", &url, "-p"])
+            .arg(ctx.path("a"))
+            .arg("needs-new-glibc"),
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("__glibc"), "{err}");
+    let (code, _, _) = output(
+        ctx.cmd()
+            .env("CONDA_OVERRIDE_GLIBC", "2.41")
+            .args(["create", "-y", "--dry-run", "-c", &url, "-p"])
+            .arg(ctx.path("b"))
+            .arg("needs-new-glibc"),
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn standalone_default_root_is_taipan3_in_home() {
+    let ctx = TestContext::new();
+    let (code, out, _) = output(
+        ctx.cmd()
+            .env_remove("CONDA_ROOT_PREFIX")
+            .args(["info", "--base"]),
+    );
+    assert_eq!(code, 0);
+    assert_eq!(out.trim(), ctx.home.join("taipan3").display().to_string());
+}
