@@ -44,6 +44,77 @@ pub enum Command {
     Env(EnvCommand),
     /// Print shell completions for taipan/conda.
     Completion(CompletionArgs),
+    /// Initialize conda for shell interaction (writes the block into shell rc files).
+    Init(InitArgs),
+    /// Run an executable in a conda environment.
+    Run(RunArgs),
+    /// taipan's shell files: `taipan shell install-files -p PREFIX`.
+    #[command(subcommand)]
+    Shell(ShellCommand),
+}
+
+/// `taipan shell …`.
+#[derive(Debug, Subcommand)]
+pub enum ShellCommand {
+    /// (Re)write a root prefix's activation files (bin/activate, etc/profile.d/conda.sh, …).
+    InstallFiles {
+        /// The root prefix (default: the running installation's).
+        #[arg(short = 'p', long = "prefix")]
+        prefix: Option<PathBuf>,
+        /// Only report what would change.
+        #[arg(short = 'd', long = "dry-run")]
+        dry_run: bool,
+        #[command(flatten)]
+        output: Output,
+    },
+}
+
+/// `conda init`.
+#[derive(Debug, Args, Clone)]
+pub struct InitArgs {
+    /// Shells to initialize (bash, zsh, fish, tcsh); default bash.
+    pub shells: Vec<String>,
+    /// Initialize all supported shells.
+    #[arg(long)]
+    pub all: bool,
+    /// Undo effects of the last conda init.
+    #[arg(long)]
+    pub reverse: bool,
+    /// Only display what would have been done.
+    #[arg(short = 'd', long = "dry-run")]
+    pub dry_run: bool,
+    /// Initialize conda for all users on the system (/etc/profile.d/conda.sh).
+    #[arg(long, conflicts_with = "user")]
+    pub system: bool,
+    /// Initialize conda for the current user (default).
+    #[arg(long)]
+    pub user: bool,
+    /// Only add the condabin/ directory to PATH.
+    #[arg(long)]
+    pub condabin: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda run`.
+#[derive(Debug, Args, Clone)]
+pub struct RunArgs {
+    #[command(flatten)]
+    pub target: Target,
+    /// Current working directory for the command.
+    #[arg(long)]
+    pub cwd: Option<PathBuf>,
+    /// Display the output for the subprocess stdout and stderr as it happens.
+    #[arg(long = "live-stream")]
+    pub live_stream: bool,
+    /// Don't capture stdout/stderr (the command's output goes straight through).
+    #[arg(long = "no-capture-output", short = 's', alias = "no-capture-outputs")]
+    pub no_capture_output: bool,
+    #[command(flatten)]
+    pub output: Output,
+    /// The command and its arguments.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub command: Vec<String>,
 }
 
 /// `conda env …`.

@@ -49,6 +49,16 @@ fn main() -> ExitCode {
         output::print_error(&err, json);
         return ExitCode::from(2);
     }
+    // `conda shell.<shell> …` is not a subcommand: conda handles it before parsing arguments.
+    if args.get(1).is_some_and(|a| a.starts_with("shell.")) {
+        return match commands::shell::run(&args) {
+            Ok(code) => ExitCode::from(code),
+            Err(err) => {
+                output::print_error(&err, false);
+                ExitCode::from(err.exit_code.clamp(1, 255) as u8)
+            }
+        };
+    }
     let cli = match cli::Cli::try_parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {

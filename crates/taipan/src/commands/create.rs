@@ -90,10 +90,29 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
         .plan
     };
     let code = carry_out(&ctx, &plan, entry, opts).await?;
+    if code == 0
+        && !s.dry_run
+        && !s.download_only
+        && taipan_env::context::same_path(&prefix, &ctx.root_prefix)
+    {
+        root_files(&prefix)?;
+    }
     if !s.output.json && !s.output.quiet && !s.dry_run && !s.download_only {
         print_activate_hint(&ctx.activate_name(&prefix));
     }
     Ok(code)
+}
+
+/// A root prefix carries `bin/conda` and the activation files (Part 2 of the distribution).
+fn root_files(root: &std::path::Path) -> Result<()> {
+    let conda = root.join("bin/conda");
+    if !conda.exists() {
+        let exe = std::env::current_exe()?;
+        std::fs::create_dir_all(root.join("bin"))?;
+        std::os::unix::fs::symlink(exe, &conda)?;
+    }
+    taipan_shell::files::install(root, false);
+    Ok(())
 }
 
 fn clone_source(ctx: &taipan_env::context::Context, source: &str) -> Result<std::path::PathBuf> {

@@ -4,10 +4,13 @@ mod common;
 mod create;
 mod env;
 mod info;
+mod init;
 mod install;
 mod list;
 mod remove;
+mod run;
 mod search;
+pub mod shell;
 mod transact;
 mod update;
 
@@ -36,6 +39,13 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
         Command::Search(a) => search::run(a).await,
         Command::Info(a) => info::run(a),
         Command::Env(crate::cli::EnvCommand::List(a)) => env::list(a),
+        Command::Init(a) => init::run(a, argv),
+        Command::Run(a) => run::run(a, argv),
+        Command::Shell(crate::cli::ShellCommand::InstallFiles {
+            prefix,
+            dry_run,
+            output,
+        }) => shell::install_files(prefix, dry_run, argv, &output),
         Command::Completion(a) => {
             use clap::CommandFactory;
             let mut cmd = crate::cli::Cli::command();

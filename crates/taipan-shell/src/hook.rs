@@ -1,0 +1,198 @@
+//! The code `conda shell.<shell> hook` prints: a preamble naming the conda executable, and a
+//! `conda` shell function that evaluates `activate`/`deactivate` output in the current shell
+//! and re-activates after package changes, so PATH stays right.
+
+use std::path::Path;
+
+use crate::render::sh_quote;
+use crate::Shell;
+
+/// The hook for `shell`; with `activate_env` it ends by activating that env (`auto_activate`).
+pub fn hook(shell: Shell, root: &Path, conda_exe: &Path, activate_env: Option<&str>) -> String {
+    match shell {
+        Shell::Posix => posix(root, conda_exe, activate_env),
+        Shell::Fish => fish(root, conda_exe, activate_env),
+        Shell::Csh => csh(root, conda_exe, activate_env),
+    }
+}
+
+fn python_exe(root: &Path) -> Option<String> {
+    let p = root.join("bin/python");
+    p.exists().then(|| p.display().to_string())
+}
+
+const POSIX_FUNCTIONS: &str = r#"
+__conda_exe() (
+    "$CONDA_EXE" $_CE_M $_CE_CONDA "$@"
+)
+
+__conda_hashr() {
+    if [ -n "${ZSH_VERSION:+x}" ]; then
+        \rehash
+    elif [ -n "${POSH_VERSION:+x}" ]; then
+        :
+    else
+        \hash -r
+    fi
+}
+
+__conda_activate() {
+    \local __conda_code
+    # The binary prints shell code to evaluate; on error it prints nothing and fails, and
+    # the shell's variables stay as they were.
+    __conda_code="$(PS1="${PS1:-}" __conda_exe shell.posix "$@")" || \return
+    \eval "$__conda_code"
+    __conda_hashr
+}
+
+__conda_reactivate() {
+    \local __conda_code
+    __conda_code="$(PS1="${PS1:-}" __conda_exe shell.posix reactivate)" || \return
+    \eval "$__conda_code"
+    __conda_hashr
+}
+
+conda() {
+    \local __conda_cmd="${1-__missing__}"
+    case "$__conda_cmd" in
+        activate|deactivate)
+            __conda_activate "$@"
+            ;;
+        install|update|upgrade|remove|uninstall)
+            __conda_exe "$@" || \return
+            __conda_reactivate
+            ;;
+        *)
+            __conda_exe "$@"
+            ;;
+    esac
+}
+
+if [ -z "${CONDA_SHLVL+x}" ]; then
+    \export CONDA_SHLVL=0
+    # Only condabin on PATH: it exposes `conda` and nothing else of the root prefix.
+    if [ -n "${_CE_CONDA:+x}" ] && [ -n "${WINDIR+x}" ]; then
+        PATH="$(\dirname "$CONDA_EXE")/condabin${PATH:+":${PATH}"}"
+    else
+        PATH="$(\dirname "$(\dirname "$CONDA_EXE")")/condabin${PATH:+":${PATH}"}"
+    fi
+    \export PATH
+    if [ -z "${PS1+x}" ]; then
+        PS1=
+    fi
+fi
+"#;
+
+fn posix(root: &Path, conda_exe: &Path, activate_env: Option<&str>) -> String {
+    let mut out = format!(
+        "export CONDA_EXE={}\nexport _CE_M=''\nexport _CE_CONDA=''\n",
+        sh_quote(&conda_exe.display().to_string())
+    );
+    if let Some(py) = python_exe(root) {
+        out.push_str(&format!("export CONDA_PYTHON_EXE={}\n", sh_quote(&py)));
+    }
+    out.push_str(POSIX_FUNCTIONS);
+    if let Some(env) = activate_env {
+        out.push_str(&format!("\nconda activate {}\n", sh_quote(env)));
+    }
+    out
+}
+
+const FISH_FUNCTIONS: &str = r#"
+function __conda_add_prompt
+    if set -q CONDA_PROMPT_MODIFIER
+        set_color -o green
+        echo -n $CONDA_PROMPT_MODIFIER
+        set_color normal
+    end
+end
+
+if functions -q fish_prompt; and not functions -q __fish_prompt_orig
+    functions -c fish_prompt __fish_prompt_orig
+    functions -e fish_prompt
+    function fish_prompt
+        __conda_add_prompt
+        __fish_prompt_orig
+    end
+end
+
+function conda --inherit-variable CONDA_EXE
+    if [ (count $argv) -lt 1 ]
+        $CONDA_EXE
+    else
+        set -l cmd $argv[1]
+        set -e argv[1]
+        switch $cmd
+            case activate deactivate
+                eval ($CONDA_EXE shell.fish $cmd $argv)
+            case install update upgrade remove uninstall
+                $CONDA_EXE $cmd $argv
+                and eval ($CONDA_EXE shell.fish reactivate)
+            case '*'
+                $CONDA_EXE $cmd $argv
+        end
+    end
+end
+
+if not set -q CONDA_SHLVL
+    set -gx CONDA_SHLVL 0
+    set -gx PATH (dirname (dirname $CONDA_EXE))/condabin $PATH
+end
+"#;
+
+fn fish(root: &Path, conda_exe: &Path, activate_env: Option<&str>) -> String {
+    let mut out = format!(
+        "set -gx CONDA_EXE \"{}\"\nset -gx _CE_M \"\"\nset -gx _CE_CONDA \"\"\n",
+        conda_exe.display()
+    );
+    if let Some(py) = python_exe(root) {
+        out.push_str(&format!("set -gx CONDA_PYTHON_EXE \"{py}\"\n"));
+    }
+    out.push_str(FISH_FUNCTIONS);
+    if let Some(env) = activate_env {
+        out.push_str(&format!("\nconda activate \"{env}\"\n"));
+    }
+    out
+}
+
+fn csh(root: &Path, conda_exe: &Path, activate_env: Option<&str>) -> String {
+    let exe = conda_exe.display();
+    let mut out =
+        format!("setenv CONDA_EXE \"{exe}\";\nsetenv _CE_M \"\";\nsetenv _CE_CONDA \"\";\n");
+    if let Some(py) = python_exe(root) {
+        out.push_str(&format!("setenv CONDA_PYTHON_EXE \"{py}\";\n"));
+    }
+    // csh has no functions: `conda` is an alias that sources a small dispatcher script.
+    out.push_str(&format!(
+        "alias conda 'source \"{}/etc/profile.d/conda-dispatch.csh\" \\!*';\n",
+        root.display()
+    ));
+    out.push_str("if ( ! $?CONDA_SHLVL ) then\n    setenv CONDA_SHLVL 0;\n");
+    out.push_str(&format!(
+        "    setenv PATH \"{}/condabin:${{PATH}}\";\nendif;\n",
+        root.display()
+    ));
+    if let Some(env) = activate_env {
+        out.push_str(&format!("conda activate \"{env}\";\n"));
+    }
+    out
+}
+
+/// The csh dispatcher sourced by the `conda` alias (`etc/profile.d/conda-dispatch.csh`).
+pub fn csh_dispatcher() -> &'static str {
+    r#"# Sourced by the `conda` alias from `conda shell.csh hook`.
+set __conda_cmd = "$1"
+if ( "$__conda_cmd" == "activate" || "$__conda_cmd" == "deactivate" ) then
+    set __conda_code = "`$CONDA_EXE shell.csh $argv:q`"
+    if ( $status == 0 ) eval "$__conda_code"
+    unset __conda_code
+else if ( "$__conda_cmd" == "install" || "$__conda_cmd" == "update" || "$__conda_cmd" == "upgrade" || "$__conda_cmd" == "remove" || "$__conda_cmd" == "uninstall" ) then
+    $CONDA_EXE $argv:q
+    if ( $status == 0 ) eval "`$CONDA_EXE shell.csh reactivate`"
+else
+    $CONDA_EXE $argv:q
+endif
+unset __conda_cmd
+rehash
+"#
+}

@@ -1,0 +1,153 @@
+//! `conda init`: the `# >>> conda initialize >>>` block in each shell's rc file.
+
+use std::path::{Path, PathBuf};
+
+use crate::files::Outcome;
+
+const START: &str = "# >>> conda initialize >>>";
+const END: &str = "# <<< conda initialize <<<";
+const MANAGED: &str = "# !! Contents within this block are managed by 'conda init' !!";
+
+/// Shells `conda init` configures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitShell {
+    /// `~/.bashrc`.
+    Bash,
+    /// `$ZDOTDIR/.zshrc` or `~/.zshrc`.
+    Zsh,
+    /// `~/.config/fish/config.fish`.
+    Fish,
+    /// `~/.tcshrc`.
+    Tcsh,
+}
+
+impl InitShell {
+    /// Parses a shell name given to `conda init`.
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "bash" => Some(Self::Bash),
+            "zsh" => Some(Self::Zsh),
+            "fish" => Some(Self::Fish),
+            "tcsh" => Some(Self::Tcsh),
+            _ => None,
+        }
+    }
+
+    /// All shells, for `--all`.
+    pub fn all() -> [Self; 4] {
+        [Self::Bash, Self::Zsh, Self::Fish, Self::Tcsh]
+    }
+
+    /// The user's rc file for this shell.
+    pub fn rc_file(self, home: &Path, zdotdir: Option<&Path>) -> PathBuf {
+        match self {
+            Self::Bash => home.join(".bashrc"),
+            Self::Zsh => zdotdir.unwrap_or(home).join(".zshrc"),
+            Self::Fish => home.join(".config/fish/config.fish"),
+            Self::Tcsh => home.join(".tcshrc"),
+        }
+    }
+}
+
+/// The block for `shell`; with `condabin_only`, it only puts `<root>/condabin` on PATH.
+pub fn block(shell: InitShell, root: &Path, condabin_only: bool) -> String {
+    let r = root.display();
+    let body = match (shell, condabin_only) {
+        (InitShell::Fish, true) => format!("set -gx PATH \"{r}/condabin\" $PATH"),
+        (InitShell::Tcsh, true) => format!("setenv PATH \"{r}/condabin:$PATH\""),
+        (_, true) => format!("export PATH=\"{r}/condabin:$PATH\""),
+        (InitShell::Bash | InitShell::Zsh, false) => {
+            let token = if shell == InitShell::Zsh { "zsh" } else { "bash" };
+            format!(
+                "__conda_setup=\"$('{r}/bin/conda' 'shell.{token}' 'hook' 2> /dev/null)\"\nif [ $? -eq 0 ]; then\n    eval \"$__conda_setup\"\nelse\n    if [ -f \"{r}/etc/profile.d/conda.sh\" ]; then\n        . \"{r}/etc/profile.d/conda.sh\"\n    else\n        export PATH=\"{r}/bin:$PATH\"\n    fi\nfi\nunset __conda_setup"
+            )
+        }
+        (InitShell::Fish, false) => format!(
+            "if test -f {r}/bin/conda\n    eval {r}/bin/conda \"shell.fish\" \"hook\" $argv | source\nelse\n    if test -f \"{r}/etc/fish/conf.d/conda.fish\"\n        . \"{r}/etc/fish/conf.d/conda.fish\"\n    else\n        set -x PATH \"{r}/bin\" $PATH\n    end\nend"
+        ),
+        (InitShell::Tcsh, false) => format!(
+            "if ( -f \"{r}/etc/profile.d/conda.csh\" ) then\n    source \"{r}/etc/profile.d/conda.csh\"\nelse\n    setenv PATH \"{r}/bin:$PATH\"\nendif"
+        ),
+    };
+    format!("{START}\n{MANAGED}\n{body}\n{END}")
+}
+
+/// The rc file's text with the block added (or replaced in place), or removed (`reverse`).
+pub fn apply(text: &str, block: &str, reverse: bool) -> String {
+    let existing = find_block(text);
+    match (existing, reverse) {
+        (Some((a, b)), false) => format!("{}{block}{}", &text[..a], &text[b..]),
+        // One newline before the block: a blank line after a complete last line, a line break
+        // after an unterminated one. `remove_block` takes exactly that newline away again.
+        (None, false) => format!("{text}\n{block}\n"),
+        (Some((a, b)), true) => remove_block(text, a, b),
+        (None, true) => text.to_string(),
+    }
+}
+
+/// Byte range of an existing block (start marker to end of end marker).
+fn find_block(text: &str) -> Option<(usize, usize)> {
+    let a = text.find(START)?;
+    let b = text[a..].find(END)? + a + END.len();
+    Some((a, b))
+}
+
+/// Removes the block and exactly what `apply` added around it, so that init then
+/// `init --reverse` gives back the original bytes.
+fn remove_block(text: &str, a: usize, b: usize) -> String {
+    let before = &text[..a];
+    let mut after = &text[b..];
+    if let Some(rest) = after.strip_prefix('\n') {
+        after = rest;
+    }
+    let before = before
+        .strip_suffix('\n')
+        .filter(|_| after.is_empty())
+        .unwrap_or(before);
+    format!("{before}{after}")
+}
+
+/// Applies the block to one rc file (unless `dry_run`).
+pub fn edit(path: &Path, block: &str, reverse: bool, dry_run: bool) -> Outcome {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let new = apply(&text, block, reverse);
+    if new == text {
+        return Outcome::NoChange;
+    }
+    if dry_run {
+        return Outcome::Modified;
+    }
+    let written = path
+        .parent()
+        .is_none_or(|d| std::fs::create_dir_all(d).is_ok())
+        && std::fs::write(path, &new).is_ok();
+    if written {
+        Outcome::Modified
+    } else {
+        Outcome::NeedsSudo
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn init_is_idempotent_and_reverse_restores_bytes() {
+        let root = Path::new("/opt/root");
+        let b = block(InitShell::Bash, root, false);
+        for original in ["", "alias ll='ls -l'\n", "no newline at end"] {
+            let once = apply(original, &b, false);
+            assert_eq!(apply(&once, &b, false), once, "no duplicate block");
+            assert_eq!(
+                apply(&once, &b, true),
+                original,
+                "reverse restores {original:?}"
+            );
+        }
+        let other = block(InitShell::Bash, Path::new("/other"), false);
+        let replaced = apply(&apply("x\n", &b, false), &other, false);
+        assert!(replaced.contains("/other/bin/conda") && !replaced.contains("/opt/root"));
+        assert_eq!(replaced.matches(START).count(), 1);
+    }
+}

@@ -1,0 +1,146 @@
+//! [`Changes`] as code each shell evaluates.
+
+use crate::activate::Changes;
+use crate::Shell;
+
+/// Renders the changes for `shell`.
+pub fn render(shell: Shell, c: &Changes) -> String {
+    let lines = match shell {
+        Shell::Posix => lines(c, &Posix),
+        Shell::Csh => lines(c, &Csh),
+        Shell::Fish => lines(c, &Fish),
+    };
+    let mut out = lines.join(match shell {
+        Shell::Csh => ";\n",
+        _ => "\n",
+    });
+    if !out.is_empty() {
+        out.push(if shell == Shell::Csh { ';' } else { '\n' });
+        if shell == Shell::Csh {
+            out.push('\n');
+        }
+    }
+    out
+}
+
+trait Syntax {
+    fn export(&self, name: &str, value: &str) -> String;
+    fn path(&self, value: &str) -> String {
+        self.export("PATH", value)
+    }
+    fn unset(&self, name: &str) -> String;
+    fn set(&self, name: &str, value: &str) -> Option<String>;
+    fn source(&self, script: &str) -> String;
+}
+
+fn lines(c: &Changes, syn: &dyn Syntax) -> Vec<String> {
+    let mut out = Vec::new();
+    if c.path_first {
+        out.extend(c.path.as_deref().map(|p| syn.path(p)));
+    }
+    out.extend(
+        c.deactivate_scripts
+            .iter()
+            .map(|s| syn.source(&s.display().to_string())),
+    );
+    out.extend(c.unset.iter().map(|n| syn.unset(n)));
+    out.extend(c.set.iter().filter_map(|(n, v)| syn.set(n, v)));
+    if !c.path_first {
+        out.extend(c.path.as_deref().map(|p| syn.path(p)));
+    }
+    out.extend(c.export.iter().map(|(n, v)| syn.export(n, v)));
+    out.extend(
+        c.activate_scripts
+            .iter()
+            .map(|s| syn.source(&s.display().to_string())),
+    );
+    out
+}
+
+/// Single-quoted for POSIX shells: `'` becomes `'"'"'`.
+pub fn sh_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "'\"'\"'"))
+}
+
+fn dq(value: &str) -> String {
+    let mut out = String::from("\"");
+    for ch in value.chars() {
+        if matches!(ch, '\\' | '"' | '$' | '`') {
+            out.push('\\');
+        }
+        out.push(ch);
+    }
+    out.push('"');
+    out
+}
+
+struct Posix;
+impl Syntax for Posix {
+    fn export(&self, name: &str, value: &str) -> String {
+        format!("export {name}={}", sh_quote(value))
+    }
+    fn unset(&self, name: &str) -> String {
+        format!("unset {name}")
+    }
+    fn set(&self, name: &str, value: &str) -> Option<String> {
+        Some(format!("{name}={}", sh_quote(value)))
+    }
+    fn source(&self, script: &str) -> String {
+        format!(". {}", dq(script))
+    }
+}
+
+struct Csh;
+impl Syntax for Csh {
+    fn export(&self, name: &str, value: &str) -> String {
+        format!("setenv {name} {}", dq(value))
+    }
+    fn unset(&self, name: &str) -> String {
+        format!("unsetenv {name}")
+    }
+    fn set(&self, name: &str, value: &str) -> Option<String> {
+        (name == "PS1").then(|| format!("set prompt='{}'", value.replace('\'', "'\\''")))
+    }
+    fn source(&self, script: &str) -> String {
+        format!("source {}", dq(script))
+    }
+}
+
+struct Fish;
+impl Syntax for Fish {
+    fn export(&self, name: &str, value: &str) -> String {
+        format!("set -gx {name} {}", dq(value))
+    }
+    fn path(&self, value: &str) -> String {
+        let parts: Vec<String> = value.split(':').filter(|p| !p.is_empty()).map(dq).collect();
+        format!("set -gx PATH {}", parts.join(" "))
+    }
+    fn unset(&self, name: &str) -> String {
+        format!("set -e {name} || true")
+    }
+    fn set(&self, _: &str, _: &str) -> Option<String> {
+        // fish's prompt reads CONDA_PROMPT_MODIFIER through the hook's fish_prompt wrapper.
+        None
+    }
+    fn source(&self, script: &str) -> String {
+        format!("source {}", dq(script))
+    }
+}
+
+/// conda's `shell.<x>+json` shape.
+pub fn to_json(c: &Changes) -> serde_json::Value {
+    let path: Vec<&str> = c
+        .path
+        .as_deref()
+        .map(|p| p.split(':').collect())
+        .unwrap_or_default();
+    serde_json::json!({
+        "path": {"PATH": path},
+        "vars": {
+            "export": c.export.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
+            "unset": c.unset,
+            "set": c.set.iter().map(|(k, v)| (k.clone(), serde_json::Value::from(v.clone()))).collect::<serde_json::Map<_, _>>(),
+        },
+        "scripts": {"activate": c.activate_scripts, "deactivate": c.deactivate_scripts},
+    })
+}
