@@ -124,10 +124,11 @@ function conda --inherit-variable CONDA_EXE
         set -e argv[1]
         switch $cmd
             case activate deactivate
-                eval ($CONDA_EXE shell.fish $cmd $argv)
+                # Line-by-line code to run in this shell; nothing (and a failure) on error.
+                $CONDA_EXE shell.fish $cmd $argv | source
             case install update upgrade remove uninstall
                 $CONDA_EXE $cmd $argv
-                and eval ($CONDA_EXE shell.fish reactivate)
+                and $CONDA_EXE shell.fish reactivate | source
             case '*'
                 $CONDA_EXE $cmd $argv
         end

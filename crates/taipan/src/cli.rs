@@ -48,6 +48,12 @@ pub enum Command {
     Init(InitArgs),
     /// Run an executable in a conda environment.
     Run(RunArgs),
+    /// Activate an environment (needs the shell function from `conda init`).
+    #[command(hide = true)]
+    Activate(ShellOnlyArgs),
+    /// Deactivate the active environment (needs the shell function from `conda init`).
+    #[command(hide = true)]
+    Deactivate(ShellOnlyArgs),
     /// taipan's shell files: `taipan shell install-files -p PREFIX`.
     #[command(subcommand)]
     Shell(ShellCommand),
@@ -67,6 +73,14 @@ pub enum ShellCommand {
         #[command(flatten)]
         output: Output,
     },
+}
+
+/// Arguments of commands only the shell function can run.
+#[derive(Debug, Args, Clone)]
+pub struct ShellOnlyArgs {
+    /// Anything.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 /// `conda init`.
@@ -122,6 +136,39 @@ pub struct RunArgs {
 pub enum EnvCommand {
     /// List the conda environments.
     List(EnvListArgs),
+    /// Configure an environment.
+    #[command(subcommand)]
+    Config(EnvConfigCommand),
+}
+
+/// `conda env config …`.
+#[derive(Debug, Subcommand)]
+pub enum EnvConfigCommand {
+    /// Environment variables set on activation (conda-meta/state).
+    #[command(subcommand)]
+    Vars(VarsCommand),
+}
+
+/// `conda env config vars …`.
+#[derive(Debug, Subcommand)]
+pub enum VarsCommand {
+    /// List the variables (`KEY = VALUE`).
+    List(VarsArgs),
+    /// Set variables: `KEY=VALUE ...`.
+    Set(VarsArgs),
+    /// Unset variables: `KEY ...`.
+    Unset(VarsArgs),
+}
+
+/// Arguments of `conda env config vars`.
+#[derive(Debug, Args, Clone)]
+pub struct VarsArgs {
+    /// `KEY=VALUE` for set, `KEY` for unset.
+    pub vars: Vec<String>,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 /// Output flags every command takes.

@@ -39,6 +39,13 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
         Command::Search(a) => search::run(a).await,
         Command::Info(a) => info::run(a),
         Command::Env(crate::cli::EnvCommand::List(a)) => env::list(a),
+        Command::Env(crate::cli::EnvCommand::Config(crate::cli::EnvConfigCommand::Vars(v))) => {
+            env::vars(v, argv)
+        }
+        Command::Activate(_) | Command::Deactivate(_) => Err(CondaError::new(
+            "CommandNotFoundError",
+            "Your shell has not been properly configured to use 'conda activate'.\nTo initialize your shell, run\n\n    $ conda init <SHELL_NAME>\n\nCurrently supported shells are: bash, zsh, fish, tcsh\n\nOr, for one session: eval \"$(conda shell.bash hook)\"\n",
+        )),
         Command::Init(a) => init::run(a, argv),
         Command::Run(a) => run::run(a, argv),
         Command::Shell(crate::cli::ShellCommand::InstallFiles {

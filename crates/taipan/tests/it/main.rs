@@ -10,4 +10,5 @@ mod http;
 mod install;
 mod list_search_info;
 mod remove;
+mod shell;
 mod transaction;

@@ -1,0 +1,375 @@
+//! Shell integration, in real shells: bash, zsh, dash, fish, tcsh.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
+
+use crate::common::{output, TestContext};
+
+/// A root prefix (with `bin/conda`, activation files) and an env `work` holding a package with
+/// activate.d/deactivate.d scripts that log their order.
+fn installation(ctx: &TestContext) -> PathBuf {
+    let mut ch = ChannelBuilder::new(&ctx.path("shellch"));
+    ch.add(
+        &PackageBuilder::new("hooks", "1.0")
+            .noarch_generic()
+            .file("etc/conda/activate.d/a.sh", "echo act-a >> \"$HOOK_LOG\"\n")
+            .file("etc/conda/activate.d/b.sh", "echo act-b >> \"$HOOK_LOG\"\n")
+            .file(
+                "etc/conda/deactivate.d/a.sh",
+                "echo deact-a >> \"$HOOK_LOG\"\n",
+            )
+            .file(
+                "etc/conda/deactivate.d/b.sh",
+                "echo deact-b >> \"$HOOK_LOG\"\n",
+            )
+            .executable("bin/hooks-tool", "#!/bin/sh\necho tool-ok\n"),
+        ArchiveFormat::Conda,
+    );
+    ch.index().unwrap();
+    let url = ch.url().to_string();
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-c", &ctx.channel, "-p"])
+        .arg(&ctx.root)
+        .arg("dep")
+        .assert()
+        .success();
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-n", "work", "-c", &url, "hooks"])
+        .assert()
+        .success();
+    ctx.root.clone()
+}
+
+/// Runs `script` in `shell` with an isolated environment; returns (code, stdout, stderr).
+fn sh(ctx: &TestContext, shell: &str, script: &str) -> (i32, String, String) {
+    let file = ctx.path(&format!("script.{shell}"));
+    std::fs::write(&file, script).unwrap();
+    let mut cmd = Command::new(shell);
+    match shell {
+        "bash" => cmd.args(["--norc", "--noprofile"]),
+        "zsh" => cmd.arg("-f"),
+        "fish" => cmd.arg("-N"),
+        "tcsh" => cmd.arg("-f"),
+        _ => &mut cmd,
+    };
+    cmd.arg(&file)
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOOK_LOG", ctx.path("hooks.log"))
+        .env("TERM", "dumb");
+    let out = cmd.output().unwrap_or_else(|e| {
+        panic!("{shell} is required for shell tests (.ci/run installs it): {e}")
+    });
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn source_bin_activate_in_bash() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let (code, out, err) = sh(&ctx, "bash", &format!(
+        "PS1='$ '\nsource {r}/bin/activate\necho \"$CONDA_PREFIX|$CONDA_SHLVL|$CONDA_DEFAULT_ENV|$CONDA_PROMPT_MODIFIER|$PS1|$CONDA_EXE\"\nsource {r}/bin/activate work\necho \"$CONDA_DEFAULT_ENV $CONDA_SHLVL $CONDA_PREFIX_1\"\nhooks-tool\nsource {r}/bin/deactivate\necho \"$CONDA_DEFAULT_ENV $CONDA_SHLVL\"\n",
+        r = root.display()
+    ));
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines[0],
+        format!(
+            "{r}|1|base|(base) |(base) $ |{r}/bin/conda",
+            r = root.display()
+        )
+    );
+    assert_eq!(lines[1], format!("work 2 {}", root.display()));
+    assert_eq!(lines[2], "tool-ok");
+    assert_eq!(lines[3], "base 1");
+    assert!(
+        err.contains("DeprecationWarning: 'source deactivate' is deprecated"),
+        "{err}"
+    );
+}
+
+fn nest_script(shell: &str, root: &Path) -> String {
+    let r = root.display();
+    let (load, echo) = match shell {
+        "fish" => (format!("source {r}/etc/fish/conf.d/conda.fish"), "echo \"$CONDA_DEFAULT_ENV:$CONDA_SHLVL\""),
+        "tcsh" => (format!("source {r}/etc/profile.d/conda.csh"), "if ( $?CONDA_DEFAULT_ENV ) then\necho \"${CONDA_DEFAULT_ENV}:${CONDA_SHLVL}\"\nelse\necho \":${CONDA_SHLVL}\"\nendif"),
+        _ => (format!(". {r}/etc/profile.d/conda.sh"), "echo \"${CONDA_DEFAULT_ENV:-}:$CONDA_SHLVL\""),
+    };
+    let steps = [
+        "conda activate",
+        "conda activate work",
+        "hooks-tool",
+        "conda activate --stack base",
+        "conda deactivate",
+        "conda deactivate",
+        "conda deactivate",
+        "conda activate nope",
+    ];
+    let mut s = format!("{load}\n");
+    for step in steps {
+        s.push_str(step);
+        s.push('\n');
+        s.push_str(echo);
+        s.push('\n');
+    }
+    s
+}
+
+#[test]
+fn activate_nest_stack_deactivate_in_every_shell() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    for shell in ["bash", "zsh", "dash", "fish", "tcsh"] {
+        let (code, out, err) = sh(&ctx, shell, &nest_script(shell, &root));
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(
+            lines,
+            vec!["base:1", "work:2", "tool-ok", "work:2", "base:3", "work:2", "base:1", ":0", ":0"],
+            "{shell}: code {code}\nstdout:\n{out}\nstderr:\n{err}"
+        );
+        assert!(err.contains("EnvironmentNameNotFound"), "{shell}: {err}");
+    }
+}
+
+#[test]
+fn activate_d_runs_sorted_and_deactivate_d_reversed() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let (code, _, err) = sh(
+        &ctx,
+        "bash",
+        &format!(
+            ". {}/etc/profile.d/conda.sh\nconda activate work\nconda deactivate\n",
+            root.display()
+        ),
+    );
+    assert_eq!(code, 0, "{err}");
+    let log = std::fs::read_to_string(ctx.path("hooks.log")).unwrap();
+    assert_eq!(log, "act-a\nact-b\ndeact-b\ndeact-a\n");
+}
+
+#[test]
+fn env_config_vars_are_set_and_unset() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    ctx.cmd()
+        .args([
+            "env",
+            "config",
+            "vars",
+            "set",
+            "-n",
+            "work",
+            "greeting=hello",
+            "OTHER=x",
+        ])
+        .assert()
+        .success();
+    ctx.cmd()
+        .args(["env", "config", "vars", "unset", "-n", "work", "other"])
+        .assert()
+        .success();
+    let (_, list, _) = output(
+        ctx.cmd()
+            .args(["env", "config", "vars", "list", "-n", "work"]),
+    );
+    assert_eq!(list, "GREETING = hello\n");
+    let (code, out, err) = sh(&ctx, "bash", &format!(
+        ". {}/etc/profile.d/conda.sh\nconda activate work\necho \"[$GREETING]\"\nconda deactivate\necho \"[${{GREETING-unset}}]\"\n",
+        root.display()
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "[hello]\n[unset]\n");
+}
+
+#[test]
+fn init_then_interactive_shells_have_conda_activate_and_reverse_restores_bytes() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let original = "# my bashrc\nalias ll='ls -l'\n";
+    std::fs::write(ctx.home.join(".bashrc"), original).unwrap();
+    let conda = root.join("bin/conda");
+    let mut cmd = assert_cmd::Command::new(&conda);
+    ctx.isolate(&mut cmd);
+    let (code, out, _) = output(cmd.args(["init", "bash", "zsh", "fish"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "modified      {}",
+            ctx.home.join(".bashrc").display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("==> For changes to take effect, close and re-open your current shell. <=="),
+        "{out}"
+    );
+    // Idempotent: a second run changes nothing.
+    let mut again = assert_cmd::Command::new(&conda);
+    ctx.isolate(&mut again);
+    let (_, out2, _) = output(again.args(["init", "bash"]));
+    assert!(
+        out2.contains(&format!(
+            "no change     {}",
+            ctx.home.join(".bashrc").display()
+        )),
+        "{out2}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(ctx.home.join(".bashrc"))
+            .unwrap()
+            .matches("# >>> conda initialize >>>")
+            .count(),
+        1
+    );
+    for (shell, args) in [
+        ("bash", vec!["-i", "-c"]),
+        ("zsh", vec!["-i", "-c"]),
+        ("fish", vec!["-i", "-c"]),
+    ] {
+        let out = Command::new(shell)
+            .args(&args)
+            .arg("conda activate work; echo \"ENV=$CONDA_DEFAULT_ENV\"")
+            .env_clear()
+            .env("HOME", &ctx.home)
+            .env("PATH", "/usr/bin:/bin")
+            .env("HOOK_LOG", ctx.path("hooks.log"))
+            .env("TERM", "dumb")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            stdout.contains("ENV=work"),
+            "{shell}: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut rev = assert_cmd::Command::new(&conda);
+    ctx.isolate(&mut rev);
+    rev.args(["init", "--reverse", "bash", "zsh", "fish"])
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(ctx.home.join(".bashrc")).unwrap(),
+        original
+    );
+    assert_eq!(
+        std::fs::read_to_string(ctx.home.join(".zshrc")).unwrap(),
+        ""
+    );
+}
+
+#[test]
+fn init_dry_run_and_read_only_rc_file() {
+    let ctx = TestContext::new();
+    installation(&ctx);
+    let (code, out, _) = output(ctx.cmd().args(["init", "--dry-run", "bash"]));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("DRY RUN: The above changes would have been made"),
+        "{out}"
+    );
+    assert!(!ctx.home.join(".bashrc").exists());
+    let rc = ctx.home.join(".bashrc");
+    std::fs::write(&rc, "keep\n").unwrap();
+    std::fs::create_dir_all(ctx.home.join(".bashrc.d")).unwrap();
+    // A read-only home directory entry: make the rc file a directory-owned, unwritable file.
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o444)).unwrap();
+    let writable_anyway = std::fs::OpenOptions::new().append(true).open(&rc).is_ok();
+    let (code, out, err) = output(ctx.cmd().args(["init", "bash"]));
+    if writable_anyway {
+        // root ignores file modes; the read-only case is checked by unprivileged runs.
+        assert_eq!(code, 0, "{out}{err}");
+    } else {
+        assert_eq!(code, 1);
+        assert!(
+            out.contains("needs sudo") && err.contains("Operation failed."),
+            "{out}{err}"
+        );
+        assert_eq!(std::fs::read_to_string(&rc).unwrap(), "keep\n");
+    }
+}
+
+#[test]
+fn run_passes_output_exit_code_and_cwd() {
+    let ctx = TestContext::new();
+    installation(&ctx);
+    let (code, out, _) = output(ctx.cmd().args(["run", "-n", "work", "hooks-tool"]));
+    assert_eq!(code, 0);
+    assert_eq!(out, "tool-ok\n");
+    let (code, _, _) = output(ctx.cmd().args(["run", "-n", "work", "sh", "-c", "exit 7"]));
+    assert_eq!(code, 7);
+    let dir = ctx.path("somewhere");
+    std::fs::create_dir_all(&dir).unwrap();
+    let (_, out, _) = output(
+        ctx.cmd()
+            .args(["run", "-n", "work", "--cwd"])
+            .arg(&dir)
+            .args(["sh", "-c", "pwd; echo $CONDA_DEFAULT_ENV"]),
+    );
+    assert_eq!(out, format!("{}\nwork\n", dir.display()));
+    let (code, _, err) = output(ctx.cmd().args(["run", "-n", "nope", "true"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("EnvironmentNameNotFound"), "{err}");
+}
+
+#[test]
+fn activation_errors_and_unhooked_activate() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let not_env = ctx.path("plain-dir");
+    std::fs::create_dir_all(&not_env).unwrap();
+    let (code, out, err) = output(ctx.cmd().arg("shell.bash").arg("activate").arg(&not_env));
+    assert_eq!(code, 1);
+    assert!(out.is_empty(), "nothing to evaluate: {out}");
+    assert!(
+        err.contains("EnvironmentLocationNotFound: Not a conda environment"),
+        "{err}"
+    );
+    let (code, _, err) = output(ctx.cmd().args(["shell.nushell", "hook"]));
+    assert_eq!(code, 1);
+    assert!(err.contains("nushell is not a supported shell"), "{err}");
+    let (code, _, err) = output(ctx.cmd().args(["activate", "work"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("CommandNotFoundError") && err.contains("conda init"),
+        "{err}"
+    );
+    // JSON form of the activation.
+    let (code, out, _) = output(ctx.cmd().args(["shell.posix+json", "activate", "work"]));
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["vars"]["export"]["CONDA_DEFAULT_ENV"], "work");
+    assert_eq!(
+        v["path"]["PATH"][0],
+        root.join("envs/work/bin").display().to_string()
+    );
+}
+
+#[test]
+fn posix_activate_output_format() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let mut cmd = ctx.cmd();
+    cmd.env("PATH", "/usr/bin:/bin")
+        .env("PS1", "$ ")
+        .args(["shell.bash", "activate", "work"]);
+    let (code, out, _) = output(&mut cmd);
+    assert_eq!(code, 0);
+    let mut filters = ctx.filters();
+    let exe = crate::common::bin().display().to_string();
+    filters.push((Box::leak(regex::escape(&exe).into_boxed_str()), "[EXE]"));
+    let _ = root;
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!(out);
+    });
+}
