@@ -373,3 +373,135 @@ fn posix_activate_output_format() {
         insta::assert_snapshot!(out);
     });
 }
+
+#[test]
+fn hook_auto_activates_base_unless_disabled() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let script = format!(
+        "eval \"$({}/bin/conda shell.bash hook)\"\necho \"[${{CONDA_DEFAULT_ENV:-none}}]\"\n",
+        root.display()
+    );
+    let (_, out, err) = sh(&ctx, "bash", &script);
+    assert_eq!(out, "[base]\n", "{err}");
+    std::fs::write(ctx.home.join(".condarc"), "auto_activate_base: false\n").unwrap();
+    let (_, out, _) = sh(&ctx, "bash", &script);
+    assert_eq!(out, "[none]\n");
+    std::fs::write(ctx.home.join(".condarc"), "auto_activate: false\n").unwrap();
+    let (_, out, _) = sh(&ctx, "bash", &script);
+    assert_eq!(out, "[none]\n");
+}
+
+#[test]
+fn prompt_settings_and_auto_stack() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let load = format!("PS1='$ '\n. {}/etc/profile.d/conda.sh\n", root.display());
+    std::fs::write(ctx.home.join(".condarc"), "env_prompt: '[{name}] '\n").unwrap();
+    let (_, out, _) = sh(
+        &ctx,
+        "bash",
+        &format!("{load}conda activate work\necho \"$PS1\"\n"),
+    );
+    assert_eq!(out, "[work] $ \n");
+    std::fs::write(ctx.home.join(".condarc"), "changeps1: false\n").unwrap();
+    let (_, out, _) = sh(
+        &ctx,
+        "bash",
+        &format!("{load}conda activate work\necho \"$PS1|$CONDA_PROMPT_MODIFIER|\"\n"),
+    );
+    assert_eq!(out, "$ ||\n");
+    std::fs::write(ctx.home.join(".condarc"), "auto_stack: 1\n").unwrap();
+    let (_, out, _) = sh(&ctx, "bash", &format!("{load}conda activate\nconda activate work\necho \"${{CONDA_STACKED_2:-no}}\"\necho \"$PATH\"\n"));
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "true");
+    assert!(
+        lines[1].starts_with(&format!("{r}/envs/work/bin:{r}/bin:", r = root.display())),
+        "{out}"
+    );
+}
+
+#[test]
+fn init_condabin_and_system() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    ctx.cmd()
+        .args(["init", "--condabin", "bash"])
+        .assert()
+        .success();
+    let rc = std::fs::read_to_string(ctx.home.join(".bashrc")).unwrap();
+    assert!(
+        rc.contains(&format!(
+            "export PATH=\"{}/condabin:$PATH\"",
+            root.display()
+        )),
+        "{rc}"
+    );
+    let (_, out, _) = sh(
+        &ctx,
+        "bash",
+        &format!("source {}/.bashrc\ncommand -v conda\n", ctx.home.display()),
+    );
+    assert_eq!(
+        out.trim(),
+        root.join("condabin/conda").display().to_string()
+    );
+    let system = ctx.path("profile.d");
+    std::fs::create_dir_all(&system).unwrap();
+    ctx.cmd()
+        .env("TAIPAN_SYSTEM_PROFILE_DIR", &system)
+        .args(["init", "--system", "bash"])
+        .assert()
+        .success();
+    let text = std::fs::read_to_string(system.join("conda.sh")).unwrap();
+    assert!(text.contains("'shell.posix' 'hook'"), "{text}");
+    ctx.cmd()
+        .env("TAIPAN_SYSTEM_PROFILE_DIR", &system)
+        .args(["init", "--system", "--reverse", "bash"])
+        .assert()
+        .success();
+    assert!(!system.join("conda.sh").exists());
+}
+
+#[test]
+fn env_vars_d_from_packages_and_no_capture_output() {
+    let ctx = TestContext::new();
+    installation(&ctx);
+    let env = ctx.root.join("envs/work");
+    std::fs::create_dir_all(env.join("etc/conda/env_vars.d")).unwrap();
+    std::fs::write(
+        env.join("etc/conda/env_vars.d/pkg.json"),
+        r#"{"FROM_PKG": "pkg", "BOTH": "pkg"}"#,
+    )
+    .unwrap();
+    ctx.cmd()
+        .args(["env", "config", "vars", "set", "-n", "work", "BOTH=state"])
+        .assert()
+        .success();
+    let (code, out, _) = output(ctx.cmd().args([
+        "run",
+        "--no-capture-output",
+        "-n",
+        "work",
+        "sh",
+        "-c",
+        "echo $FROM_PKG $BOTH",
+    ]));
+    assert_eq!(code, 0);
+    assert_eq!(out, "pkg state\n");
+}
+
+#[test]
+fn install_in_the_active_env_reactivates() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let script = format!(
+        ". {r}/etc/profile.d/conda.sh\nconda activate work\nconda install -y -q -c {ch} leaf >/dev/null\necho \"$CONDA_DEFAULT_ENV $CONDA_SHLVL\"\necho \"$PATH\" | tr ':' '\\n' | grep -c envs/work/bin\n",
+        r = root.display(),
+        ch = ctx.channel
+    );
+    let (code, out, err) = sh(&ctx, "bash", &script);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "work 1\n1\n");
+    assert!(root.join("envs/work/share/leaf").exists());
+}
