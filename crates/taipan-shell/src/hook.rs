@@ -13,6 +13,7 @@ pub fn hook(shell: Shell, root: &Path, conda_exe: &Path, activate_env: Option<&s
         Shell::Posix => posix(root, conda_exe, activate_env),
         Shell::Fish => fish(root, conda_exe, activate_env),
         Shell::Csh => csh(root, conda_exe, activate_env),
+        Shell::Xonsh => xonsh(root, conda_exe, activate_env),
     }
 }
 
@@ -175,6 +176,55 @@ fn csh(root: &Path, conda_exe: &Path, activate_env: Option<&str>) -> String {
     ));
     if let Some(env) = activate_env {
         out.push_str(&format!("conda activate \"{env}\";\n"));
+    }
+    out
+}
+
+const XONSH_FUNCTIONS: &str = r#"
+def _conda_eval(cmd, args):
+    import subprocess as _sp, sys as _sys
+    # The binary prints code to run in this session; on error it prints nothing and fails.
+    r = _sp.run([$CONDA_EXE, "shell.xonsh", cmd] + list(args), capture_output=True, text=True, env=${...}.detype())
+    if r.returncode != 0:
+        _sys.stderr.write(r.stderr)
+        return r.returncode
+    execx(r.stdout)
+    return 0
+
+def _conda_main(args, stdin=None):
+    import subprocess as _sp
+    if args and args[0] in ("activate", "deactivate"):
+        return _conda_eval(args[0], args[1:])
+    rc = _sp.run([$CONDA_EXE] + list(args), env=${...}.detype()).returncode
+    if rc == 0 and args and args[0] in ("install", "update", "upgrade", "remove", "uninstall"):
+        return _conda_eval("reactivate", [])
+    return rc
+
+aliases["conda"] = _conda_main
+if "CONDA_SHLVL" not in ${...}:
+    $CONDA_SHLVL = "0"
+    $PATH.insert(0, __import__("os").path.join(__import__("os").path.dirname(__import__("os").path.dirname($CONDA_EXE)), "condabin"))
+"#;
+
+fn xonsh(root: &Path, conda_exe: &Path, activate_env: Option<&str>) -> String {
+    let q = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let mut out = format!(
+        "$CONDA_EXE = {}
+$_CE_M = \"\"
+$_CE_CONDA = \"\"
+",
+        q(&conda_exe.display().to_string())
+    );
+    if let Some(py) = python_exe(root) {
+        out.push_str(&format!(
+            "$CONDA_PYTHON_EXE = {}
+",
+            q(&py)
+        ));
+    }
+    out.push_str(XONSH_FUNCTIONS);
+    if let Some(env) = activate_env {
+        out.push_str(&format!("\n_conda_main([\"activate\", {}])\n", q(env)));
     }
     out
 }

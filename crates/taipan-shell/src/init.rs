@@ -19,6 +19,8 @@ pub enum InitShell {
     Fish,
     /// `~/.tcshrc`.
     Tcsh,
+    /// `~/.xonshrc`.
+    Xonsh,
 }
 
 impl InitShell {
@@ -29,13 +31,14 @@ impl InitShell {
             "zsh" => Some(Self::Zsh),
             "fish" => Some(Self::Fish),
             "tcsh" => Some(Self::Tcsh),
+            "xonsh" => Some(Self::Xonsh),
             _ => None,
         }
     }
 
     /// All shells, for `--all`.
-    pub fn all() -> [Self; 4] {
-        [Self::Bash, Self::Zsh, Self::Fish, Self::Tcsh]
+    pub fn all() -> [Self; 5] {
+        [Self::Bash, Self::Zsh, Self::Fish, Self::Tcsh, Self::Xonsh]
     }
 
     /// The user's rc file for this shell.
@@ -45,6 +48,7 @@ impl InitShell {
             Self::Zsh => zdotdir.unwrap_or(home).join(".zshrc"),
             Self::Fish => home.join(".config/fish/config.fish"),
             Self::Tcsh => home.join(".tcshrc"),
+            Self::Xonsh => home.join(".xonshrc"),
         }
     }
 }
@@ -55,6 +59,10 @@ pub fn block(shell: InitShell, root: &Path, condabin_only: bool) -> String {
     let body = match (shell, condabin_only) {
         (InitShell::Fish, true) => format!("set -gx PATH \"{r}/condabin\" $PATH"),
         (InitShell::Tcsh, true) => format!("setenv PATH \"{r}/condabin:$PATH\""),
+        (InitShell::Xonsh, true) => format!("$PATH.insert(0, \"{r}/condabin\")"),
+        (InitShell::Xonsh, false) => format!(
+            "if __import__(\"os\").path.isfile(\"{r}/bin/conda\"):\n    execx($(\"{r}/bin/conda\" \"shell.xonsh\" \"hook\"))\nelse:\n    $PATH.insert(0, \"{r}/bin\")"
+        ),
         (_, true) => format!("export PATH=\"{r}/condabin:$PATH\""),
         (InitShell::Bash | InitShell::Zsh, false) => {
             let token = if shell == InitShell::Zsh { "zsh" } else { "bash" };

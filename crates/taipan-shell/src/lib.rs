@@ -22,6 +22,8 @@ pub enum Shell {
     Csh,
     /// `fish`.
     Fish,
+    /// `xonsh`.
+    Xonsh,
 }
 
 impl Shell {
@@ -31,6 +33,7 @@ impl Shell {
             "posix" | "sh" | "ash" | "dash" | "bash" | "zsh" => Some(Shell::Posix),
             "csh" | "tcsh" => Some(Shell::Csh),
             "fish" => Some(Shell::Fish),
+            "xonsh" => Some(Shell::Xonsh),
             _ => None,
         }
     }
@@ -41,6 +44,8 @@ impl Shell {
             Shell::Posix => "sh",
             Shell::Csh => "csh",
             Shell::Fish => "fish",
+            // conda runs `.sh` package scripts in xonsh too (through `source-bash`).
+            Shell::Xonsh => "sh",
         }
     }
 }

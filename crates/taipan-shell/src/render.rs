@@ -9,6 +9,7 @@ pub fn render(shell: Shell, c: &Changes) -> String {
         Shell::Posix => lines(c, &Posix),
         Shell::Csh => lines(c, &Csh),
         Shell::Fish => lines(c, &Fish),
+        Shell::Xonsh => lines(c, &Xonsh),
     };
     let mut out = lines.join(match shell {
         Shell::Csh => ";\n",
@@ -124,6 +125,28 @@ impl Syntax for Fish {
     }
     fn source(&self, script: &str) -> String {
         format!("source {}", dq(script))
+    }
+}
+
+/// A Python string literal (JSON's escaping is valid Python).
+fn py(value: &str) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| format!("{value:?}"))
+}
+
+struct Xonsh;
+impl Syntax for Xonsh {
+    fn export(&self, name: &str, value: &str) -> String {
+        format!("${name} = {}", py(value))
+    }
+    fn unset(&self, name: &str) -> String {
+        format!("${{...}}.pop({}, None)", py(name))
+    }
+    fn set(&self, _: &str, _: &str) -> Option<String> {
+        // xonsh's prompt is $PROMPT; conda leaves it to CONDA_PROMPT_MODIFIER.
+        None
+    }
+    fn source(&self, script: &str) -> String {
+        format!("source-bash --suppress-skip-message -n {}", py(script))
     }
 }
 

@@ -505,3 +505,68 @@ fn install_in_the_active_env_reactivates() {
     assert_eq!(out, "work 1\n1\n");
     assert!(root.join("envs/work/share/leaf").exists());
 }
+
+/// xonsh comes from PyPI: `.ci/run` installs it into a venv and sets `TAIPAN_TEST_XONSH`.
+fn xonsh() -> PathBuf {
+    std::env::var_os("TAIPAN_TEST_XONSH")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())
+                .map(|d| d.join("xonsh"))
+                .find(|p| p.is_file())
+        })
+        .expect("xonsh is required for shell tests: set TAIPAN_TEST_XONSH (.ci/run does)")
+}
+
+#[test]
+fn xonsh_hook_activate_deactivate_and_init() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let script = ctx.path("t.xsh");
+    std::fs::write(
+        &script,
+        format!(
+            "execx($(\"{r}/bin/conda\" \"shell.xonsh\" \"hook\"))\nprint($CONDA_DEFAULT_ENV, $CONDA_SHLVL)\nconda activate work\nprint($CONDA_DEFAULT_ENV, $CONDA_SHLVL)\nconda deactivate\nprint($CONDA_DEFAULT_ENV, $CONDA_SHLVL)\n",
+            r = root.display()
+        ),
+    )
+    .unwrap();
+    let out = Command::new(xonsh())
+        .arg("--no-rc")
+        .arg(&script)
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOOK_LOG", ctx.path("hooks.log"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout,
+        "base 1\nwork 2\nbase 1\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Package activate.d/deactivate.d (.sh) scripts ran through source-bash.
+    let log = std::fs::read_to_string(ctx.path("hooks.log")).unwrap();
+    assert_eq!(log, "act-a\nact-b\ndeact-b\ndeact-a\n");
+    ctx.cmd().args(["init", "xonsh"]).assert().success();
+    let rc = std::fs::read_to_string(ctx.home.join(".xonshrc")).unwrap();
+    assert!(
+        rc.contains("shell.xonsh") && rc.contains("# >>> conda initialize >>>"),
+        "{rc}"
+    );
+    let out = Command::new(xonsh())
+        .args(["-i", "-c", "conda activate work; print($CONDA_DEFAULT_ENV)"])
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("HOOK_LOG", ctx.path("hooks2.log"))
+        .output()
+        .unwrap();
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("work"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
