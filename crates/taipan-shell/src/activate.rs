@@ -222,7 +222,7 @@ pub fn activate(
         (Some(old_p), 1..) if !stack => {
             c.deactivate_scripts = scripts(old_p, "deactivate.d", s.script_ext, true);
             replace_in_path(&mut path, &bin(old_p), &bin(prefix));
-            unset_env_vars(&mut c, old_p);
+            restore_env_vars(&mut c, env, old_p, old);
         }
         _ => {
             if old == 0
@@ -246,6 +246,10 @@ pub fn activate(
         .push(("CONDA_DEFAULT_ENV".into(), default_env(prefix, s)));
     c.export.push(("CONDA_PROMPT_MODIFIER".into(), modifier));
     for (k, v) in env_vars(prefix) {
+        // A value the environment shadows comes back on deactivation.
+        if let Some(previous) = env.get(&k) {
+            c.export.push((saved_name(old, &k), previous.clone()));
+        }
         c.export.push((k, v));
     }
     if let Some(old_p) = &old_prefix {
@@ -261,8 +265,23 @@ pub fn activate(
     c
 }
 
-fn unset_env_vars(c: &mut Changes, prefix: &Path) {
-    c.unset.extend(env_vars(prefix).into_keys());
+/// conda's name for a value shadowed at activation level `level`.
+fn saved_name(level: u64, var: &str) -> String {
+    format!("__CONDA_SHLVL_{level}_{var}")
+}
+
+/// On leaving level `level`, the env's variables get back what they shadowed, else go away.
+fn restore_env_vars(c: &mut Changes, env: &HashMap<String, String>, prefix: &Path, level: u64) {
+    for k in env_vars(prefix).into_keys() {
+        let saved = saved_name(level - 1, &k);
+        match env.get(&saved) {
+            Some(v) => {
+                c.export.push((k, v.clone()));
+                c.unset.push(saved);
+            }
+            None => c.unset.push(k),
+        }
+    }
 }
 
 fn replace_in_path(path: &mut Vec<String>, old: &str, new: &str) {
@@ -286,7 +305,7 @@ pub fn deactivate(env: &HashMap<String, String>, s: &Settings) -> Changes {
         path_first: true,
         ..Changes::default()
     };
-    unset_env_vars(&mut c, &prefix);
+    restore_env_vars(&mut c, env, &prefix, level);
     let mut path = split_path(env);
     if level == 1 {
         path.retain(|p| *p != bin(&prefix));
@@ -384,6 +403,32 @@ mod tests {
         for (k, v) in c.set.iter().chain(&c.export) {
             env.insert(k.clone(), v.clone());
         }
+    }
+
+    #[test]
+    fn shadowed_variables_come_back() {
+        let tmp = std::env::temp_dir().join(format!("taipan-shadow-{}", std::process::id()));
+        let env_prefix = tmp.join("envs/v");
+        std::fs::create_dir_all(env_prefix.join("conda-meta")).unwrap();
+        std::fs::write(
+            env_prefix.join("conda-meta/state"),
+            r#"{"env_vars": {"EDITOR": "nano", "NEW": "1"}}"#,
+        )
+        .unwrap();
+        let s = settings(&tmp);
+        let mut env: HashMap<String, String> = [("PATH", "/usr/bin"), ("EDITOR", "vim")]
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect();
+        let c = activate(&env, &env_prefix, false, &s);
+        apply(&mut env, &c);
+        assert_eq!(env["EDITOR"], "nano");
+        assert_eq!(env["__CONDA_SHLVL_0_EDITOR"], "vim");
+        let c = deactivate(&env, &s);
+        apply(&mut env, &c);
+        assert_eq!(env["EDITOR"], "vim");
+        assert!(!env.contains_key("NEW") && !env.contains_key("__CONDA_SHLVL_0_EDITOR"));
+        let _ = std::fs::remove_dir_all(&tmp);
     }
 
     #[test]

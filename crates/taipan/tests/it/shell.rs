@@ -570,3 +570,19 @@ fn xonsh_hook_activate_deactivate_and_init() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn shadowed_variable_is_restored_in_bash() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    ctx.cmd()
+        .args(["env", "config", "vars", "set", "-n", "work", "EDITOR=nano"])
+        .assert()
+        .success();
+    let (code, out, err) = sh(&ctx, "bash", &format!(
+        "export EDITOR=vim\n. {}/etc/profile.d/conda.sh\nconda activate work\necho $EDITOR\nconda deactivate\necho $EDITOR\n",
+        root.display()
+    ));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "nano\nvim\n");
+}
