@@ -54,9 +54,31 @@ pub enum Command {
     /// Deactivate the active environment (needs the shell function from `conda init`).
     #[command(hide = true)]
     Deactivate(ShellOnlyArgs),
+    /// Build distribution installers: `taipan installer build construct.yaml`.
+    #[command(subcommand)]
+    Installer(InstallerCommand),
     /// taipan's shell files: `taipan shell install-files -p PREFIX`.
     #[command(subcommand)]
     Shell(ShellCommand),
+}
+
+/// `taipan installer …`.
+#[derive(Debug, Subcommand)]
+pub enum InstallerCommand {
+    /// Solve, fetch and verify the packages of a construct.yaml and write a self-extracting
+    /// `<name>-<version>-Linux-x86_64.sh` (and its `.sha256`).
+    Build {
+        /// The installer spec (constructor's construct.yaml keys).
+        spec: PathBuf,
+        /// Output directory.
+        #[arg(short = 'o', long = "output-dir", default_value = ".")]
+        output_dir: PathBuf,
+        /// taipan binary to embed (default: this one). Ship a release build.
+        #[arg(long = "taipan-binary")]
+        taipan_binary: Option<PathBuf>,
+        #[command(flatten)]
+        output: Output,
+    },
 }
 
 /// `taipan shell …`.

@@ -8,6 +8,7 @@ mod flags;
 mod gaps;
 mod http;
 mod install;
+mod installer;
 mod list_search_info;
 mod remove;
 mod shell;

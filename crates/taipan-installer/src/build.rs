@@ -1,0 +1,285 @@
+//! `taipan installer build`: solve the spec for linux-64, fetch and verify every package,
+//! and write `<name>-<version>-Linux-x86_64.sh` (+ `.sha256`).
+
+use std::collections::{HashMap, HashSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use rattler_conda_types::RepoDataRecord;
+use taipan_env::context::{Context, ContextOptions};
+use taipan_env::ops::{self, NoSteps};
+use taipan_env::solve::{parse_spec, Kind, Request};
+use taipan_env::{CondaError, Result};
+
+use crate::header::{self, HeaderInfo};
+use crate::spec::Spec;
+
+/// What was built.
+pub struct Built {
+    /// The installer.
+    pub installer: PathBuf,
+    /// Its `.sha256` file.
+    pub checksum: PathBuf,
+    /// Packages inside.
+    pub packages: Vec<String>,
+}
+
+/// Builds the installer for `spec_path` into `out_dir`, embedding `taipan_binary`.
+pub async fn build(
+    spec_path: &Path,
+    out_dir: &Path,
+    taipan_binary: &Path,
+    env: &HashMap<String, String>,
+) -> Result<Built> {
+    let (spec, spec_dir) = Spec::load(spec_path)?;
+    if !spec.extra_envs.is_empty() {
+        return Err(CondaError::new("InvalidSpecError", format!("{}: `extra_envs` is not supported by taipan yet; remove it or build one installer per environment.", spec_path.display())));
+    }
+    let work = tempfile::tempdir()?;
+    let records = solve(&spec, work.path(), env).await?;
+    let stage = work.path().join("payload");
+    std::fs::create_dir_all(stage.join("pkgs"))?;
+    let ctx = context(&spec, work.path(), env)?;
+    fetch(&ctx, &records, &stage.join("pkgs")).await?;
+    stage_files(&spec, &spec_dir, &records, taipan_binary, &stage)?;
+    let payload = work.path().join("payload.tar");
+    write_tar(&stage, &payload)?;
+    let file_name = spec
+        .installer_filename
+        .clone()
+        .unwrap_or_else(|| format!("{}-{}-Linux-x86_64.sh", spec.name, spec.version));
+    std::fs::create_dir_all(out_dir)?;
+    let installer = out_dir.join(&file_name);
+    assemble(&spec, &payload, &installer)?;
+    let checksum = out_dir.join(format!("{file_name}.sha256"));
+    let digest = hex(&rattler_digest::compute_file_digest::<
+        rattler_digest::Sha256,
+    >(&installer)?);
+    std::fs::write(&checksum, format!("{digest}  {file_name}\n"))?;
+    Ok(Built {
+        installer,
+        checksum,
+        packages: records.iter().map(|r| r.identifier.to_string()).collect(),
+    })
+}
+
+fn context(spec: &Spec, work: &Path, env: &HashMap<String, String>) -> Result<Context> {
+    let mut env = env.clone();
+    env.insert(
+        "CONDA_ROOT_PREFIX".into(),
+        work.join("root").display().to_string(),
+    );
+    env.remove("CONDA_PREFIX");
+    let mut cli = taipan_config::CliOverrides::default();
+    cli.channels = spec.channels.clone();
+    cli.override_channels = true;
+    Context::load(&ContextOptions {
+        exe: None,
+        env,
+        cli,
+        prefix: None,
+        name: None,
+        platform: Some("linux-64".into()),
+    })
+}
+
+async fn solve(
+    spec: &Spec,
+    work: &Path,
+    env: &HashMap<String, String>,
+) -> Result<Vec<RepoDataRecord>> {
+    let ctx = context(spec, work, env)?;
+    let specs = spec
+        .specs
+        .iter()
+        .map(|s| parse_spec(s))
+        .collect::<Result<Vec<_>>>()?;
+    let req = Request {
+        specs,
+        ..Request::default()
+    };
+    let solved = ops::solve_request(
+        &ctx,
+        &work.join("base"),
+        Kind::Create,
+        req,
+        HashSet::new(),
+        &NoSteps,
+    )
+    .await?;
+    Ok(solved.plan.link)
+}
+
+/// Downloads (or copies) every package archive and checks it against repodata's hashes.
+async fn fetch(ctx: &Context, records: &[RepoDataRecord], dir: &Path) -> Result<()> {
+    let client = taipan_env::net::client(ctx)?;
+    for r in records {
+        let dest = dir.join(r.identifier.to_string());
+        let bytes = if r.url.scheme() == "file" {
+            let path = r
+                .url
+                .to_file_path()
+                .map_err(|_| CondaError::generic(format!("bad file URL {}", r.url)))?;
+            std::fs::read(&path).map_err(|e| {
+                CondaError::new(
+                    "CondaFileIOError",
+                    format!("cannot read {}: {e}", path.display()),
+                )
+            })?
+        } else {
+            let response = client
+                .client()
+                .get(r.url.clone())
+                .send()
+                .await
+                .map_err(|e| http_error(r, e))?;
+            let response = response.error_for_status().map_err(|e| http_error(r, e))?;
+            response
+                .bytes()
+                .await
+                .map_err(|e| http_error(r, e))?
+                .to_vec()
+        };
+        verify(r, &bytes)?;
+        std::fs::write(&dest, &bytes)?;
+    }
+    Ok(())
+}
+
+fn http_error(r: &RepoDataRecord, e: impl std::fmt::Display) -> CondaError {
+    CondaError::new("CondaHTTPError", format!("cannot download {}: {e}", r.url))
+}
+
+fn verify(r: &RepoDataRecord, bytes: &[u8]) -> Result<()> {
+    let p = &r.package_record;
+    let ok = match (&p.sha256, &p.md5) {
+        (Some(sha), _) => {
+            rattler_digest::compute_bytes_digest::<rattler_digest::Sha256>(bytes).as_slice()
+                == sha.as_slice()
+        }
+        (None, Some(md5)) => {
+            rattler_digest::compute_bytes_digest::<rattler_digest::Md5>(bytes).as_slice()
+                == md5.as_slice()
+        }
+        (None, None) => true,
+    };
+    if ok {
+        return Ok(());
+    }
+    Err(CondaError::new(
+        "ChecksumMismatchError",
+        format!("{} does not match the checksum in the channel's repodata.\n  Re-index the channel or fetch the package again.", r.url),
+    ))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Lays out the payload: `_conda`, `pkgs/`, and `.taipan-installer/` (lock, history,
+/// initial-state, condarc, scripts, license, texts).
+fn stage_files(
+    spec: &Spec,
+    spec_dir: &Path,
+    records: &[RepoDataRecord],
+    taipan: &Path,
+    stage: &Path,
+) -> Result<()> {
+    let meta = stage.join(".taipan-installer");
+    std::fs::create_dir_all(&meta)?;
+    std::fs::copy(taipan, stage.join("_conda")).map_err(|e| {
+        CondaError::new(
+            "CondaFileIOError",
+            format!("cannot embed {}: {e}", taipan.display()),
+        )
+    })?;
+    let mut lock = String::from("@EXPLICIT\n");
+    let mut initial = String::from("# This file may be used to create an environment using:\n# $ conda create --name <env> --file <this file>\n# platform: linux-64\n@EXPLICIT\n");
+    let mut history = String::from("# cmd: taipan installer build\n# conda version: 25.11.0\n");
+    for r in records {
+        let sha = r.package_record.sha256.map(|h| hex(&h)).unwrap_or_default();
+        lock.push_str(&format!("@PKGS@/{}#sha256:{sha}\n", r.identifier));
+        let md5 = r
+            .package_record
+            .md5
+            .map(|h| format!("#{}", hex(&h)))
+            .unwrap_or_default();
+        initial.push_str(&format!("{}{md5}\n", r.url));
+        history.push_str(&format!("+{}\n", taipan_env::prefix::dist_str(r)));
+    }
+    let requested = spec
+        .user_requested_specs
+        .clone()
+        .unwrap_or_else(|| spec.specs.clone());
+    history.push_str(&format!(
+        "# update specs: {}\n",
+        taipan_env::history::format_spec_list(&requested)
+    ));
+    std::fs::write(meta.join("lock.in"), lock)?;
+    std::fs::write(meta.join("initial-state.explicit.txt"), initial)?;
+    std::fs::write(meta.join("history.in"), history)?;
+    if let Some(rc) = &spec.condarc {
+        let text = match rc {
+            serde_yaml::Value::String(s) => s.clone(),
+            other => serde_yaml::to_string(other).unwrap_or_default(),
+        };
+        std::fs::write(meta.join("condarc"), text)?;
+    }
+    for (name, path) in [
+        ("pre_install.sh", &spec.pre_install),
+        ("post_install.sh", &spec.post_install),
+        ("LICENSE.txt", &spec.license_file),
+    ] {
+        if let Some(p) = path {
+            let src = spec_dir.join(p);
+            std::fs::copy(&src, meta.join(name)).map_err(|e| {
+                CondaError::new(
+                    "CondaFileIOError",
+                    format!("cannot read {}: {e}", src.display()),
+                )
+            })?;
+        }
+    }
+    Ok(())
+}
+
+fn write_tar(stage: &Path, out: &Path) -> Result<()> {
+    let file = std::fs::File::create(out)?;
+    let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
+    tar.follow_symlinks(false);
+    tar.append_dir_all(".", stage)?;
+    tar.into_inner()?.flush()?;
+    Ok(())
+}
+
+/// Header with the payload's size and sha256, then the payload.
+fn assemble(spec: &Spec, payload: &Path, installer: &Path) -> Result<()> {
+    let size = std::fs::metadata(payload)?.len();
+    let sha = hex(&rattler_digest::compute_file_digest::<
+        rattler_digest::Sha256,
+    >(payload)?);
+    let info = HeaderInfo {
+        name: spec.name.clone(),
+        version: spec.version.clone(),
+        default_prefix: spec.default_prefix.clone(),
+        payload_size: size,
+        payload_sha256: sha,
+        keep_pkgs: spec.keep_pkgs,
+        min_glibc: spec.min_glibc(),
+        init_mode: spec.init_mode(),
+        initialize_by_default: spec.initialize_by_default,
+        register_envs: spec.register_envs,
+        welcome: spec.welcome_text.clone(),
+        conclusion: spec
+            .conclusion_text
+            .clone()
+            .unwrap_or_else(|| "installation finished.".into()),
+    };
+    let head = header::render(&info);
+    let mut out = std::fs::File::create(installer)?;
+    out.write_all(head.as_bytes())?;
+    std::io::copy(&mut std::fs::File::open(payload)?, &mut out)?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(installer, std::fs::Permissions::from_mode(0o755))?;
+    Ok(())
+}

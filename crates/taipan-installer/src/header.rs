@@ -1,0 +1,321 @@
+//! The installer's POSIX sh header. It takes Anaconda's installer flags (`-b -i -f -u -p -k
+//! -s -t -c -h`) and refuses a damaged file before writing anything. After unpacking, the
+//! embedded taipan installs the base environment offline from the payload.
+
+/// Values baked into the header.
+pub struct HeaderInfo {
+    pub name: String,
+    pub version: String,
+    pub default_prefix: Option<String>,
+    pub payload_size: u64,
+    pub payload_sha256: String,
+    pub keep_pkgs: bool,
+    pub min_glibc: Option<String>,
+    /// `None`: no init offered; `Some(true)`: condabin only.
+    pub init_mode: Option<bool>,
+    pub initialize_by_default: bool,
+    pub register_envs: bool,
+    pub welcome: Option<String>,
+    pub conclusion: String,
+}
+
+fn q(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "'\"'\"'"))
+}
+
+/// The header text; `HEADER_SIZE` inside it is its own length in bytes.
+pub fn render(i: &HeaderInfo) -> String {
+    let default_prefix = i
+        .default_prefix
+        .clone()
+        .unwrap_or_else(|| format!("${{HOME:-/opt}}/{}", i.name.to_lowercase()));
+    let text = TEMPLATE
+        .replace("@NAME@", &q(&i.name))
+        .replace("@VERSION@", &q(&i.version))
+        .replace("@RAW_NAME@", &i.name)
+        .replace("@RAW_VERSION@", &i.version)
+        .replace("@DEFAULT_PREFIX@", &default_prefix.replace('"', "\\\""))
+        .replace("@PAYLOAD_SIZE@", &i.payload_size.to_string())
+        .replace("@PAYLOAD_SHA256@", &i.payload_sha256)
+        .replace("@KEEP_PKGS@", if i.keep_pkgs { "1" } else { "0" })
+        .replace("@MIN_GLIBC@", &q(i.min_glibc.as_deref().unwrap_or("")))
+        .replace(
+            "@INIT_MODE@",
+            match i.init_mode {
+                None => "none",
+                Some(true) => "condabin",
+                Some(false) => "full",
+            },
+        )
+        .replace(
+            "@INIT_DEFAULT@",
+            if i.initialize_by_default { "yes" } else { "no" },
+        )
+        .replace("@REGISTER_ENVS@", if i.register_envs { "1" } else { "0" })
+        .replace("@WELCOME@", &q(i.welcome.as_deref().unwrap_or("")))
+        .replace("@CONCLUSION@", &q(&i.conclusion));
+    // The placeholder and the space-padded number have the same width, so the length is
+    // stable (no leading zeros: the shell would read them as octal).
+    let len = text.len();
+    text.replace("HEADER_SIZE=0000000000", &format!("HEADER_SIZE={len:<10}"))
+}
+
+const TEMPLATE: &str = r#"#!/bin/sh
+# NAME:  @RAW_NAME@
+# VER:   @RAW_VERSION@
+# PLAT:  linux-64
+# PAYLOAD_SHA256: @PAYLOAD_SHA256@
+# A taipan installer: run it with `bash THIS_FILE.sh [-b] [-p PREFIX]`; `-h` for help.
+set -eu
+
+unset LD_LIBRARY_PATH LD_PRELOAD LD_AUDIT CONDARC MAMBARC PYTHON_SYSCONFIGDATA_NAME _CONDA_PYTHON_SYSCONFIGDATA_NAME 2>/dev/null || true
+
+INSTALLER_NAME=@NAME@
+INSTALLER_VER=@VERSION@
+INSTALLER_PLAT=linux-64
+INSTALLER_TYPE=SH
+INSTALLER_PATH="$0"
+HEADER_SIZE=0000000000
+PAYLOAD_SIZE=@PAYLOAD_SIZE@
+PAYLOAD_SHA256=@PAYLOAD_SHA256@
+MIN_GLIBC=@MIN_GLIBC@
+INIT_MODE=@INIT_MODE@
+INIT_DEFAULT=@INIT_DEFAULT@
+REGISTER_ENVS=@REGISTER_ENVS@
+WELCOME_TEXT=@WELCOME@
+CONCLUSION_TEXT=@CONCLUSION@
+DEFAULT_PREFIX="@DEFAULT_PREFIX@"
+
+BATCH=0
+FORCE=0
+UPDATE=0
+KEEP_PKGS=@KEEP_PKGS@
+SKIP_SCRIPTS=0
+TEST=0
+INIT=0
+PREFIX="$DEFAULT_PREFIX"
+
+case "$0" in
+    *.sh) ;;
+    *) echo "ERROR: $INSTALLER_NAME's installer must be run, not sourced: bash ${0:-installer.sh}" >&2
+       return 1 2>/dev/null || exit 1 ;;
+esac
+
+usage() {
+    cat <<USAGE
+usage: $0 [options]
+
+Installs $INSTALLER_NAME $INSTALLER_VER
+
+-b           run install in batch mode (without manual intervention),
+             it is expected the license terms (if any) are agreed upon
+-i           run install in interactive mode
+-f           no error if install prefix already exists
+-h           print this help message and exit
+-k           keep the package cache (pkgs/) after installation
+-p PREFIX    install prefix, defaults to $DEFAULT_PREFIX, must not contain spaces.
+-s           skip running pre/post-install scripts
+-u           update an existing installation
+-t           check the installation after installing
+-c           run 'conda init' after installation (batch mode only)
+USAGE
+}
+
+while getopts ":bifhkp:sutc" opt; do
+    case "$opt" in
+        h) usage; exit 2 ;;
+        b) BATCH=1 ;;
+        i) BATCH=0 ;;
+        f) FORCE=1 ;;
+        k) KEEP_PKGS=1 ;;
+        p) PREFIX="$OPTARG" ;;
+        s) SKIP_SCRIPTS=1 ;;
+        u) FORCE=1; UPDATE=1 ;;
+        t) TEST=1 ;;
+        c) INIT=1 ;;
+        :) echo "ERROR: option '-$OPTARG' needs an argument, please try -h" >&2; exit 1 ;;
+        *) echo "ERROR: did not recognize option '-$OPTARG', please try -h" >&2; exit 1 ;;
+    esac
+done
+
+# Integrity before anything else: a truncated or damaged installer is refused.
+actual_size=$(wc -c < "$INSTALLER_PATH" | tr -d ' ')
+expected_size=$((HEADER_SIZE + PAYLOAD_SIZE))
+if [ "$actual_size" -ne "$expected_size" ]; then
+    echo "ERROR: $INSTALLER_PATH is damaged: $actual_size bytes, expected $expected_size. Download it again." >&2
+    exit 1
+fi
+actual_sum=$(tail -c +$((HEADER_SIZE + 1)) "$INSTALLER_PATH" | sha256sum | cut -d' ' -f1)
+if [ "$actual_sum" != "$PAYLOAD_SHA256" ]; then
+    echo "ERROR: $INSTALLER_PATH is corrupt: its payload's sha256 is $actual_sum, expected $PAYLOAD_SHA256. Download it again." >&2
+    exit 1
+fi
+
+payload() {
+    tail -c +$((HEADER_SIZE + 1)) "$INSTALLER_PATH"
+}
+
+ask_yes_no() {
+    # $1: question; $2: default (yes|no). Prints the answer (yes|no).
+    while :; do
+        printf '%s\n[%s] >>> ' "$1" "$2" >&2
+        read -r answer || answer=""
+        case "$(printf '%s' "${answer:-$2}" | tr '[:upper:]' '[:lower:]')" in
+            yes|y) echo yes; return ;;
+            no|n) echo no; return ;;
+            *) echo "Please answer 'yes' or 'no':'" >&2 ;;
+        esac
+    done
+}
+
+if [ "$BATCH" = 0 ]; then
+    printf '\nWelcome to %s %s\n\n' "$INSTALLER_NAME" "$INSTALLER_VER"
+    if [ -n "$WELCOME_TEXT" ]; then printf '%s\n\n' "$WELCOME_TEXT"; fi
+    license=$(payload | tar -xOf - --wildcards '*.taipan-installer/LICENSE.txt' 2>/dev/null || true)
+    if [ -n "$license" ]; then
+        printf 'In order to continue the installation process, please review the license\nagreement.\nPlease, press ENTER to continue\n>>> '
+        read -r _ || true
+        printf '%s\n' "$license"
+        printf '\nDo you accept the license terms? [yes|no]\n>>> '
+        while :; do
+            read -r answer || answer=no
+            case "$answer" in
+                yes) break ;;
+                no) echo "The license agreement wasn't approved, aborting installation."; exit 2 ;;
+                *) printf "Please answer 'yes' or 'no':'\n>>> " ;;
+            esac
+        done
+    fi
+    printf '\n%s will now be installed into this location:\n%s\n\n  - Press ENTER to confirm the location\n  - Press CTRL-C to abort the installation\n  - Or specify a different location below\n\n[%s] >>> ' "$INSTALLER_NAME" "$PREFIX" "$PREFIX"
+    read -r user_prefix || user_prefix=""
+    if [ -n "$user_prefix" ]; then PREFIX="$user_prefix"; fi
+fi
+
+case "$PREFIX" in
+    "~") PREFIX="$HOME" ;;
+    "~/"*) PREFIX="$HOME/${PREFIX#"~/"}" ;;
+esac
+case "$PREFIX" in
+    *" "*) echo "ERROR: Cannot install into directories with spaces" >&2; exit 1 ;;
+esac
+if [ -e "$PREFIX" ] && [ "$FORCE" = 0 ]; then
+    echo "ERROR: File or directory already exists: '$PREFIX'" >&2
+    echo "If you want to update an existing installation, use the -u option." >&2
+    exit 1
+fi
+
+if [ -n "$MIN_GLIBC" ]; then
+    system_glibc="${CONDA_OVERRIDE_GLIBC:-$(ldd --version 2>/dev/null | head -n 1 | awk '{print $NF}')}"
+    lowest=$(printf '%s\n%s\n' "$MIN_GLIBC" "${system_glibc:-0}" | sort -V | head -n 1)
+    if [ -z "$system_glibc" ] || [ "$lowest" != "$MIN_GLIBC" ]; then
+        echo "Installer requires GLIBC >=$MIN_GLIBC, but system has ${system_glibc:-none}." >&2
+        exit 1
+    fi
+fi
+
+existing="$PREFIX"
+while [ ! -e "$existing" ]; do existing=$(dirname "$existing"); done
+available_kb=$(df -Pk "$existing" | awk 'NR==2 {print $4}')
+needed_kb=$((PAYLOAD_SIZE * 3 / 1024 + 51200))
+if [ "$available_kb" -lt "$needed_kb" ]; then
+    echo "ERROR: Not enough free disk space: $available_kb KiB available in $existing, $needed_kb KiB needed." >&2
+    exit 1
+fi
+
+FRESH=0
+if [ ! -e "$PREFIX" ]; then FRESH=1; fi
+if ! mkdir -p "$PREFIX" 2>/dev/null || [ ! -w "$PREFIX" ]; then
+    echo "ERROR: Could not create directory: '$PREFIX'." >&2
+    exit 1
+fi
+PREFIX=$(cd "$PREFIX" && pwd)
+DONE=0
+cleanup() {
+    # A failed fresh install leaves nothing behind.
+    if [ "$DONE" = 0 ] && [ "$FRESH" = 1 ]; then rm -rf "$PREFIX"; fi
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+echo "PREFIX=$PREFIX"
+
+payload | tar -xf - -C "$PREFIX"
+chmod +x "$PREFIX/_conda"
+META="$PREFIX/.taipan-installer"
+INST_OPT=""
+if [ "$SKIP_SCRIPTS" = 1 ]; then INST_OPT="--skip-scripts"; fi
+INSTALLER_UNATTENDED="$BATCH"
+export INSTALLER_NAME INSTALLER_VER INSTALLER_PLAT INSTALLER_TYPE INSTALLER_PATH INSTALLER_UNATTENDED PREFIX FORCE INST_OPT
+
+if [ "$SKIP_SCRIPTS" = 1 ]; then
+    echo "WARNING: skipping pre_install and post_install scripts (-s)" >&2
+elif [ -f "$META/pre_install.sh" ]; then
+    if ! sh "$META/pre_install.sh"; then echo "ERROR: executing pre_install.sh failed" >&2; exit 1; fi
+fi
+
+mkdir -p "$PREFIX/conda-meta"
+[ -f "$PREFIX/conda-meta/history" ] || : > "$PREFIX/conda-meta/history"
+sed "s|@PKGS@|file://$PREFIX/pkgs|" "$META/lock.in" > "$META/lock.txt"
+echo "Unpacking payload and installing the base environment ..."
+if ! CONDA_ROOT_PREFIX="$PREFIX" CONDA_PKGS_DIRS="$PREFIX/pkgs" CONDA_REGISTER_ENVS=false \
+    "$PREFIX/_conda" install --offline -y -q --file "$META/lock.txt" -p "$PREFIX"; then
+    echo "ERROR: installing the base environment into $PREFIX failed (see above)." >&2
+    exit 1
+fi
+
+stamp="==> $(date '+%Y-%m-%d %H:%M:%S') <=="
+if [ "$UPDATE" = 1 ]; then
+    { echo "$stamp"; cat "$META/history.in"; } >> "$PREFIX/conda-meta/history"
+else
+    { echo "$stamp"; cat "$META/history.in"; } > "$PREFIX/conda-meta/history"
+fi
+cp "$META/initial-state.explicit.txt" "$PREFIX/conda-meta/initial-state.explicit.txt"
+if [ -f "$META/condarc" ]; then cp "$META/condarc" "$PREFIX/.condarc"; fi
+if [ ! -e "$PREFIX/bin/conda" ]; then mkdir -p "$PREFIX/bin"; ln -s ../_conda "$PREFIX/bin/conda"; fi
+"$PREFIX/bin/conda" shell install-files -p "$PREFIX" > /dev/null
+if [ "$(id -u)" != 0 ]; then touch "$PREFIX/.nonadmin"; fi
+if [ "$REGISTER_ENVS" = 1 ] && [ -n "${HOME:-}" ]; then
+    mkdir -p "$HOME/.conda"
+    touch "$HOME/.conda/environments.txt"
+    grep -qx "$PREFIX" "$HOME/.conda/environments.txt" || echo "$PREFIX" >> "$HOME/.conda/environments.txt"
+fi
+
+if [ "$SKIP_SCRIPTS" = 0 ] && [ -f "$META/post_install.sh" ]; then
+    if ! sh "$META/post_install.sh"; then echo "ERROR: executing post_install.sh failed" >&2; exit 1; fi
+fi
+
+if [ "$KEEP_PKGS" = 0 ]; then rm -rf "$PREFIX/pkgs"; fi
+rm -rf "$META"
+DONE=1
+
+init_args="bash"
+if [ "$INIT_MODE" = condabin ]; then init_args="--condabin bash"; fi
+case "${SHELL:-}" in *zsh) init_args="$init_args zsh" ;; esac
+if [ "$INIT_MODE" != none ]; then
+    if [ "$BATCH" = 1 ]; then
+        if [ "$INIT" = 1 ]; then
+            echo "Initializing '$PREFIX' with 'conda init'..."
+            "$PREFIX/bin/conda" init $init_args
+        fi
+    else
+        if [ "$(ask_yes_no "Do you wish to update your shell profile to automatically initialize conda?" "$INIT_DEFAULT")" = yes ]; then
+            "$PREFIX/bin/conda" init $init_args
+        else
+            printf '\nYou have chosen to not have conda modify your shell scripts at all.\nTo activate conda'"'"'s base environment in your current shell session:\n\neval "$(%s/bin/conda shell.YOUR_SHELL_NAME hook)"\n\nTo install conda'"'"'s shell functions for easier access, first activate, then:\n\nconda init\n\n' "$PREFIX"
+        fi
+    fi
+fi
+
+printf '%s\n' "$CONCLUSION_TEXT"
+if [ "$BATCH" = 0 ]; then printf '\nThank you for installing %s!\n' "$INSTALLER_NAME"; fi
+
+if [ "$TEST" = 1 ]; then
+    failures=0
+    "$PREFIX/bin/conda" info > /dev/null || failures=$((failures + 1))
+    "$PREFIX/bin/conda" list -p "$PREFIX" > /dev/null || failures=$((failures + 1))
+    "$PREFIX/bin/conda" create --dry-run --offline -n installer-self-test > /dev/null 2>&1 || true
+    echo "Installation check: $failures failure(s)."
+    exit "$failures"
+fi
+exit 0
+@@END_HEADER@@
+"#;

@@ -1,0 +1,8 @@
+//! taipan's distribution installer: `taipan installer build SPEC.yaml` writes a
+//! self-extracting `.sh` (POSIX header + tar payload) that installs a root prefix offline.
+
+pub mod build;
+pub mod header;
+pub mod spec;
+
+pub use build::{build, Built};

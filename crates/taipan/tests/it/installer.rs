@@ -1,0 +1,391 @@
+//! The distribution installer, end to end through real `bash INSTALLER …` runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
+
+use crate::common::{output, TestContext};
+
+/// A stripped copy of the test binary to embed (the debug build is ~300 MB).
+fn embedded_binary(dir: &Path) -> PathBuf {
+    let out = dir.join("taipan-embedded");
+    let status = Command::new("strip")
+        .arg("-o")
+        .arg(&out)
+        .arg(crate::common::bin())
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        std::fs::copy(crate::common::bin(), &out).unwrap();
+    }
+    out
+}
+
+struct Built {
+    _dir: tempfile::TempDir,
+    ok: PathBuf,
+    failing_post: PathBuf,
+}
+
+/// Two installers built once per test process: a normal one (license, pre/post-install
+/// scripts, condarc, glibc requirement) and one whose post_install fails.
+fn installers() -> &'static Built {
+    static BUILT: OnceLock<Built> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let mut ch = ChannelBuilder::new(&d.join("channel"));
+        ch.add(&PackageBuilder::new("libdemo", "1.0").subdir("linux-64").text_prefix_file("etc/libdemo.conf", "at=@PREFIX@\n"), ArchiveFormat::Conda);
+        ch.add(&PackageBuilder::new("demo-app", "1.0").noarch_generic().depends("libdemo").executable("bin/demo-app", "#!/bin/sh\necho demo-app ok\n"), ArchiveFormat::TarBz2);
+        ch.index().unwrap();
+        std::fs::write(d.join("LICENSE.txt"), "Demo license: be nice.\n").unwrap();
+        std::fs::write(d.join("pre.sh"), "echo pre >> \"$PREFIX/../script.log\"\n").unwrap();
+        std::fs::write(d.join("post.sh"), "echo \"post $INSTALLER_NAME $INSTALLER_VER\" >> \"$PREFIX/../script.log\"\n").unwrap();
+        std::fs::write(d.join("fail.sh"), "echo failing >&2\nexit 4\n").unwrap();
+        let spec = |name: &str, post: &str| {
+            format!(
+                "name: {name}\nversion: 1.0.0\nchannels:\n  - {url}\nspecs:\n  - demo-app\nlicense_file: LICENSE.txt\npre_install: pre.sh\npost_install: {post}\nvirtual_specs:\n  - __glibc>=2.17\ncondarc:\n  channels:\n    - {url}\n",
+                url = ch.url()
+            )
+        };
+        std::fs::write(d.join("ok.yaml"), spec("Demo3", "post.sh")).unwrap();
+        std::fs::write(d.join("fail.yaml"), spec("Failing", "fail.sh")).unwrap();
+        let binary = embedded_binary(d);
+        for spec in ["ok.yaml", "fail.yaml"] {
+            let out = Command::new(crate::common::bin())
+                .args(["installer", "build"])
+                .arg(d.join(spec))
+                .arg("-o")
+                .arg(d.join("out"))
+                .arg("--taipan-binary")
+                .arg(&binary)
+                .env("HOME", d)
+                .env("CONDA_ROOT_PREFIX", d.join("buildroot"))
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        }
+        Built { ok: d.join("out/Demo3-1.0.0-Linux-x86_64.sh"), failing_post: d.join("out/Failing-1.0.0-Linux-x86_64.sh"), _dir: dir }
+    })
+}
+
+fn run(ctx: &TestContext, installer: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+    let mut cmd = assert_cmd::Command::new("bash");
+    cmd.arg(installer)
+        .args(args)
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .env("SHELL", "/bin/bash")
+        .write_stdin(stdin);
+    output(&mut cmd)
+}
+
+#[test]
+fn batch_install_then_use_it() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let prefix = ctx.path("demo3");
+    let (code, out, err) = run(&ctx, &b.ok, &["-b", "-p", prefix.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("installation finished."), "{out}");
+    for f in [
+        "bin/conda",
+        "bin/activate",
+        "condabin/conda",
+        "etc/profile.d/conda.sh",
+        "conda-meta/initial-state.explicit.txt",
+        ".condarc",
+        "bin/demo-app",
+    ] {
+        assert!(prefix.join(f).exists(), "missing {f}");
+    }
+    assert!(!prefix.join("pkgs").exists(), "pkgs/ removed without -k");
+    assert_eq!(
+        std::fs::read_to_string(prefix.join("etc/libdemo.conf")).unwrap(),
+        format!("at={}\n", prefix.display())
+    );
+    let history = std::fs::read_to_string(prefix.join("conda-meta/history")).unwrap();
+    assert!(
+        history.contains("# update specs: ['demo-app']"),
+        "{history}"
+    );
+    let log = std::fs::read_to_string(ctx.path("script.log")).unwrap();
+    assert_eq!(log, "pre\npost Demo3 1.0.0\n");
+    let registry = std::fs::read_to_string(ctx.home.join(".conda/environments.txt")).unwrap();
+    assert!(registry.contains(&prefix.display().to_string()));
+    let script = format!(
+        "source {p}/bin/activate\nconda info | grep 'base environment'\ndemo-app\nconda create -y -q -n x libdemo\nconda env list | grep -c envs/x\nconda update --update-all -y -q > /dev/null && echo updated\nconda deactivate\necho \"shlvl=$CONDA_SHLVL\"\n",
+        p = prefix.display()
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "-c", &script])
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.contains(&format!(
+            "base environment : {}  (writable)",
+            prefix.display()
+        )),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("demo-app ok\n1\nupdated\nshlvl=0"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn help_and_bad_options() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let (code, out, _) = run(&ctx, &b.ok, &["-h"], "");
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("-b           run install in batch mode"),
+        "{out}"
+    );
+    let (code, _, err) = run(&ctx, &b.ok, &["-x"], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("did not recognize option '-x'"), "{err}");
+}
+
+#[test]
+fn existing_prefix_needs_force_or_update_and_update_keeps_envs() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let prefix = ctx.path("demo3");
+    let p = prefix.to_str().unwrap();
+    assert_eq!(run(&ctx, &b.ok, &["-b", "-p", p], "").0, 0);
+    let (code, _, err) = run(&ctx, &b.ok, &["-b", "-p", p], "");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(&format!("ERROR: File or directory already exists: '{p}'"))
+            && err.contains("use the -u option"),
+        "{err}"
+    );
+    let conda = prefix.join("bin/conda");
+    let mut create = assert_cmd::Command::new(&conda);
+    create
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .args(["create", "-y", "-q", "-n", "mine", "libdemo"])
+        .assert()
+        .success();
+    let (code, out, err) = run(&ctx, &b.ok, &["-b", "-u", "-p", p], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        prefix.join("envs/mine/conda-meta").is_dir(),
+        "user envs survive -u"
+    );
+    assert_eq!(run(&ctx, &b.ok, &["-b", "-f", "-p", p], "").0, 0);
+}
+
+#[test]
+fn keep_pkgs_skip_scripts_self_test_and_init() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let prefix = ctx.path("demo3");
+    let (code, out, err) = run(
+        &ctx,
+        &b.ok,
+        &["-b", "-k", "-s", "-t", "-c", "-p", prefix.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(prefix.join("pkgs").is_dir());
+    assert!(
+        !ctx.path("script.log").exists(),
+        "-s skips pre/post_install"
+    );
+    assert!(
+        err.contains("WARNING: skipping pre_install and post_install scripts"),
+        "{err}"
+    );
+    assert!(out.contains("Installation check: 0 failure(s)."), "{out}");
+    let rc = std::fs::read_to_string(ctx.home.join(".bashrc")).unwrap();
+    assert!(
+        rc.contains(&format!(
+            "'{}/bin/conda' 'shell.bash' 'hook'",
+            prefix.display()
+        )),
+        "{rc}"
+    );
+}
+
+#[test]
+fn interactive_license_prefix_and_init_answers() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let (code, out, _) = run(&ctx, &b.ok, &[], "\nno\n");
+    assert_eq!(code, 2);
+    assert!(
+        out.contains("Demo license: be nice.")
+            && out.contains("The license agreement wasn't approved"),
+        "{out}"
+    );
+    let prefix = ctx.path("chosen");
+    let (code, out, err) = run(
+        &ctx,
+        &b.ok,
+        &[],
+        &format!("\nyes\n{}\nyes\n", prefix.display()),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains(&format!("[{}/demo3] >>> ", ctx.home.display())),
+        "default prefix offered: {out}"
+    );
+    assert!(prefix.join("bin/conda").exists());
+    assert!(std::fs::read_to_string(ctx.home.join(".bashrc"))
+        .unwrap()
+        .contains("conda initialize"));
+    assert!(out.contains("Thank you for installing Demo3!"), "{out}");
+    let other = ctx.path("noinit");
+    std::fs::remove_file(ctx.home.join(".bashrc")).unwrap();
+    let (code, out, _) = run(
+        &ctx,
+        &b.ok,
+        &[],
+        &format!("\nyes\n{}\nno\n", other.display()),
+    );
+    assert_eq!(code, 0);
+    assert!(
+        out.contains("You have chosen to not have conda modify your shell scripts"),
+        "{out}"
+    );
+    assert!(!ctx.home.join(".bashrc").exists());
+}
+
+#[test]
+fn bad_locations_are_refused_without_leaving_anything() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let spaced = ctx.path("with space");
+    let (code, _, err) = run(&ctx, &b.ok, &["-b", "-p", spaced.to_str().unwrap()], "");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Cannot install into directories with spaces"),
+        "{err}"
+    );
+    assert!(!spaced.exists());
+    // A directory below a regular file cannot be created, even by root.
+    let file = ctx.path("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let below = file.join("demo3");
+    let (code, _, err) = run(&ctx, &b.ok, &["-b", "-p", below.to_str().unwrap()], "");
+    assert_eq!(code, 1);
+    assert!(err.contains("Could not create directory"), "{err}");
+    let mut cmd = assert_cmd::Command::new("bash");
+    cmd.arg(&b.ok)
+        .args(["-b", "-p"])
+        .arg(ctx.path("old"))
+        .env("CONDA_OVERRIDE_GLIBC", "2.10")
+        .env("HOME", &ctx.home);
+    let (code, _, err) = output(&mut cmd);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Installer requires GLIBC >=2.17, but system has 2.10."),
+        "{err}"
+    );
+    assert!(!ctx.path("old").exists());
+}
+
+#[test]
+fn damaged_installers_are_refused() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let bytes = std::fs::read(&b.ok).unwrap();
+    let truncated = ctx.path("truncated.sh");
+    std::fs::write(&truncated, &bytes[..bytes.len() - 1000]).unwrap();
+    let (code, _, err) = run(
+        &ctx,
+        &truncated,
+        &["-b", "-p", ctx.path("t").to_str().unwrap()],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("is damaged") && err.contains("Download it again"),
+        "{err}"
+    );
+    assert!(!ctx.path("t").exists());
+    let mut flipped = bytes.clone();
+    let at = flipped.len() - 5000;
+    flipped[at] ^= 0x40;
+    let flipped_path = ctx.path("flipped.sh");
+    std::fs::write(&flipped_path, &flipped).unwrap();
+    let (code, _, err) = run(
+        &ctx,
+        &flipped_path,
+        &["-b", "-p", ctx.path("f").to_str().unwrap()],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("is corrupt") && err.contains("sha256"),
+        "{err}"
+    );
+    assert!(!ctx.path("f").exists());
+}
+
+#[test]
+fn failing_post_install_removes_a_fresh_prefix() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let prefix = ctx.path("failing");
+    let (code, _, err) = run(
+        &ctx,
+        &b.failing_post,
+        &["-b", "-p", prefix.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("executing post_install.sh failed"), "{err}");
+    assert!(
+        !prefix.exists(),
+        "a failed fresh install removes what it created"
+    );
+}
+
+#[test]
+fn checksum_file_matches() {
+    let b = installers();
+    let sums =
+        std::fs::read_to_string(b.ok.with_file_name("Demo3-1.0.0-Linux-x86_64.sh.sha256")).unwrap();
+    let out = Command::new("sha256sum")
+        .arg("-c")
+        .arg("-")
+        .current_dir(b.ok.parent().unwrap())
+        .stdin(std::process::Stdio::piped())
+        .spawn();
+    let mut child = out.unwrap();
+    std::io::Write::write_all(child.stdin.as_mut().unwrap(), sums.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success(), "{sums}");
+}
+
+#[test]
+fn bad_spec_is_a_clear_error() {
+    let ctx = TestContext::new();
+    let spec = ctx.path("construct.yaml");
+    std::fs::write(&spec, "name: X\nversion: 1\nspecs: [a]\nbogus_key: 1\n").unwrap();
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["installer", "build"])
+            .arg(&spec)
+            .arg("-o")
+            .arg(ctx.path("out")),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("construct.yaml") && err.contains("bogus_key"),
+        "{err}"
+    );
+}
