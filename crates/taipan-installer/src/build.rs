@@ -70,9 +70,11 @@ fn context(spec: &Spec, work: &Path, env: &HashMap<String, String>) -> Result<Co
         work.join("root").display().to_string(),
     );
     env.remove("CONDA_PREFIX");
-    let mut cli = taipan_config::CliOverrides::default();
-    cli.channels = spec.channels.clone();
-    cli.override_channels = true;
+    let cli = taipan_config::CliOverrides {
+        channels: spec.channels.clone(),
+        override_channels: true,
+        ..Default::default()
+    };
     Context::load(&ContextOptions {
         exe: None,
         env,

@@ -102,6 +102,14 @@ impl Spec {
             CondaError::new("InvalidSpecError", format!("{}{at}: {e}\n  Fix the installer spec (construct.yaml keys: name, version, channels, specs, …).", path.display()))
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        let mut spec = spec;
+        // `./channel` in a spec means next to the spec, wherever the build runs from.
+        for c in &mut spec.channels {
+            if c.starts_with("./") || c.starts_with("../") {
+                let abs = std::fs::canonicalize(dir.join(&c)).unwrap_or_else(|_| dir.join(&c));
+                *c = abs.display().to_string();
+            }
+        }
         if spec.specs.is_empty() {
             return Err(CondaError::new(
                 "InvalidSpecError",
