@@ -1,27 +1,29 @@
 #!/usr/bin/env bash
-# The main job on an embedded default, offline: build a demo channel with the test kit, then
-# create, list, update and remove an environment from it with `conda` (taipan).
+# The main job on an embedded default, offline: build the default distribution installer,
+# install it in batch mode into a temp prefix, then use it like Anaconda: activate, create an
+# environment from a demo channel (built with the test kit), list, update, remove.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/taipan-demo.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 cd "$here"
-cargo build -q -p taipan --bin taipan
+./distribution/build.sh --debug
 cargo run -q -p taipan-testkit --example demo_channel -- "$work/channel" >/dev/null
-# A root prefix holding bin/conda -> taipan, as an installed distribution has it.
-mkdir -p "$work/root/bin" "$work/root/conda-meta"
-: > "$work/root/conda-meta/history"
-ln -s "$here/target/debug/taipan" "$work/root/bin/conda"
-export HOME="$work/home" CONDARC="$work/root/.condarc"
+export HOME="$work/home"
 mkdir -p "$HOME"
-printf 'channels:\n  - file://%s/channel\n' "$work" > "$CONDARC"
-conda="$work/root/bin/conda"
 set -x
-"$conda" create -n demo "demo-app=1.0" -y --offline
-"$conda" list -n demo
-"$work/root/envs/demo/bin/demo-app"
-"$conda" update -n demo demo-app -y --offline
-"$conda" list -n demo --revisions
-"$conda" remove -n demo demo-app -y --offline
-"$conda" env list
-"$conda" remove -n demo --all -y
+bash dist/Taipan3-0.1.0-Linux-x86_64.sh -b -p "$work/taipan3"
+set +x
+# shellcheck disable=SC1091
+source "$work/taipan3/bin/activate"
+set -x
+conda info
+conda create -n demo "demo-app=1.0" -y -c "file://$work/channel" --override-channels
+conda activate demo
+conda list
+demo-app
+conda update demo-app -y -c "file://$work/channel" --override-channels
+conda list --revisions
+conda deactivate
+conda remove -n demo --all -y
+conda env list

@@ -287,7 +287,7 @@ impl SpecPlan {
             if named.contains(name) || installed.get(name).is_none() {
                 continue;
             }
-            if conda_floats && name == "conda" {
+            if conda_floats && (name == "conda" || name == "taipan") {
                 continue;
             }
             let relaxed = req.update_all || relax_history;
@@ -322,11 +322,21 @@ impl SpecPlan {
             }
         }
         if req.is_root {
-            if let Some(conda) = installed.get("conda") {
+            // The package providing conda itself: conda, or taipan in taipan's distribution.
+            let provider = ["conda", "taipan"]
+                .into_iter()
+                .find(|n| installed.get(n).is_some());
+            if let Some(conda) = provider.and_then(|n| installed.get(n)) {
+                let name = conda
+                    .repodata_record
+                    .package_record
+                    .name
+                    .as_normalized()
+                    .to_string();
                 let v = &conda.repodata_record.package_record.version;
-                specs.push(parse_spec(&format!("conda >={v}"))?);
+                specs.push(parse_spec(&format!("{name} >={v}"))?);
                 if rules.auto_update_conda && kind != Kind::Create {
-                    unlocked.insert("conda".into());
+                    unlocked.insert(name);
                 }
             }
         }

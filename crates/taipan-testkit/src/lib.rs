@@ -33,6 +33,7 @@
 #![warn(missing_docs)]
 
 mod channel;
+pub mod distribution;
 pub mod http;
 pub mod nginx;
 mod package;

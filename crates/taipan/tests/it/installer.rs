@@ -389,3 +389,71 @@ fn bad_spec_is_a_clear_error() {
         "{err}"
     );
 }
+
+#[test]
+fn default_distribution_builds_and_installs_offline() {
+    let ctx = TestContext::new();
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dist = ctx.path("distribution");
+    std::fs::create_dir_all(&dist).unwrap();
+    std::fs::copy(
+        repo.join("distribution/construct.yaml"),
+        dist.join("construct.yaml"),
+    )
+    .unwrap();
+    std::fs::copy(repo.join("LICENSE"), ctx.path("LICENSE")).unwrap();
+    let binary = embedded_binary(ctx.temp.path());
+    let pkg = taipan_testkit::distribution::taipan_package(&binary, "0.1.0").unwrap();
+    let mut ch = ChannelBuilder::new(&dist.join("channel"));
+    ch.add(&pkg, ArchiveFormat::Conda);
+    ch.index().unwrap();
+    ctx.cmd()
+        .args(["installer", "build"])
+        .arg(dist.join("construct.yaml"))
+        .arg("-o")
+        .arg(ctx.path("out"))
+        .arg("--taipan-binary")
+        .arg(&binary)
+        .assert()
+        .success();
+    let installer = ctx.path("out/Taipan3-0.1.0-Linux-x86_64.sh");
+    let prefix = ctx.path("taipan3");
+    let (code, out, err) = run(
+        &ctx,
+        &installer,
+        &["-b", "-p", prefix.to_str().unwrap()],
+        "",
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let conda = prefix.join("bin/conda");
+    assert!(
+        std::fs::symlink_metadata(&conda).unwrap().is_file(),
+        "bin/conda comes from the taipan package"
+    );
+    assert!(prefix.join("conda-meta/taipan-0.1.0-0.json").is_file());
+    let activate = std::fs::read_to_string(prefix.join("bin/activate")).unwrap();
+    assert!(
+        activate.contains(&format!("_CONDA_ROOT='{}'", prefix.display())),
+        "{activate}"
+    );
+    let rc = std::fs::read_to_string(prefix.join(".condarc")).unwrap();
+    assert!(rc.contains("conda-forge"), "{rc}");
+    let script = format!(
+        "source {p}/bin/activate\nconda create -y -q -n web -c {ch} --override-channels dep\nconda activate web\necho \"$CONDA_DEFAULT_ENV\"\nconda deactivate\nconda deactivate\necho \"$CONDA_SHLVL\"\n",
+        p = prefix.display(),
+        ch = ctx.channel
+    );
+    let out = Command::new("bash")
+        .args(["--norc", "-c", &script])
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "web\n0\n",
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

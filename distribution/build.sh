@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Builds the default distribution offline: the taipan binary, a local channel holding taipan
+# as a conda package, then the installer `dist/Taipan3-0.1.0-Linux-x86_64.sh`.
+#   distribution/build.sh [--debug]     (debug: faster to build, larger installer)
+set -euo pipefail
+here="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$here"
+profile=release
+[ "${1:-}" = "--debug" ] && profile=debug
+if [ "$profile" = release ]; then cargo build -q --release -p taipan; else cargo build -q -p taipan; fi
+binary="target/$profile/taipan"
+shipped="$(mktemp -d)/taipan"
+# Debug symbols are not shipped.
+strip -o "$shipped" "$binary" 2>/dev/null || cp "$binary" "$shipped"
+rm -rf distribution/channel
+cargo run -q -p taipan-testkit --example taipan_channel -- distribution/channel "$shipped" >/dev/null
+"$binary" installer build distribution/construct.yaml -o dist --taipan-binary "$shipped"
