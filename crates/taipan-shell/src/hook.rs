@@ -24,7 +24,7 @@ fn python_exe(root: &Path) -> Option<String> {
 
 const POSIX_FUNCTIONS: &str = r#"
 __conda_exe() (
-    "$CONDA_EXE" $_CE_M $_CE_CONDA "$@"
+    "$CONDA_EXE" ${_CE_M:-} ${_CE_CONDA:-} "$@"
 )
 
 __conda_hashr() {

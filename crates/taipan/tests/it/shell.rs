@@ -101,7 +101,8 @@ fn nest_script(shell: &str, root: &Path) -> String {
     let (load, echo) = match shell {
         "fish" => (format!("source {r}/etc/fish/conf.d/conda.fish"), "echo \"$CONDA_DEFAULT_ENV:$CONDA_SHLVL\""),
         "tcsh" => (format!("source {r}/etc/profile.d/conda.csh"), "if ( $?CONDA_DEFAULT_ENV ) then\necho \"${CONDA_DEFAULT_ENV}:${CONDA_SHLVL}\"\nelse\necho \":${CONDA_SHLVL}\"\nendif"),
-        _ => (format!(". {r}/etc/profile.d/conda.sh"), "echo \"${CONDA_DEFAULT_ENV:-}:$CONDA_SHLVL\""),
+        // `set -u`: the shell functions must work in strict scripts too.
+        _ => (format!("set -u\n. {r}/etc/profile.d/conda.sh"), "echo \"${CONDA_DEFAULT_ENV:-}:$CONDA_SHLVL\""),
     };
     let steps = [
         "conda activate",
