@@ -2,16 +2,25 @@
 # Builds the default distribution offline: the taipan binary, a local channel holding taipan
 # as a conda package, then the installer `dist/Taipan3-0.1.0-Linux-x86_64.sh`.
 #   distribution/build.sh [--debug]     (debug: faster to build, larger installer)
+# With cargo-zigbuild on PATH (pip install ziglang cargo-zigbuild), release builds ship a
+# binary that needs glibc 2.17 at most.
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$here"
 profile=release
 [ "${1:-}" = "--debug" ] && profile=debug
-if [ "$profile" = release ]; then cargo build -q --release -p taipan; else cargo build -q -p taipan; fi
-binary="target/$profile/taipan"
+if [ "$profile" = release ] && command -v cargo-zigbuild >/dev/null 2>&1; then
+    # Servers run old systems (CentOS 7: glibc 2.17): ship a binary linked against glibc 2.17.
+    cargo zigbuild -q --release --target x86_64-unknown-linux-gnu.2.17 -p taipan
+    binary="target/x86_64-unknown-linux-gnu/release/taipan"
+    cargo build -q --release -p taipan
+else
+    if [ "$profile" = release ]; then cargo build -q --release -p taipan; else cargo build -q -p taipan; fi
+    binary="target/$profile/taipan"
+fi
 shipped="$(mktemp -d)/taipan"
 # Debug symbols are not shipped.
 strip -o "$shipped" "$binary" 2>/dev/null || cp "$binary" "$shipped"
 rm -rf distribution/channel
 cargo run -q -p taipan-testkit --example taipan_channel -- distribution/channel "$shipped" >/dev/null
-"$binary" installer build distribution/construct.yaml -o dist --taipan-binary "$shipped"
+"target/$profile/taipan" installer build distribution/construct.yaml -o dist --taipan-binary "$shipped"

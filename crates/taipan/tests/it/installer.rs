@@ -457,3 +457,35 @@ fn default_distribution_builds_and_installs_offline() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// The binary shipped in installers runs on RHEL 8 / CentOS 7: GLIBC 2.17 symbols at most.
+/// `.ci/run` builds it with cargo-zigbuild and points `TAIPAN_PORTABLE_BINARY` at it.
+#[test]
+fn shipped_binary_needs_glibc_2_17_at_most() {
+    let binary = std::env::var_os("TAIPAN_PORTABLE_BINARY").expect(
+        "set TAIPAN_PORTABLE_BINARY to `cargo zigbuild --release --target x86_64-unknown-linux-gnu.2.17 -p taipan` output (.ci/run does)",
+    );
+    let out = Command::new("objdump")
+        .arg("-T")
+        .arg(&binary)
+        .output()
+        .expect("objdump (binutils) is required");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let highest = text
+        .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+        .filter_map(|w| w.strip_prefix("GLIBC_"))
+        .filter_map(|v| {
+            let mut parts = v.split('.').map(|p| p.parse::<u32>().ok());
+            Some((parts.next()??, parts.next().flatten().unwrap_or(0)))
+        })
+        .max()
+        .expect("a dynamically linked binary with GLIBC symbols");
+    assert!(
+        highest <= (2, 17),
+        "the shipped binary needs GLIBC_{}.{}",
+        highest.0,
+        highest.1
+    );
+    let version = Command::new(&binary).arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("conda "));
+}
