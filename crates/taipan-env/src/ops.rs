@@ -284,65 +284,74 @@ pub fn create_empty(ctx: &Context, prefix: &Path, history: &Entry) -> Result<()>
     crate::registry::register(ctx, prefix)
 }
 
-/// Records for `@EXPLICIT` URLs: fetched into the cache, described by their `index.json`.
+/// Records for `@EXPLICIT` URLs: fetched into the cache (concurrently), described by their
+/// `index.json`. Order follows the file.
 pub async fn explicit_records(
     ctx: &Context,
     urls: &[(url::Url, Option<String>)],
 ) -> Result<Vec<RepoDataRecord>> {
-    let mut out = Vec::new();
+    use futures::stream::{self, StreamExt, TryStreamExt};
     let client = crate::net::client(ctx)?;
     let cache = crate::cache::open(ctx)?;
-    for (url, hash) in urls {
-        let file_name = url
-            .path_segments()
-            .and_then(|mut s| s.next_back())
-            .unwrap_or("")
-            .to_string();
-        let id: rattler_conda_types::package::DistArchiveIdentifier =
-            file_name.parse().map_err(|_| {
-                CondaError::new(
-                    "CondaValueError",
-                    format!("'{url}' does not name a .conda or .tar.bz2 package file"),
-                )
-            })?;
-        let stem = id.identifier.clone();
-        let sha256 = hash.as_deref().and_then(parse_sha256);
-        let _ = stem;
-        let archive: rattler_conda_types::package::CondaArchiveIdentifier =
-            file_name.parse().map_err(|_| {
-                CondaError::new(
-                    "CondaValueError",
-                    format!("'{url}' does not name a .conda or .tar.bz2 package file"),
-                )
-            })?;
-        let key = rattler_cache::package_cache::CacheKey::from(archive).with_opt_sha256(sha256);
-        let meta = cache
-            .get_or_fetch_from_url_with_retry(key, url.clone(), client.clone(), crate::net::retry_policy(ctx), None, None)
-            .await
-            .map_err(|e| {
-                let pkgs = ctx.writable_pkgs_dir().unwrap_or_default();
-                let _ = std::fs::remove_dir_all(pkgs.join(id.identifier.to_string()));
-                CondaError::new(
-                    "CondaVerificationError",
-                    format!("cannot fetch or extract {url}\n  {}\nThe package file is damaged or unreadable; the cache entry was removed. Get an intact copy of the package.", crate::transaction::error_chain(&e)),
-                )
-            })?;
-        let index = crate::transaction::read_index_json(meta.path())?;
-        let mut record =
-            rattler_conda_types::PackageRecord::from_index_json(index, None, sha256, None)
-                .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
-        if record.sha256.is_none() {
-            record.sha256 = sha256;
-        }
-        let channel = url.as_str().rsplitn(3, '/').nth(2).map(str::to_string);
-        out.push(RepoDataRecord {
-            package_record: record,
-            identifier: id,
-            url: url.clone(),
-            channel,
-        });
+    stream::iter(urls.iter().cloned())
+        .map(|(url, hash)| {
+            let client = client.clone();
+            let cache = cache.clone();
+            async move { explicit_record(ctx, &cache, client, url, hash).await }
+        })
+        .buffered(8)
+        .try_collect()
+        .await
+}
+
+async fn explicit_record(
+    ctx: &Context,
+    cache: &rattler_cache::package_cache::PackageCache,
+    client: rattler_networking::LazyClient,
+    url: url::Url,
+    hash: Option<String>,
+) -> Result<RepoDataRecord> {
+    let file_name = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or("")
+        .to_string();
+    let not_a_package = || {
+        CondaError::new(
+            "CondaValueError",
+            format!("'{url}' does not name a .conda or .tar.bz2 package file"),
+        )
+    };
+    let id: rattler_conda_types::package::DistArchiveIdentifier =
+        file_name.parse().map_err(|_| not_a_package())?;
+    let archive: rattler_conda_types::package::CondaArchiveIdentifier =
+        file_name.parse().map_err(|_| not_a_package())?;
+    let sha256 = hash.as_deref().and_then(parse_sha256);
+    let key = rattler_cache::package_cache::CacheKey::from(archive).with_opt_sha256(sha256);
+    let meta = cache
+        .get_or_fetch_from_url_with_retry(key, url.clone(), client, crate::net::retry_policy(ctx), None, None)
+        .await
+        .map_err(|e| {
+            let pkgs = ctx.writable_pkgs_dir().unwrap_or_default();
+            let _ = std::fs::remove_dir_all(pkgs.join(id.identifier.to_string()));
+            CondaError::new(
+                "CondaVerificationError",
+                format!("cannot fetch or extract {url}\n  {}\nThe package file is damaged or unreadable; the cache entry was removed. Get an intact copy of the package.", crate::transaction::error_chain(&e)),
+            )
+        })?;
+    let index = crate::transaction::read_index_json(meta.path())?;
+    let mut record = rattler_conda_types::PackageRecord::from_index_json(index, None, sha256, None)
+        .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
+    if record.sha256.is_none() {
+        record.sha256 = sha256;
     }
-    Ok(out)
+    let channel = url.as_str().rsplitn(3, '/').nth(2).map(str::to_string);
+    Ok(RepoDataRecord {
+        package_record: record,
+        identifier: id,
+        url,
+        channel,
+    })
 }
 
 fn parse_sha256(h: &str) -> Option<rattler_digest::Sha256Hash> {
