@@ -48,16 +48,7 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
         update_specs: transact::spec_strings(&texts),
         ..Entry::default()
     };
-    let opts = Options {
-        json: s.output.json,
-        quiet: s.output.quiet,
-        yes: s.yes,
-        dry_run: s.dry_run,
-        download_only: s.download_only,
-        removed_specs: Vec::new(),
-        updated_specs: entry.update_specs.clone(),
-        requested: transact::requested_map(&specs),
-    };
+    let opts = Options::for_solve(s, entry.update_specs.clone(), &specs);
     let plan = if let Some(source) = &a.clone {
         let src = clone_source(&ctx, source)?;
         let records: Vec<_> = taipan_env::prefix::records(&src)?

@@ -36,16 +36,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
         update_specs: transact::spec_strings(&texts),
         ..Entry::default()
     };
-    let opts = Options {
-        json: s.output.json,
-        quiet: s.output.quiet,
-        yes: s.yes,
-        dry_run: s.dry_run,
-        download_only: s.download_only,
-        removed_specs: Vec::new(),
-        updated_specs: entry.update_specs.clone(),
-        requested: transact::requested_map(&specs),
-    };
+    let opts = Options::for_solve(s, entry.update_specs.clone(), &specs);
     if a.modify.satisfied_skip_solve && !specs.is_empty() && all_satisfied(&specs, &installed) {
         return carry_out(
             &ctx,

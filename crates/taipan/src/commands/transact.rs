@@ -27,6 +27,26 @@ pub struct Options {
     pub requested: HashMap<String, String>,
 }
 
+impl Options {
+    /// Options of create/install/update, from their shared flags.
+    pub fn for_solve(
+        s: &crate::cli::SolveArgs,
+        updated_specs: Vec<String>,
+        specs: &[rattler_conda_types::MatchSpec],
+    ) -> Self {
+        Self {
+            json: s.output.json,
+            quiet: s.output.quiet,
+            yes: s.yes,
+            dry_run: s.dry_run,
+            download_only: s.download_only,
+            removed_specs: Vec::new(),
+            updated_specs,
+            requested: requested_map(specs),
+        }
+    }
+}
+
 /// conda's solve header: channels, platform, then the phases as `<phase>: done`.
 pub struct SolveSteps {
     enabled: bool,

@@ -38,16 +38,7 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
         update_specs: transact::spec_strings(&names),
         ..Entry::default()
     };
-    let opts = Options {
-        json: s.output.json,
-        quiet: s.output.quiet,
-        yes: s.yes,
-        dry_run: s.dry_run,
-        download_only: s.download_only,
-        removed_specs: Vec::new(),
-        updated_specs: entry.update_specs.clone(),
-        requested: transact::requested_map(&specs),
-    };
+    let opts = Options::for_solve(s, entry.update_specs.clone(), &specs);
     let req = Request {
         specs,
         update_all: a.all,
