@@ -599,19 +599,15 @@ fn run_pre_link(
         "bin/.{}-pre-link.sh",
         record.package_record.name.as_normalized()
     ));
-    if !script.is_file() {
-        return Ok(());
-    }
-    run_script(
+    run_link_script(
+        plan,
+        record,
         &script,
-        &plan.prefix,
-        &record.package_record,
-        settings,
+        "pre-link",
         Some(dir),
+        settings,
+        outcome,
     )
-    .map_err(|e| link_error(record, "pre-link", e))?;
-    collect_messages(&plan.prefix, outcome);
-    Ok(())
 }
 
 fn run_post_link(
@@ -624,17 +620,30 @@ fn run_post_link(
         "bin/.{}-post-link.sh",
         record.package_record.name.as_normalized()
     ));
+    run_link_script(plan, record, &script, "post-link", None, settings, outcome)
+}
+
+/// Runs one link script if the package has it; a failure is a `LinkError` naming the package.
+fn run_link_script(
+    plan: &Plan,
+    record: &RepoDataRecord,
+    script: &Path,
+    kind: &str,
+    source_dir: Option<&Path>,
+    settings: &LinkSettings,
+    outcome: &mut Outcome,
+) -> Result<()> {
     if !script.is_file() {
         return Ok(());
     }
     run_script(
-        &script,
+        script,
         &plan.prefix,
         &record.package_record,
         settings,
-        None,
+        source_dir,
     )
-    .map_err(|e| link_error(record, "post-link", e))?;
+    .map_err(|e| link_error(record, kind, e))?;
     collect_messages(&plan.prefix, outcome);
     Ok(())
 }

@@ -108,7 +108,7 @@ pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) 
         output::print_plan(plan, &opts.removed_specs, &opts.updated_specs, &fetch);
     }
     if opts.dry_run {
-        return dry_run(plan, &fetch, opts.json);
+        return stopped_early(plan, &fetch, opts.json, "dry_run");
     }
     if !output::confirm(
         opts.yes || ctx.config.always_yes.unwrap_or(false),
@@ -122,7 +122,7 @@ pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) 
     let progress = progress(opts.json || opts.quiet, fetch.len());
     if opts.download_only {
         taipan_env::ops::download(ctx, plan, progress).await?;
-        return download_only(plan, &fetch, opts.json);
+        return stopped_early(plan, &fetch, opts.json, "download_only");
     }
     if !opts.json && !opts.quiet && !fetch.is_empty() {
         println!("\nDownloading and Extracting Packages:\n");
@@ -216,32 +216,16 @@ fn nothing_to_do(json: bool) -> Result<u8> {
     Ok(0)
 }
 
-fn dry_run(plan: &Plan, fetch: &[&RepoDataRecord], json: bool) -> Result<u8> {
+/// Ends a command that stops before linking (`--dry-run`, `--download-only`): the plan as
+/// JSON with `flag: true`, or conda's `DryRunExit` line.
+fn stopped_early(plan: &Plan, fetch: &[&RepoDataRecord], json: bool, flag: &str) -> Result<u8> {
     if json {
-        let value = json!({
-            "actions": output::actions_json(plan, fetch),
-            "dry_run": true,
-            "prefix": plan.prefix.display().to_string(),
-            "success": true,
-        });
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&value).unwrap_or_default()
-        );
-    } else {
-        eprintln!("\nDryRunExit: Dry run. Exiting.\n");
-    }
-    Ok(0)
-}
-
-fn download_only(plan: &Plan, fetch: &[&RepoDataRecord], json: bool) -> Result<u8> {
-    if json {
-        let value = json!({
+        let mut value = json!({
             "actions": output::actions_json(plan, fetch),
             "prefix": plan.prefix.display().to_string(),
             "success": true,
-            "download_only": true,
         });
+        value[flag] = json!(true);
         println!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
