@@ -220,12 +220,15 @@ fn nothing_to_do(json: bool) -> Result<u8> {
 /// JSON with `flag: true`, or conda's `DryRunExit` line.
 fn stopped_early(plan: &Plan, fetch: &[&RepoDataRecord], json: bool, flag: &str) -> Result<u8> {
     if json {
-        let mut value = json!({
-            "actions": output::actions_json(plan, fetch),
-            "prefix": plan.prefix.display().to_string(),
-            "success": true,
-        });
-        value[flag] = json!(true);
+        // Sorted keys, as conda prints them.
+        let value: std::collections::BTreeMap<&str, serde_json::Value> = [
+            ("actions", output::actions_json(plan, fetch)),
+            (flag, json!(true)),
+            ("prefix", json!(plan.prefix.display().to_string())),
+            ("success", json!(true)),
+        ]
+        .into_iter()
+        .collect();
         println!(
             "{}",
             serde_json::to_string_pretty(&value).unwrap_or_default()
