@@ -83,16 +83,9 @@ fn human_size(bytes: u64) -> String {
     }
 }
 
+/// conda's `channel/subdir::name-version-build ` (trailing space, as conda prints it).
 fn dist_value(r: &RepoDataRecord) -> String {
-    let p = &r.package_record;
-    format!(
-        "{}/{}::{}-{}-{} ",
-        channel_name(r),
-        p.subdir,
-        p.name.as_normalized(),
-        p.version,
-        p.build
-    )
+    format!("{} ", taipan_env::prefix::dist_str(r))
 }
 
 fn truncate(name: &str, width: usize) -> String {

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 
 use rattler_conda_types::match_spec::Matches;
 use taipan_env::history::Entry;
-use taipan_env::solve::{parse_spec, Kind, Request};
+use taipan_env::solve::{parse_spec, Kind};
 use taipan_env::transaction::Plan;
 use taipan_env::{CondaError, Result};
 
@@ -77,18 +77,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
         } else {
             HashSet::new()
         };
-        let req = Request {
-            specs,
-            update_all: a.update_all,
-            freeze_installed: a.modify.freeze_installed,
-            update_deps: a.modify.update_deps,
-            update_specs: a.modify.update_specs,
-            no_pin: s.no_pin,
-            prune: a.modify.prune,
-            no_deps: s.no_deps,
-            only_deps: s.only_deps,
-            ..Request::default()
-        };
+        let req = transact::request(specs, s, &a.modify, a.update_all, a.modify.update_specs);
         let solved = taipan_env::ops::solve_request(
             &ctx,
             &prefix,

@@ -47,6 +47,28 @@ impl Options {
     }
 }
 
+/// The solve request of install/update from their shared flags.
+pub fn request(
+    specs: Vec<rattler_conda_types::MatchSpec>,
+    s: &crate::cli::SolveArgs,
+    m: &crate::cli::ModifyArgs,
+    update_all: bool,
+    update_specs: bool,
+) -> taipan_env::solve::Request {
+    taipan_env::solve::Request {
+        specs,
+        update_all,
+        freeze_installed: m.freeze_installed,
+        update_deps: m.update_deps,
+        update_specs,
+        no_pin: s.no_pin,
+        prune: m.prune,
+        no_deps: s.no_deps,
+        only_deps: s.only_deps,
+        ..Default::default()
+    }
+}
+
 /// conda's solve header: channels, platform, then the phases as `<phase>: done`.
 pub struct SolveSteps {
     enabled: bool,

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use taipan_env::history::Entry;
-use taipan_env::solve::{parse_spec, Kind, Request};
+use taipan_env::solve::{parse_spec, Kind};
 use taipan_env::{CondaError, Result};
 
 use super::common::{history_cmd, Load};
@@ -39,18 +39,7 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
         ..Entry::default()
     };
     let opts = Options::for_solve(s, entry.update_specs.clone(), &specs);
-    let req = Request {
-        specs,
-        update_all: a.all,
-        freeze_installed: a.modify.freeze_installed,
-        update_deps: a.modify.update_deps,
-        update_specs: true,
-        no_pin: s.no_pin,
-        prune: a.modify.prune,
-        no_deps: s.no_deps,
-        only_deps: s.only_deps,
-        ..Request::default()
-    };
+    let req = transact::request(specs, s, &a.modify, a.all, true);
     let solved = taipan_env::ops::solve_request(
         &ctx,
         &prefix,
