@@ -88,7 +88,7 @@ def main():
         # The default distribution (taipan as a conda package).
         dist = w / "dist"
         dist.mkdir()
-        subprocess.run(["cargo", "run", "-q", "-p", "taipan-testkit", "--example", "taipan_channel", "--",
+        subprocess.run(["cargo", "run", "-q", "-p", "taipan-installer", "--example", "taipan_channel", "--",
                         str(dist / "channel"), a.binary], check=True, cwd=REPO, stdout=subprocess.DEVNULL)
         shutil.copy(REPO / "distribution/construct.yaml", dist / "construct.yaml")
         shutil.copy(REPO / "LICENSE", w / "LICENSE")

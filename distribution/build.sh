@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Builds the default distribution offline: the taipan binary, a local channel holding taipan
-# as a conda package, then the installer `dist/Taipan3-0.1.0-Linux-x86_64.sh`.
+# Builds the default distribution offline: the taipan binary, then the installer `dist/Taipan3-0.1.0-Linux-x86_64.sh`.
 #   distribution/build.sh [--debug]     (debug: faster to build, larger installer)
 # With cargo-zigbuild on PATH (pip install ziglang cargo-zigbuild), release builds ship a
 # binary that needs glibc 2.17 at most.
@@ -21,6 +20,6 @@ fi
 shipped="$(mktemp -d)/taipan"
 # Debug symbols are not shipped.
 strip -o "$shipped" "$binary" 2>/dev/null || cp "$binary" "$shipped"
-rm -rf distribution/channel
-cargo run -q -p taipan-testkit --example taipan_channel -- distribution/channel "$shipped" >/dev/null
-"target/$profile/taipan" installer build distribution/construct.yaml -o dist --taipan-binary "$shipped"
+# The default distribution is embedded in the binary: construct.yaml from here, and a local
+# channel holding taipan packaged from the shipped binary.
+"target/$profile/taipan" installer build --default -o dist --taipan-binary "$shipped"

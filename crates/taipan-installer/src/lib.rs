@@ -2,6 +2,7 @@
 //! self-extracting `.sh` (POSIX header + tar payload) that installs a root prefix offline.
 
 pub mod build;
+pub mod default_dist;
 pub mod header;
 pub mod spec;
 

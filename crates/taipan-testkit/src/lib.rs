@@ -33,7 +33,6 @@
 #![warn(missing_docs)]
 
 mod channel;
-pub mod distribution;
 pub mod http;
 pub mod nginx;
 mod package;

@@ -69,7 +69,12 @@ pub enum InstallerCommand {
     /// `<name>-<version>-Linux-x86_64.sh` (and its `.sha256`).
     Build {
         /// The installer spec (constructor's construct.yaml keys).
-        spec: PathBuf,
+        #[arg(required_unless_present = "default", conflicts_with = "default")]
+        spec: Option<PathBuf>,
+        /// Build the default distribution embedded in taipan (`distribution/construct.yaml`,
+        /// base = taipan packaged from the embedded binary), offline.
+        #[arg(long = "default")]
+        default: bool,
         /// Output directory.
         #[arg(short = 'o', long = "output-dir", default_value = ".")]
         output_dir: PathBuf,

@@ -6,6 +6,7 @@ mod env;
 mod info;
 mod init;
 mod install;
+mod installer;
 mod list;
 mod remove;
 mod run;
@@ -53,9 +54,13 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
             dry_run,
             output,
         }) => shell::install_files(prefix, dry_run, argv, &output),
-        Command::Installer(crate::cli::InstallerCommand::Build { spec, output_dir, taipan_binary, output }) => {
-            installer_build(&spec, &output_dir, taipan_binary, &output).await
-        }
+        Command::Installer(crate::cli::InstallerCommand::Build {
+            spec,
+            default,
+            output_dir,
+            taipan_binary,
+            output,
+        }) => installer::build(spec.as_deref(), default, &output_dir, taipan_binary, &output).await,
         Command::Completion(a) => {
             use clap::CommandFactory;
             let mut cmd = crate::cli::Cli::command();
@@ -63,32 +68,4 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
             Ok(0)
         }
     }
-}
-
-/// `taipan installer build`.
-async fn installer_build(
-    spec: &std::path::Path,
-    out: &std::path::Path,
-    binary: Option<std::path::PathBuf>,
-    output: &crate::cli::Output,
-) -> Result<u8> {
-    common::init_logging(output);
-    let binary = match binary {
-        Some(b) => b,
-        None => std::env::current_exe()?,
-    };
-    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
-    let built = taipan_installer::build(spec, out, &binary, &env).await?;
-    if output.json {
-        let v = serde_json::json!({"success": true, "installer": built.installer, "sha256_file": built.checksum, "packages": built.packages});
-        println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());
-    } else {
-        println!(
-            "Wrote {} ({} packages)",
-            built.installer.display(),
-            built.packages.len()
-        );
-        println!("Checksum in {}", built.checksum.display());
-    }
-    Ok(0)
 }

@@ -393,23 +393,9 @@ fn bad_spec_is_a_clear_error() {
 #[test]
 fn default_distribution_builds_and_installs_offline() {
     let ctx = TestContext::new();
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let dist = ctx.path("distribution");
-    std::fs::create_dir_all(&dist).unwrap();
-    std::fs::copy(
-        repo.join("distribution/construct.yaml"),
-        dist.join("construct.yaml"),
-    )
-    .unwrap();
-    std::fs::copy(repo.join("LICENSE"), ctx.path("LICENSE")).unwrap();
     let binary = embedded_binary(ctx.temp.path());
-    let pkg = taipan_testkit::distribution::taipan_package(&binary, "0.1.0").unwrap();
-    let mut ch = ChannelBuilder::new(&dist.join("channel"));
-    ch.add(&pkg, ArchiveFormat::Conda);
-    ch.index().unwrap();
     ctx.cmd()
-        .args(["installer", "build"])
-        .arg(dist.join("construct.yaml"))
+        .args(["installer", "build", "--default"])
         .arg("-o")
         .arg(ctx.path("out"))
         .arg("--taipan-binary")
