@@ -57,6 +57,8 @@ pub enum Command {
     /// Build distribution installers: `taipan installer build construct.yaml`.
     #[command(subcommand)]
     Installer(InstallerCommand),
+    /// Deploy on a server: system packages, the installer, conda init and update, idempotently.
+    Deploy(DeployArgs),
     /// taipan's shell files: `taipan shell install-files -p PREFIX`.
     #[command(subcommand)]
     Shell(ShellCommand),
@@ -84,6 +86,57 @@ pub enum InstallerCommand {
         #[command(flatten)]
         output: Output,
     },
+}
+
+/// `taipan deploy`: the classic Anaconda server procedure, as one idempotent command.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// The installer (path or http(s) URL); default: build the default distribution.
+    #[arg(long, value_name = "PATH|URL")]
+    pub installer: Option<String>,
+    /// The installer's expected sha256 (checked before anything is installed).
+    #[arg(long, value_name = "HEX")]
+    pub sha256: Option<String>,
+    /// Installation prefix (default: ~USER/<installer name lowercased>, /root/taipan3).
+    #[arg(short = 'p', long)]
+    pub prefix: Option<PathBuf>,
+    /// Deploy for this user (home, owner, shell rc files); default root.
+    #[arg(long, value_name = "NAME")]
+    pub user: Option<String>,
+    /// Shells to run `conda init` for (repeatable).
+    #[arg(long = "shell", value_name = "SHELL", default_value = "bash")]
+    pub shells: Vec<String>,
+    /// Make the installation readable by GROUP (directories g+rX, setgid); users' own
+    /// environments and package caches go to ~/.conda.
+    #[arg(long, value_name = "GROUP")]
+    pub shared: Option<String>,
+    /// Skip `apt-get upgrade -y`.
+    #[arg(long)]
+    pub no_upgrade: bool,
+    /// Skip `conda update --update-all -y`.
+    #[arg(long)]
+    pub no_update: bool,
+    /// Print the plan and change nothing.
+    #[arg(short = 'd', long)]
+    pub dry_run: bool,
+    /// Reverse `conda init` and remove the prefix (asks first, unless --yes).
+    #[arg(long)]
+    pub uninstall: bool,
+    /// Do not ask for confirmation.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Where the log goes.
+    #[arg(
+        long,
+        value_name = "PATH",
+        default_value = "/var/log/taipan-deploy.log"
+    )]
+    pub log_file: PathBuf,
+    /// The taipan binary the default distribution embeds (default: this one).
+    #[arg(long, value_name = "PATH")]
+    pub taipan_binary: Option<PathBuf>,
+    #[command(flatten)]
+    pub output: Output,
 }
 
 /// `taipan shell …`.

@@ -2,6 +2,7 @@
 
 mod common;
 mod create;
+mod deploy;
 mod env;
 mod info;
 mod init;
@@ -61,6 +62,7 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
             taipan_binary,
             output,
         }) => installer::build(spec.as_deref(), default, &output_dir, taipan_binary, &output).await,
+        Command::Deploy(a) => deploy::run(a).await,
         Command::Completion(a) => {
             use clap::CommandFactory;
             let mut cmd = crate::cli::Cli::command();
