@@ -9,7 +9,7 @@ use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
 use crate::common::{output, TestContext};
 
 /// A stripped copy of the test binary to embed (the debug build is ~300 MB).
-fn embedded_binary(dir: &Path) -> PathBuf {
+pub(crate) fn embedded_binary(dir: &Path) -> PathBuf {
     let out = dir.join("taipan-embedded");
     let status = Command::new("strip")
         .arg("-o")

@@ -1,8 +1,10 @@
 //! Integration tests: every test builds the packages and channels it needs with the test kit,
 //! runs the real binary in an isolated HOME/root/cache, and checks outputs and prefix state.
 
+mod ansible;
 mod common;
 mod create;
+mod deploy;
 mod errors;
 mod flags;
 mod gaps;
