@@ -213,9 +213,13 @@ fn rpm_query(manager: Manager, names: &[&str], log: &mut Log) -> Result<HashMap<
     Ok(known)
 }
 
-/// A package-manager command, non-interactive.
+/// A package-manager command, non-interactive. apt-get waits for the dpkg lock instead of
+/// failing at once: on a freshly booted server, unattended-upgrades often holds it.
 pub fn command(manager: Manager, args: &[&str]) -> (Command, String) {
     let mut cmd = Command::new(manager.program());
+    if manager == Manager::AptGet {
+        cmd.args(["-o", "DPkg::Lock::Timeout=600"]);
+    }
     cmd.args(args)
         .env("DEBIAN_FRONTEND", "noninteractive")
         .env("LC_ALL", "C");
