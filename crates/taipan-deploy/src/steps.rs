@@ -21,6 +21,8 @@ use crate::{Marker, Options};
 pub enum Status {
     /// Shown by `--dry-run`.
     Planned,
+    /// A check that passed (preconditions).
+    Checked,
     /// The step changed the system.
     Done,
     /// Nothing to do: the system already was as the step would leave it.
@@ -37,6 +39,7 @@ impl Status {
     fn text(self) -> &'static str {
         match self {
             Self::Planned => "planned",
+            Self::Checked => "checked",
             Self::Done => "done",
             Self::AlreadyDone => "already done",
             Self::Skipped => "skipped",
@@ -365,7 +368,7 @@ impl Deployment {
     async fn perform(&mut self, name: &str) -> Result<Outcome> {
         match name {
             "preconditions" => Ok(Outcome::new(
-                Status::Done,
+                Status::Checked,
                 self.describe("preconditions").unwrap_or_default(),
             )),
             "system-packages" => self.system_packages(),

@@ -493,7 +493,7 @@ fn debian_real_apt_end_to_end_then_idempotent() {
     let report = json_of(&out);
     for (step, status) in statuses(&report) {
         let expected = if step == "preconditions" {
-            "done"
+            "checked"
         } else {
             "already-done"
         };
@@ -863,4 +863,113 @@ fn uninstall_reverses_init_and_removes_the_prefix_after_confirmation() {
     assert_eq!(code, 1);
     assert!(err.contains("is not a conda installation"), "{err}");
     assert!(user.home.join(".bashrc").exists());
+}
+
+#[test]
+fn installer_from_url_is_downloaded_and_checked() {
+    require_root();
+    let ctx = TestContext::new();
+    let fx = shared_fixture();
+    let homes = open_dir();
+    let user = TempUser::new(homes.path(), &[]);
+    let server = taipan_testkit::http::TestServer::serve(&fx.dir.path().join("out")).unwrap();
+    let url = format!("{}Demo3-1.0.0-Linux-x86_64.sh", server.url());
+    let before = crate::common::tree(&user.home);
+    let wrong = "1".repeat(64);
+    let base = [
+        "--user",
+        user.name.as_str(),
+        "--no-upgrade",
+        "--installer",
+        url.as_str(),
+    ];
+    let (code, out, err) = output(deploy(&ctx, &base).args(["--sha256", &wrong]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        err.contains("ChecksumMismatchError") && err.contains(&url),
+        "{err}"
+    );
+    assert!(out.contains("installer        FAILED"), "{out}");
+    assert_eq!(
+        crate::common::tree(&user.home),
+        before,
+        "nothing placed, nothing installed"
+    );
+    let missing = format!("{}Nope-1.0-Linux-x86_64.sh", server.url());
+    let (code, _, err) = output(&mut deploy(
+        &ctx,
+        &[
+            "--user",
+            &user.name,
+            "--no-upgrade",
+            "--installer",
+            &missing,
+        ],
+    ));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("CondaHTTPError") && err.contains("404"),
+        "{err}"
+    );
+    let (code, out, err) = output(deploy(&ctx, &base).args(["--sha256", &fx.sha256(), "--json"]));
+    assert_eq!(code, 0, "{out}{err}");
+    let report = json_of(&out);
+    assert_eq!(report["distribution"]["name"], "Demo3");
+    assert!(user.home.join("demo3/conda-meta/history").is_file());
+    assert!(!user.home.join("Demo3-1.0.0-Linux-x86_64.sh").exists());
+    assert!(server.requests("/Demo3-1.0.0-Linux-x86_64.sh") >= 2);
+}
+
+#[test]
+fn default_distribution_deploys_offline_and_update_is_skipped_without_channels() {
+    require_root();
+    let ctx = TestContext::new();
+    let homes = open_dir();
+    let user = TempUser::new(homes.path(), &[]);
+    let binary = crate::installer::embedded_binary(homes.path());
+    let args = [
+        "--user",
+        user.name.as_str(),
+        "--no-upgrade",
+        "--json",
+        "--taipan-binary",
+        binary.to_str().unwrap(),
+    ];
+    let (code, out, err) = output(&mut deploy(&ctx, &args));
+    assert_eq!(code, 0, "{out}{err}");
+    let report = json_of(&out);
+    assert_eq!(
+        report["distribution"],
+        serde_json::json!({"name": "Taipan3", "version": "0.1.0"})
+    );
+    assert_eq!(
+        report["prefix"],
+        user.home.join("taipan3").display().to_string()
+    );
+    let update = &report["steps"].as_array().unwrap()[5];
+    assert_eq!(update["name"], "update");
+    assert_eq!(
+        update["status"], "skipped",
+        "conda-forge is not reachable here: {report}"
+    );
+    assert!(
+        update["note"]
+            .as_str()
+            .unwrap()
+            .contains("once the channels are reachable"),
+        "{update}"
+    );
+    assert!(user
+        .home
+        .join("taipan3/conda-meta/taipan-0.1.0-0.json")
+        .is_file());
+    let (code, out, err) = user.bash_i("conda activate && conda list --json");
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.contains("\"name\": \"taipan\""), "{out}");
+    // Second run: no rebuild, nothing to do.
+    let (code, out, _) = output(&mut deploy(&ctx, &args));
+    assert_eq!(code, 0);
+    let report = json_of(&out);
+    assert_eq!(status_of(&report, "installer"), "already-done");
+    assert_eq!(status_of(&report, "init"), "already-done");
 }
