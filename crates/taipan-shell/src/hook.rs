@@ -233,6 +233,10 @@ $_CE_CONDA = \"\"
 pub fn csh_dispatcher() -> &'static str {
     r#"# Sourced by the `conda` alias from `conda shell.csh hook`.
 set __conda_cmd = "$1"
+# csh's prompt is a shell variable: hand it to taipan so activation can prefix it.
+if ( $?prompt ) then
+    setenv __CONDA_CSH_PROMPT $prompt:q
+endif
 if ( "$__conda_cmd" == "activate" || "$__conda_cmd" == "deactivate" ) then
     set __conda_code = "`$CONDA_EXE shell.csh $argv:q`"
     if ( $status == 0 ) eval "$__conda_code"
@@ -244,6 +248,7 @@ else
     $CONDA_EXE $argv:q
 endif
 unset __conda_cmd
+if ( $?__CONDA_CSH_PROMPT ) unsetenv __CONDA_CSH_PROMPT
 rehash
 "#
 }

@@ -45,7 +45,15 @@ pub fn run(argv: &[String]) -> Result<u8> {
     let output = Output::default();
     let ctx = Load::new(argv, &output).context()?;
     let s = settings(&ctx, argv, shell);
-    let env: HashMap<String, String> = ctx.env.clone();
+    let mut env: HashMap<String, String> = ctx.env.clone();
+    if shell == Shell::Csh {
+        // csh keeps its prompt in `$prompt`, which the dispatcher passes in; an exported PS1
+        // belongs to some parent shell and must not become the csh prompt.
+        match env.remove("__CONDA_CSH_PROMPT") {
+            Some(prompt) => env.insert("PS1".into(), prompt),
+            None => env.remove("PS1"),
+        };
+    }
     let rest = &argv[2..];
     let changes = match rest.first().map(String::as_str) {
         Some("hook") => {

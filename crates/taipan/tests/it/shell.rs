@@ -423,6 +423,19 @@ fn prompt_settings_and_auto_stack() {
 }
 
 #[test]
+fn tcsh_prompt_gets_the_env_name_and_loses_it_on_deactivate() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let script = format!(
+        "set prompt='%n> '\nsource {}/etc/profile.d/conda.csh\nconda activate work\necho \"$prompt\"\nconda activate --stack base\necho \"$prompt\"\nconda deactivate\nconda deactivate\necho \"$prompt\"\n",
+        root.display()
+    );
+    let (code, out, err) = sh(&ctx, "tcsh", &script);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(out, "(work) %n> \n(base) %n> \n%n> \n", "{err}");
+}
+
+#[test]
 fn init_condabin_and_system() {
     let ctx = TestContext::new();
     let root = installation(&ctx);
