@@ -447,7 +447,7 @@ fn ansible_role_reinstalls_a_changed_installer_and_skips_an_unreachable_update()
         ctx: &ctx,
         ansible,
         prefix: ctx.path("fleet3"),
-        // The other test runs apt; two apt runs at once would fight over the dpkg lock.
+        // One apt run is enough (the other test has it); the dpkg lock would serialise them.
         system_packages: false,
         extra: serde_json::json!({}),
     };
