@@ -75,27 +75,53 @@ pub struct Marker {
 impl Marker {
     const FILE: &'static str = ".taipan-deploy.json";
 
+    /// The Ansible role's record (`sha256  file name`), so either tool recognises what the
+    /// other installed.
+    const ROLE_RECORD: &'static str = "conda-meta/taipan-deploy-installer.sha256";
+
     /// Reads the marker of an installed prefix (`None` when absent or not installed).
     pub fn read(prefix: &Path) -> Option<Self> {
         if !prefix.join("conda-meta/history").is_file() {
             return None;
         }
-        let text = std::fs::read_to_string(prefix.join(Self::FILE)).ok()?;
-        serde_json::from_str(&text).ok()
+        if let Ok(text) = std::fs::read_to_string(prefix.join(Self::FILE)) {
+            return serde_json::from_str(&text).ok();
+        }
+        let record = std::fs::read_to_string(prefix.join(Self::ROLE_RECORD)).ok()?;
+        Some(Self {
+            name: String::new(),
+            version: String::new(),
+            sha256: record.split_whitespace().next().map(str::to_owned),
+            taipan: None,
+        })
     }
 
-    /// Writes it into `prefix`.
-    pub fn write(&self, prefix: &Path) -> Result<PathBuf> {
+    /// Whether `installed` (read from a prefix) is what this marker would install: the same
+    /// installer file when both sha256s are known, else the same name, version and taipan.
+    pub fn matches(&self, installed: &Marker) -> bool {
+        if let (Some(a), Some(b)) = (&self.sha256, &installed.sha256) {
+            return a.eq_ignore_ascii_case(b);
+        }
+        self.sha256.is_none()
+            && self.name == installed.name
+            && self.version == installed.version
+            && self.taipan == installed.taipan
+    }
+
+    /// Writes it into `prefix`, with the role's record when the sha256 is known; returns the
+    /// files written.
+    pub fn write(&self, prefix: &Path, installer_name: &str) -> Result<Vec<PathBuf>> {
         let path = prefix.join(Self::FILE);
         let text =
             serde_json::to_string_pretty(self).map_err(|e| CondaError::generic(e.to_string()))?;
         std::fs::write(&path, text + "\n")?;
-        Ok(path)
-    }
-
-    /// The marker's path in `prefix`.
-    pub fn path(prefix: &Path) -> PathBuf {
-        prefix.join(Self::FILE)
+        let mut written = vec![path];
+        if let Some(sha) = &self.sha256 {
+            let record = prefix.join(Self::ROLE_RECORD);
+            std::fs::write(&record, format!("{sha}  {installer_name}\n"))?;
+            written.push(record);
+        }
+        Ok(written)
     }
 }
 
@@ -112,4 +138,28 @@ pub fn require_root(action: &str) -> Result<()> {
              taipan deploy{action} --dry-run)"
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Marker;
+
+    fn marker(name: &str, sha: Option<&str>) -> Marker {
+        Marker {
+            name: name.into(),
+            version: "1.0".into(),
+            sha256: sha.map(str::to_owned),
+            taipan: None,
+        }
+    }
+
+    #[test]
+    fn markers_match_by_checksum_first() {
+        let role_record = marker("", Some("AB12"));
+        assert!(marker("Demo3", Some("ab12")).matches(&role_record));
+        assert!(!marker("Demo3", Some("cd34")).matches(&role_record));
+        assert!(marker("Taipan3", None).matches(&marker("Taipan3", None)));
+        assert!(!marker("Taipan3", None).matches(&marker("Other", None)));
+        assert!(!marker("Taipan3", None).matches(&role_record));
+    }
 }

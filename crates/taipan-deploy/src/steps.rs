@@ -459,12 +459,7 @@ impl Deployment {
     /// Whether the prefix already holds what this run's installer installs.
     fn installed(&self) -> bool {
         match (&self.marker, Marker::read(&self.prefix)) {
-            (Some(want), Some(have)) => {
-                want.name == have.name
-                    && want.version == have.version
-                    && want.taipan == have.taipan
-                    && (want.sha256.is_none() || want.sha256 == have.sha256)
-            }
+            (Some(want), Some(have)) => want.matches(&have),
             _ => false,
         }
     }
@@ -550,8 +545,10 @@ impl Deployment {
             return Err(e);
         }
         if let Some(marker) = &self.marker {
-            let path = marker.write(&self.prefix)?;
-            self.user.chown(&path)?;
+            let name = self.source.file_name()?;
+            for path in marker.write(&self.prefix, &name)? {
+                self.user.chown(&path)?;
+            }
         }
         Ok(Outcome::new(
             Status::Done,

@@ -477,6 +477,10 @@ fn debian_real_apt_end_to_end_then_idempotent() {
         user.uid
     );
     assert!(prefix.join(".nonadmin").exists());
+    // The Ansible role reads the same record, so either tool sees what the other installed.
+    let record =
+        std::fs::read_to_string(prefix.join("conda-meta/taipan-deploy-installer.sha256")).unwrap();
+    assert_eq!(record, format!("{sha}  Demo3-1.0.0-Linux-x86_64.sh\n"));
     let log = std::fs::read_to_string(ctx.path("deploy.log")).unwrap();
     assert!(log.contains("$ bash ") && log.contains("-b -f -p"), "{log}");
     // A new interactive shell has `conda activate`.
