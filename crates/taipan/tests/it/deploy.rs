@@ -158,10 +158,11 @@ impl Fixture {
         );
         ch.add(&demo_app("1.0"), ArchiveFormat::Conda);
         ch.index().unwrap();
+        // post_install notes how the installer file was placed (mode, owner, path).
         let post = if post_install_fails {
             "echo failing >&2\nexit 4\n"
         } else {
-            "true\n"
+            "stat -c '%a %U %n' \"$INSTALLER_PATH\" > \"$PREFIX/installer-stat\"\n"
         };
         std::fs::write(d.join("post.sh"), post).unwrap();
         std::fs::write(
@@ -477,6 +478,12 @@ fn debian_real_apt_end_to_end_then_idempotent() {
         user.uid
     );
     assert!(prefix.join(".nonadmin").exists());
+    let placed = std::fs::read_to_string(prefix.join("installer-stat")).unwrap();
+    let home_installer = user.home.join("Demo3-1.0.0-Linux-x86_64.sh");
+    assert_eq!(
+        placed,
+        format!("744 {} {}\n", user.name, home_installer.display())
+    );
     // The Ansible role reads the same record, so either tool sees what the other installed.
     let record =
         std::fs::read_to_string(prefix.join("conda-meta/taipan-deploy-installer.sha256")).unwrap();
