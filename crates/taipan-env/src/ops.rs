@@ -339,6 +339,15 @@ async fn explicit_record(
                 format!("cannot fetch or extract {url}\n  {}\nThe package file is damaged or unreadable; the cache entry was removed. Get an intact copy of the package.", crate::transaction::error_chain(&e)),
             )
         })?;
+    if let Some(record) = cached_record(meta.path(), &file_name, sha256) {
+        let channel = url.as_str().rsplitn(3, '/').nth(2).map(str::to_string);
+        return Ok(RepoDataRecord {
+            package_record: record,
+            identifier: id,
+            url,
+            channel,
+        });
+    }
     let index = crate::transaction::read_index_json(meta.path())?;
     let mut record = rattler_conda_types::PackageRecord::from_index_json(index, None, sha256, None)
         .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
@@ -352,6 +361,21 @@ async fn explicit_record(
         url,
         channel,
     })
+}
+
+/// The record a package cache entry was made from (`info/repodata_record.json`, as conda's
+/// cache and taipan's installers write it): unlike `index.json` it keeps the channel's md5,
+/// size and repodata patches. Only used when it describes this very file.
+fn cached_record(
+    dir: &Path,
+    file_name: &str,
+    sha256: Option<rattler_digest::Sha256Hash>,
+) -> Option<rattler_conda_types::PackageRecord> {
+    let text = std::fs::read_to_string(dir.join("info/repodata_record.json")).ok()?;
+    let record: RepoDataRecord = serde_json::from_str(&text).ok()?;
+    let same_file = record.identifier.to_string() == file_name;
+    let same_hash = sha256.is_none() || record.package_record.sha256 == sha256;
+    (same_file && same_hash).then_some(record.package_record)
 }
 
 fn parse_sha256(h: &str) -> Option<rattler_digest::Sha256Hash> {

@@ -12,6 +12,7 @@ use taipan_env::solve::{parse_spec, Kind, Request};
 use taipan_env::{CondaError, Result};
 
 use crate::header::{self, HeaderInfo};
+use crate::payload::{self, hex, EnvPlan};
 use crate::spec::Spec;
 
 /// What was built.
@@ -32,18 +33,13 @@ pub async fn build(
     env: &HashMap<String, String>,
 ) -> Result<Built> {
     let (spec, spec_dir) = Spec::load(spec_path)?;
-    if !spec.extra_envs.is_empty() {
-        return Err(CondaError::new("InvalidSpecError", format!("{}: `extra_envs` is not supported by taipan yet; remove it or build one installer per environment.", spec_path.display())));
-    }
     let work = tempfile::tempdir()?;
-    let records = solve(&spec, work.path(), env).await?;
+    let envs = solve_all(&spec, work.path(), env).await?;
     let stage = work.path().join("payload");
-    std::fs::create_dir_all(stage.join("pkgs"))?;
-    let ctx = context(&spec, work.path(), env)?;
-    fetch(&ctx, &records, &stage.join("pkgs")).await?;
-    stage_files(&spec, &spec_dir, &records, taipan_binary, &stage)?;
+    stage_packages(&spec, &envs, work.path(), env, &stage).await?;
+    stage_files(&spec, &spec_dir, &envs, taipan_binary, &stage)?;
     let payload = work.path().join("payload.tar");
-    write_tar(&stage, &payload)?;
+    payload::write_tar(&stage, &payload)?;
     let file_name = spec
         .installer_filename
         .clone()
@@ -59,11 +55,75 @@ pub async fn build(
     Ok(Built {
         installer,
         checksum,
-        packages: records.iter().map(|r| r.identifier.to_string()).collect(),
+        packages: unique(&envs).map(|r| r.identifier.to_string()).collect(),
     })
 }
 
-fn context(spec: &Spec, work: &Path, env: &HashMap<String, String>) -> Result<Context> {
+/// Solves the base and every `extra_envs` entry, each against its own channels.
+async fn solve_all(
+    spec: &Spec,
+    work: &Path,
+    env: &HashMap<String, String>,
+) -> Result<Vec<EnvPlan>> {
+    let base = solve(&spec.channels, &spec.specs, work, env).await?;
+    let mut envs = vec![EnvPlan {
+        name: None,
+        records: base,
+        requested: spec
+            .user_requested_specs
+            .clone()
+            .unwrap_or_else(|| spec.specs.clone()),
+    }];
+    for (name, extra) in &spec.extra_envs {
+        let records = solve(spec.env_channels(extra), &extra.specs, work, env)
+            .await
+            .map_err(|mut e| {
+                // Say which environment failed to solve.
+                e.message = format!("extra_envs.{name}: {}", e.message);
+                e
+            })?;
+        envs.push(EnvPlan {
+            name: Some(name.clone()),
+            records,
+            requested: extra
+                .user_requested_specs
+                .clone()
+                .unwrap_or_else(|| extra.specs.clone()),
+        });
+    }
+    Ok(envs)
+}
+
+/// Every package of every env once (an env shares the base's copy of a package).
+fn unique(envs: &[EnvPlan]) -> impl Iterator<Item = &RepoDataRecord> {
+    let mut seen = HashSet::new();
+    envs.iter()
+        .flat_map(|e| &e.records)
+        .filter(move |r| seen.insert(r.url.clone()))
+}
+
+/// Fetches, verifies and extracts every package into the payload's `pkgs/`.
+async fn stage_packages(
+    spec: &Spec,
+    envs: &[EnvPlan],
+    work: &Path,
+    env: &HashMap<String, String>,
+    stage: &Path,
+) -> Result<()> {
+    let archives = work.join("archives");
+    let pkgs = stage.join("pkgs");
+    std::fs::create_dir_all(&archives)?;
+    std::fs::create_dir_all(&pkgs)?;
+    let ctx = context(&spec.channels, work, env)?;
+    let records: Vec<RepoDataRecord> = unique(envs).cloned().collect();
+    fetch(&ctx, &records, &archives).await?;
+    for r in &records {
+        payload::add_package(&pkgs, r, &archives.join(r.identifier.to_string()))?;
+    }
+    Ok(())
+}
+
+fn context(channels: &[String], work: &Path, env: &HashMap<String, String>) -> Result<Context> {
     let mut env = env.clone();
     env.insert(
         "CONDA_ROOT_PREFIX".into(),
@@ -71,7 +131,7 @@ fn context(spec: &Spec, work: &Path, env: &HashMap<String, String>) -> Result<Co
     );
     env.remove("CONDA_PREFIX");
     let cli = taipan_config::CliOverrides {
-        channels: spec.channels.clone(),
+        channels: channels.to_vec(),
         override_channels: true,
         ..Default::default()
     };
@@ -86,13 +146,13 @@ fn context(spec: &Spec, work: &Path, env: &HashMap<String, String>) -> Result<Co
 }
 
 async fn solve(
-    spec: &Spec,
+    channels: &[String],
+    specs: &[String],
     work: &Path,
     env: &HashMap<String, String>,
 ) -> Result<Vec<RepoDataRecord>> {
-    let ctx = context(spec, work, env)?;
-    let specs = spec
-        .specs
+    let ctx = context(channels, work, env)?;
+    let specs = specs
         .iter()
         .map(|s| parse_spec(s))
         .collect::<Result<Vec<_>>>()?;
@@ -174,16 +234,12 @@ fn verify(r: &RepoDataRecord, bytes: &[u8]) -> Result<()> {
     ))
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Lays out the payload: `_conda`, `pkgs/`, and `.taipan-installer/` (lock, history,
-/// initial-state, condarc, scripts, license, texts).
+/// Lays out the rest of the payload: `_conda` and `.taipan-installer/` (per env: lock,
+/// history, initial state under `envs/NAME/` for extra envs; condarc, scripts, license).
 fn stage_files(
     spec: &Spec,
     spec_dir: &Path,
-    records: &[RepoDataRecord],
+    envs: &[EnvPlan],
     taipan: &Path,
     stage: &Path,
 ) -> Result<()> {
@@ -195,31 +251,13 @@ fn stage_files(
             format!("cannot embed {}: {e}", taipan.display()),
         )
     })?;
-    let mut lock = String::from("@EXPLICIT\n");
-    let mut initial = String::from("# This file may be used to create an environment using:\n# $ conda create --name <env> --file <this file>\n# platform: linux-64\n@EXPLICIT\n");
-    let mut history = String::from("# cmd: taipan installer build\n# conda version: 25.11.0\n");
-    for r in records {
-        let sha = r.package_record.sha256.map(|h| hex(&h)).unwrap_or_default();
-        lock.push_str(&format!("@PKGS@/{}#sha256:{sha}\n", r.identifier));
-        let md5 = r
-            .package_record
-            .md5
-            .map(|h| format!("#{}", hex(&h)))
-            .unwrap_or_default();
-        initial.push_str(&format!("{}{md5}\n", r.url));
-        history.push_str(&format!("+{}\n", taipan_env::prefix::dist_str(r)));
+    for env in envs {
+        let dir = match &env.name {
+            None => meta.clone(),
+            Some(name) => meta.join("envs").join(name),
+        };
+        payload::write_env_files(env, &dir)?;
     }
-    let requested = spec
-        .user_requested_specs
-        .clone()
-        .unwrap_or_else(|| spec.specs.clone());
-    history.push_str(&format!(
-        "# update specs: {}\n",
-        taipan_env::history::format_spec_list(&requested)
-    ));
-    std::fs::write(meta.join("lock.in"), lock)?;
-    std::fs::write(meta.join("initial-state.explicit.txt"), initial)?;
-    std::fs::write(meta.join("history.in"), history)?;
     if let Some(rc) = &spec.condarc {
         let text = match rc {
             serde_yaml::Value::String(s) => s.clone(),
@@ -242,15 +280,6 @@ fn stage_files(
             })?;
         }
     }
-    Ok(())
-}
-
-fn write_tar(stage: &Path, out: &Path) -> Result<()> {
-    let file = std::fs::File::create(out)?;
-    let mut tar = tar::Builder::new(std::io::BufWriter::new(file));
-    tar.follow_symlinks(false);
-    tar.append_dir_all(".", stage)?;
-    tar.into_inner()?.flush()?;
     Ok(())
 }
 

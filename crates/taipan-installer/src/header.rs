@@ -138,21 +138,95 @@ while getopts ":bifhkp:sutc" opt; do
     esac
 done
 
-# Integrity before anything else: a truncated or damaged installer is refused.
+# A truncated installer is refused before anything else. The payload's sha256 is checked
+# while it is unpacked (below), before anything from it is used.
 actual_size=$(wc -c < "$INSTALLER_PATH" | tr -d ' ')
 expected_size=$((HEADER_SIZE + PAYLOAD_SIZE))
 if [ "$actual_size" -ne "$expected_size" ]; then
     echo "ERROR: $INSTALLER_PATH is damaged: $actual_size bytes, expected $expected_size. Download it again." >&2
     exit 1
 fi
-actual_sum=$(tail -c +$((HEADER_SIZE + 1)) "$INSTALLER_PATH" | sha256sum | cut -d' ' -f1)
-if [ "$actual_sum" != "$PAYLOAD_SHA256" ]; then
-    echo "ERROR: $INSTALLER_PATH is corrupt: its payload's sha256 is $actual_sum, expected $PAYLOAD_SHA256. Download it again." >&2
-    exit 1
-fi
 
 payload() {
     tail -c +$((HEADER_SIZE + 1)) "$INSTALLER_PATH"
+}
+
+# sha256 of stdin: openssl uses the CPU's SHA instructions (about twice as fast as
+# coreutils here); sha256sum when there is no openssl.
+sha256_of_stdin() {
+    if command -v openssl > /dev/null 2>&1; then
+        openssl dgst -sha256 2> /dev/null | awk '{print $NF}'
+    else
+        sha256sum | cut -d' ' -f1
+    fi
+}
+
+# Unpacks the payload into $STAGE while a second reader hashes it (two cores, one pass
+# each); on a mismatch the staging directory is removed and the install stops there.
+unpack_and_verify() {
+    rm -rf "$STAGE"
+    mkdir -p "$STAGE"
+    payload | tar -xf - -C "$STAGE" &
+    tar_pid=$!
+    actual_sum=$(payload | sha256_of_stdin)
+    tar_status=0
+    wait "$tar_pid" || tar_status=$?
+    if [ "${#actual_sum}" -ne 64 ]; then
+        actual_sum=$(payload | sha256sum | cut -d' ' -f1)
+    fi
+    if [ "$actual_sum" != "$PAYLOAD_SHA256" ]; then
+        rm -rf "$STAGE"
+        echo "ERROR: $INSTALLER_PATH is corrupt: its payload's sha256 is $actual_sum, expected $PAYLOAD_SHA256. Download it again." >&2
+        exit 1
+    fi
+    if [ "$tar_status" != 0 ]; then
+        rm -rf "$STAGE"
+        echo "ERROR: could not unpack the payload into $STAGE (tar exit code $tar_status); check free space and permissions." >&2
+        exit 1
+    fi
+}
+
+# Moves the unpacked package cache to $PREFIX/pkgs. An existing cache (-u, -f) keeps its
+# other entries; entries of the same packages are replaced by the verified ones.
+move_pkgs() {
+    if [ ! -e "$PREFIX/pkgs" ]; then
+        mv "$STAGE/pkgs" "$PREFIX/pkgs"
+        return
+    fi
+    set --
+    for entry in "$STAGE"/pkgs/*; do
+        [ -e "$entry" ] && set -- "$@" "$PREFIX/pkgs/${entry##*/}"
+    done
+    if [ "$#" -gt 0 ]; then
+        rm -rf "$@"
+        mv "$STAGE"/pkgs/* "$PREFIX/pkgs/"
+    fi
+}
+
+# Installs env $1 (its files in $2) into prefix $3 offline from the unpacked cache, then
+# writes its history (replacing the one the install wrote, or appended on update) and
+# initial state. $4: `install` for an existing env, `create` for a new one.
+install_env() {
+    if ! CONDA_ROOT_PREFIX="$PREFIX" CONDA_PKGS_DIRS="$PREFIX/pkgs" CONDA_REGISTER_ENVS=false \
+        "$PREFIX/_conda" "$4" --offline -y -q --file "$2/lock.txt" -p "$3"; then
+        echo "ERROR: installing the $1 environment into $3 failed (see above)." >&2
+        exit 1
+    fi
+    stamp="==> $(date '+%Y-%m-%d %H:%M:%S') <=="
+    if [ "$4" = install ] && [ "$UPDATE" = 1 ]; then
+        { echo "$stamp"; cat "$2/history.in"; } >> "$3/conda-meta/history"
+    else
+        { echo "$stamp"; cat "$2/history.in"; } > "$3/conda-meta/history"
+    fi
+    cp "$2/initial-state.explicit.txt" "$3/conda-meta/initial-state.explicit.txt"
+}
+
+register_env() {
+    if [ "$REGISTER_ENVS" = 1 ] && [ -n "${HOME:-}" ]; then
+        mkdir -p "$HOME/.conda"
+        touch "$HOME/.conda/environments.txt"
+        grep -qx "$1" "$HOME/.conda/environments.txt" || echo "$1" >> "$HOME/.conda/environments.txt"
+    fi
 }
 
 ask_yes_no() {
@@ -231,16 +305,20 @@ fi
 PREFIX=$(cd "$PREFIX" && pwd)
 DONE=0
 cleanup() {
-    # A failed fresh install leaves nothing behind.
+    # A failed fresh install leaves nothing behind; a failed update no unpacked payload.
     if [ "$DONE" = 0 ] && [ "$FRESH" = 1 ]; then rm -rf "$PREFIX"; fi
+    if [ "$DONE" = 0 ] && [ -n "${STAGE:-}" ]; then rm -rf "$STAGE"; fi
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 echo "PREFIX=$PREFIX"
 
-payload | tar -xf - -C "$PREFIX"
+STAGE="$PREFIX/.taipan-payload"
+unpack_and_verify
+mv "$STAGE/_conda" "$PREFIX/_conda"
 chmod +x "$PREFIX/_conda"
-META="$PREFIX/.taipan-installer"
+move_pkgs
+META="$STAGE/.taipan-installer"
 INST_OPT=""
 if [ "$SKIP_SCRIPTS" = 1 ]; then INST_OPT="--skip-scripts"; fi
 INSTALLER_UNATTENDED="$BATCH"
@@ -254,37 +332,35 @@ fi
 
 mkdir -p "$PREFIX/conda-meta"
 [ -f "$PREFIX/conda-meta/history" ] || : > "$PREFIX/conda-meta/history"
-sed "s|@PKGS@|file://$PREFIX/pkgs|" "$META/lock.in" > "$META/lock.txt"
-echo "Unpacking payload and installing the base environment ..."
-if ! CONDA_ROOT_PREFIX="$PREFIX" CONDA_PKGS_DIRS="$PREFIX/pkgs" CONDA_REGISTER_ENVS=false \
-    "$PREFIX/_conda" install --offline -y -q --file "$META/lock.txt" -p "$PREFIX"; then
-    echo "ERROR: installing the base environment into $PREFIX failed (see above)." >&2
-    exit 1
-fi
-
-stamp="==> $(date '+%Y-%m-%d %H:%M:%S') <=="
-if [ "$UPDATE" = 1 ]; then
-    { echo "$stamp"; cat "$META/history.in"; } >> "$PREFIX/conda-meta/history"
-else
-    { echo "$stamp"; cat "$META/history.in"; } > "$PREFIX/conda-meta/history"
-fi
-cp "$META/initial-state.explicit.txt" "$PREFIX/conda-meta/initial-state.explicit.txt"
+echo "Installing the base environment ..."
+install_env base "$META" "$PREFIX" install
+for env_dir in "$META"/envs/*/; do
+    [ -d "$env_dir" ] || continue
+    env_dir="${env_dir%/}"
+    env_name="${env_dir##*/}"
+    env_prefix="$PREFIX/envs/$env_name"
+    action=create
+    if [ -d "$env_prefix/conda-meta" ]; then action=install; fi
+    echo "Installing the $env_name environment ..."
+    install_env "$env_name" "$env_dir" "$env_prefix" "$action"
+done
 if [ -f "$META/condarc" ]; then cp "$META/condarc" "$PREFIX/.condarc"; fi
 if [ ! -e "$PREFIX/bin/conda" ]; then mkdir -p "$PREFIX/bin"; ln -s ../_conda "$PREFIX/bin/conda"; fi
 "$PREFIX/bin/conda" shell install-files -p "$PREFIX" > /dev/null
 if [ "$(id -u)" != 0 ]; then touch "$PREFIX/.nonadmin"; fi
-if [ "$REGISTER_ENVS" = 1 ] && [ -n "${HOME:-}" ]; then
-    mkdir -p "$HOME/.conda"
-    touch "$HOME/.conda/environments.txt"
-    grep -qx "$PREFIX" "$HOME/.conda/environments.txt" || echo "$PREFIX" >> "$HOME/.conda/environments.txt"
-fi
+register_env "$PREFIX"
+for env_dir in "$META"/envs/*/; do
+    [ -d "$env_dir" ] || continue
+    env_dir="${env_dir%/}"
+    register_env "$PREFIX/envs/${env_dir##*/}"
+done
 
 if [ "$SKIP_SCRIPTS" = 0 ] && [ -f "$META/post_install.sh" ]; then
     if ! sh "$META/post_install.sh"; then echo "ERROR: executing post_install.sh failed" >&2; exit 1; fi
 fi
 
 if [ "$KEEP_PKGS" = 0 ]; then rm -rf "$PREFIX/pkgs"; fi
-rm -rf "$META"
+rm -rf "$STAGE"
 DONE=1
 
 init_args="bash"

@@ -4,6 +4,7 @@
 pub mod build;
 pub mod default_dist;
 pub mod header;
+pub mod payload;
 pub mod spec;
 
 pub use build::{build, Built};

@@ -47,7 +47,7 @@ pub struct Spec {
     /// Written as `<prefix>/.condarc`.
     #[serde(default)]
     pub condarc: Option<serde_yaml::Value>,
-    /// Extra environments: name → { specs, channels }.
+    /// Extra environments: name → { specs, channels, user_requested_specs }.
     #[serde(default)]
     pub extra_envs: BTreeMap<String, ExtraEnv>,
     /// Script run before the packages are installed.
@@ -77,15 +77,65 @@ fn yes_bool() -> bool {
     true
 }
 
-/// An extra environment of the installer.
+/// An extra environment of the installer (`extra_envs.NAME`), installed as `PREFIX/envs/NAME`.
 #[derive(Debug, Clone, Deserialize)]
 pub struct ExtraEnv {
     /// Specs.
     #[serde(default)]
     pub specs: Vec<String>,
-    /// Channels (default: the installer's).
+    /// Channels; absent means the installer's `channels` (constructor's inheritance rule).
     #[serde(default)]
-    pub channels: Vec<String>,
+    pub channels: Option<Vec<String>>,
+    /// Specs recorded as user-requested in the env's history (default: this env's `specs`;
+    /// constructor does not inherit the global value here).
+    #[serde(default)]
+    pub user_requested_specs: Option<Vec<String>>,
+    /// Every other key, refused by [`ExtraEnv::check`] with its name.
+    #[serde(flatten)]
+    pub other: BTreeMap<String, serde_yaml::Value>,
+}
+
+/// constructor's `extra_envs` sub-keys taipan does not implement.
+const UNSUPPORTED_ENV_KEYS: &[&str] = &[
+    "environment",
+    "environment_file",
+    "channels_remap",
+    "exclude",
+    "menu_packages",
+];
+
+impl ExtraEnv {
+    /// Refuses what cannot be built as asked: unknown or unsupported keys, no specs, an
+    /// empty channel list, a name that is not a plain directory name.
+    fn check(&self, file: &Path, name: &str) -> Result<()> {
+        let fail = |what: String| {
+            Err(CondaError::new(
+                "InvalidSpecError",
+                format!("{}: extra_envs.{name}: {what}", file.display()),
+            ))
+        };
+        if let Some(key) = self.other.keys().next() {
+            return if UNSUPPORTED_ENV_KEYS.contains(&key.as_str()) {
+                fail(format!("`{key}` is not supported by taipan yet; remove it and list the packages under `specs`."))
+            } else {
+                fail(format!("unknown key `{key}`; the keys are `specs`, `channels` and `user_requested_specs`."))
+            };
+        }
+        if name.is_empty()
+            || name == "base"
+            || name.starts_with('.')
+            || name.contains(['/', ' ', '\\', ':', '#'])
+        {
+            return fail("is not a valid environment name; use letters, digits, `-`, `_` or `.` (and not `base`).".into());
+        }
+        if self.specs.is_empty() {
+            return fail("`specs` is empty; list the packages of this environment.".into());
+        }
+        if self.channels.as_ref().is_some_and(Vec::is_empty) {
+            return fail("`channels` is empty; list its channels, or remove the key to use the installer's `channels`.".into());
+        }
+        Ok(())
+    }
 }
 
 impl Spec {
@@ -103,11 +153,11 @@ impl Spec {
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut spec = spec;
-        // `./channel` in a spec means next to the spec, wherever the build runs from.
-        for c in &mut spec.channels {
-            if c.starts_with("./") || c.starts_with("../") {
-                let abs = std::fs::canonicalize(dir.join(&c)).unwrap_or_else(|_| dir.join(&c));
-                *c = abs.display().to_string();
+        resolve_relative(&mut spec.channels, &dir);
+        for (name, env) in &mut spec.extra_envs {
+            env.check(path, name)?;
+            if let Some(channels) = &mut env.channels {
+                resolve_relative(channels, &dir);
             }
         }
         if spec.specs.is_empty() {
@@ -120,6 +170,11 @@ impl Spec {
             ));
         }
         Ok((spec, dir))
+    }
+
+    /// The channels of an extra environment (its own, else the installer's).
+    pub fn env_channels<'a>(&'a self, env: &'a ExtraEnv) -> &'a [String] {
+        env.channels.as_deref().unwrap_or(&self.channels)
     }
 
     /// The minimum glibc from `virtual_specs` (`__glibc>=2.17`).
@@ -137,6 +192,16 @@ impl Spec {
             serde_yaml::Value::Bool(false) => None,
             serde_yaml::Value::String(s) if s == "condabin" => Some(true),
             _ => Some(false),
+        }
+    }
+}
+
+/// `./channel` in a spec means next to the spec, wherever the build runs from.
+fn resolve_relative(channels: &mut [String], dir: &Path) {
+    for c in channels {
+        if c.starts_with("./") || c.starts_with("../") {
+            let abs = std::fs::canonicalize(dir.join(&c)).unwrap_or_else(|_| dir.join(&c));
+            *c = abs.display().to_string();
         }
     }
 }

@@ -26,10 +26,16 @@ struct Built {
     _dir: tempfile::TempDir,
     ok: PathBuf,
     failing_post: PathBuf,
+    envs: PathBuf,
+    /// The channel the packages were solved from (no trailing `/`).
+    channel: String,
+    /// The second channel, used only by the `second` extra env.
+    other_channel: String,
 }
 
-/// Two installers built once per test process: a normal one (license, pre/post-install
-/// scripts, condarc, glibc requirement) and one whose post_install fails.
+/// Installers built once per test process: a normal one (license, pre/post-install
+/// scripts, condarc, glibc requirement), one whose post_install fails, and one with
+/// `extra_envs` (one sharing packages with the base, one from another channel).
 fn installers() -> &'static Built {
     static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
@@ -39,6 +45,16 @@ fn installers() -> &'static Built {
         ch.add(&PackageBuilder::new("libdemo", "1.0").subdir("linux-64").text_prefix_file("etc/libdemo.conf", "at=@PREFIX@\n"), ArchiveFormat::Conda);
         ch.add(&PackageBuilder::new("demo-app", "1.0").noarch_generic().depends("libdemo").executable("bin/demo-app", "#!/bin/sh\necho demo-app ok\n"), ArchiveFormat::TarBz2);
         ch.index().unwrap();
+        let mut other = ChannelBuilder::new(&d.join("other"));
+        other.add(&PackageBuilder::new("othertool", "2.0").noarch_generic().executable("bin/othertool", "#!/bin/sh\necho othertool ok\n"), ArchiveFormat::Conda);
+        other.index().unwrap();
+        let channel = ch.url().as_str().trim_end_matches('/').to_string();
+        let other_channel = other.url().as_str().trim_end_matches('/').to_string();
+        std::fs::write(
+            d.join("envs.yaml"),
+            format!("name: Envs3\nversion: 2.0\nchannels: [{channel}]\nspecs: [libdemo]\nextra_envs:\n  tools:\n    specs: [demo-app]\n  second:\n    channels: [{other_channel}]\n    specs: [othertool]\n    user_requested_specs: ['othertool >=2']\n"),
+        )
+        .unwrap();
         std::fs::write(d.join("LICENSE.txt"), "Demo license: be nice.\n").unwrap();
         std::fs::write(d.join("pre.sh"), "echo pre >> \"$PREFIX/../script.log\"\n").unwrap();
         std::fs::write(d.join("post.sh"), "echo \"post $INSTALLER_NAME $INSTALLER_VER\" >> \"$PREFIX/../script.log\"\n").unwrap();
@@ -52,7 +68,7 @@ fn installers() -> &'static Built {
         std::fs::write(d.join("ok.yaml"), spec("Demo3", "post.sh")).unwrap();
         std::fs::write(d.join("fail.yaml"), spec("Failing", "fail.sh")).unwrap();
         let binary = embedded_binary(d);
-        for spec in ["ok.yaml", "fail.yaml"] {
+        for spec in ["ok.yaml", "fail.yaml", "envs.yaml"] {
             let out = Command::new(crate::common::bin())
                 .args(["installer", "build"])
                 .arg(d.join(spec))
@@ -66,7 +82,14 @@ fn installers() -> &'static Built {
                 .unwrap();
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         }
-        Built { ok: d.join("out/Demo3-1.0.0-Linux-x86_64.sh"), failing_post: d.join("out/Failing-1.0.0-Linux-x86_64.sh"), _dir: dir }
+        Built {
+            ok: d.join("out/Demo3-1.0.0-Linux-x86_64.sh"),
+            failing_post: d.join("out/Failing-1.0.0-Linux-x86_64.sh"),
+            envs: d.join("out/Envs3-2.0-Linux-x86_64.sh"),
+            channel,
+            other_channel,
+            _dir: dir,
+        }
     })
 }
 
@@ -139,6 +162,73 @@ fn batch_install_then_use_it() {
         stdout.contains("demo-app ok\n1\nupdated\nshlvl=0"),
         "{stdout}"
     );
+}
+
+/// `conda` of an installed prefix, isolated like the installer runs.
+fn conda(ctx: &TestContext, prefix: &Path, args: &[&str]) -> String {
+    let out = Command::new(prefix.join("bin/conda"))
+        .args(args)
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "conda {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Paths and channels of the test run replaced by stable names.
+fn stable(text: &str, b: &Built, prefix: &Path) -> String {
+    text.replace(&b.channel, "[CHANNEL]")
+        .replace(&b.other_channel, "[OTHER_CHANNEL]")
+        .replace(&prefix.display().to_string(), "[PREFIX]")
+}
+
+/// Installing offline from the payload still records where each package came from (as
+/// constructor does): conda-meta's `channel`/`url`, `conda list` and `--explicit`.
+#[test]
+fn installed_records_keep_their_channel() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let prefix = ctx.path("demo3");
+    let (code, out, err) = run(&ctx, &b.ok, &["-b", "-p", prefix.to_str().unwrap()], "");
+    assert_eq!(code, 0, "{out}{err}");
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(prefix.join("conda-meta/libdemo-1.0-0.json")).unwrap(),
+    )
+    .unwrap();
+    // conda records the channel with the subdir the package came from.
+    assert_eq!(meta["channel"], format!("{}/linux-64", b.channel));
+    assert_eq!(
+        meta["url"],
+        format!("{}/linux-64/libdemo-1.0-0.conda", b.channel)
+    );
+    assert!(
+        meta["md5"].as_str().is_some_and(|m| m.len() == 32),
+        "{meta}"
+    );
+    let listed = [
+        conda(&ctx, &prefix, &["list", "-p", prefix.to_str().unwrap()]),
+        conda(
+            &ctx,
+            &prefix,
+            &[
+                "list",
+                "-p",
+                prefix.to_str().unwrap(),
+                "--explicit",
+                "--md5",
+            ],
+        ),
+    ]
+    .join("\n");
+    insta::with_settings!({filters => vec![(r"#[0-9a-f]{32}", "#[MD5]")]}, {
+        insta::assert_snapshot!(stable(&listed, b, &prefix));
+    });
 }
 
 #[test]
@@ -474,4 +564,128 @@ fn shipped_binary_needs_glibc_2_17_at_most() {
     );
     let version = Command::new(&binary).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("conda "));
+}
+
+/// `extra_envs`: each env is solved at build time against its own channels, shipped once
+/// (packages shared with the base are not duplicated) and installed offline as
+/// `PREFIX/envs/NAME` with its own conda-meta and history, registered like the base.
+#[test]
+fn extra_envs_are_installed_next_to_the_base() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let prefix = ctx.path("envs3");
+    let p = prefix.to_str().unwrap();
+    let (code, out, err) = run(&ctx, &b.envs, &["-b", "-p", p], "");
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(ctx.installed(&prefix), ["libdemo-1.0-0"]);
+    assert_eq!(
+        ctx.installed(&prefix.join("envs/tools")),
+        ["demo-app-1.0-0", "libdemo-1.0-0"]
+    );
+    assert_eq!(
+        ctx.installed(&prefix.join("envs/second")),
+        ["othertool-2.0-0"]
+    );
+    let out = Command::new(prefix.join("envs/tools/bin/demo-app"))
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "demo-app ok\n");
+    let histories: Vec<String> = [
+        "conda-meta",
+        "envs/tools/conda-meta",
+        "envs/second/conda-meta",
+    ]
+    .iter()
+    .map(|d| {
+        let h = std::fs::read_to_string(prefix.join(d).join("history")).unwrap();
+        let state =
+            std::fs::read_to_string(prefix.join(d).join("initial-state.explicit.txt")).unwrap();
+        format!("--- {d}\n{h}{state}")
+    })
+    .collect();
+    let listed = conda(&ctx, &prefix, &["list", "-n", "second"]);
+    let envs = conda(&ctx, &prefix, &["env", "list"]);
+    let registry = std::fs::read_to_string(ctx.home.join(".conda/environments.txt")).unwrap();
+    insta::with_settings!({filters => vec![
+        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[DATE]"),
+        (r"#[0-9a-f]{32}", "#[MD5]"),
+    ]}, {
+        insta::assert_snapshot!(stable(&format!("{}\n{listed}\n{envs}\n{registry}", histories.join("\n")), b, &prefix));
+    });
+    // Updating in place keeps the envs and appends to their histories.
+    let (code, out, err) = run(&ctx, &b.envs, &["-b", "-u", "-p", p], "");
+    assert_eq!(code, 0, "{out}{err}");
+    let h = std::fs::read_to_string(prefix.join("envs/tools/conda-meta/history")).unwrap();
+    assert_eq!(h.matches("# update specs: ['demo-app']").count(), 2, "{h}");
+}
+
+/// Packages used by several envs are in the payload once.
+#[test]
+fn extra_envs_share_packages_in_the_payload() {
+    let b = installers();
+    let bytes = std::fs::read(&b.envs).unwrap();
+    let text = String::from_utf8_lossy(&bytes);
+    let size: usize = text
+        .lines()
+        .find_map(|l| l.strip_prefix("HEADER_SIZE="))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap();
+    let listing = Command::new("sh")
+        .arg("-c")
+        .arg(format!("tail -c +{} \"$0\" | tar -tf -", size + 1))
+        .arg(&b.envs)
+        .output()
+        .unwrap();
+    let mut names: Vec<String> = String::from_utf8_lossy(&listing.stdout)
+        .lines()
+        .filter_map(|l| l.strip_prefix("pkgs/")?.strip_suffix("/info/index.json"))
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    assert_eq!(
+        names,
+        ["demo-app-1.0-0", "libdemo-1.0-0", "othertool-2.0-0"]
+    );
+}
+
+#[test]
+fn unsupported_extra_env_keys_are_named() {
+    let ctx = TestContext::new();
+    let spec = ctx.path("construct.yaml");
+    for (env, expect) in [
+        (
+            "    specs: [a]\n    exclude: [b]\n",
+            "extra_envs.py: `exclude` is not supported by taipan yet",
+        ),
+        (
+            "    specs: [a]\n    colour: red\n",
+            "extra_envs.py: unknown key `colour`",
+        ),
+        ("    specs: []\n", "extra_envs.py: `specs` is empty"),
+        (
+            "    specs: [a]\n    channels: []\n",
+            "extra_envs.py: `channels` is empty",
+        ),
+    ] {
+        std::fs::write(
+            &spec,
+            format!(
+                "name: X\nversion: 1\nchannels: [{}]\nspecs: [a]\nextra_envs:\n  py:\n{env}",
+                ctx.channel
+            ),
+        )
+        .unwrap();
+        let (code, _, err) = output(
+            ctx.cmd()
+                .args(["installer", "build"])
+                .arg(&spec)
+                .arg("-o")
+                .arg(ctx.path("out")),
+        );
+        assert_eq!(code, 1, "{err}");
+        assert!(
+            err.contains("construct.yaml") && err.contains(expect),
+            "{err}"
+        );
+    }
 }
