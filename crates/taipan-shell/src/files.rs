@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::hook::{csh_dispatcher, hook};
+use crate::hook::{csh_dispatcher, hook, powershell_module};
 use crate::render::sh_quote;
 use crate::Shell;
 
@@ -41,6 +41,9 @@ pub fn files(root: &Path) -> Vec<File> {
         File { path: "etc/profile.d/conda.csh".into(), content: hook(Shell::Csh, root, &exe, None), executable: false },
         File { path: "etc/profile.d/conda-dispatch.csh".into(), content: csh_dispatcher().to_string(), executable: false },
         File { path: "etc/fish/conf.d/conda.fish".into(), content: hook(Shell::Fish, root, &exe, None), executable: false },
+        File { path: "etc/profile.d/conda.xsh".into(), content: hook(Shell::Xonsh, root, &exe, None), executable: false },
+        File { path: "shell/condabin/conda-hook.ps1".into(), content: hook(Shell::PowerShell, root, &exe, None), executable: false },
+        File { path: "shell/condabin/Conda.psm1".into(), content: powershell_module().to_string(), executable: false },
     ]
 }
 

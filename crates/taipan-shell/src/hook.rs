@@ -4,7 +4,7 @@
 
 use std::path::Path;
 
-use crate::render::sh_quote;
+use crate::render::{ps_quote, sh_quote};
 use crate::Shell;
 
 /// The hook for `shell`; with `activate_env` it ends by activating that env (`auto_activate`).
@@ -14,6 +14,7 @@ pub fn hook(shell: Shell, root: &Path, conda_exe: &Path, activate_env: Option<&s
         Shell::Fish => fish(root, conda_exe, activate_env),
         Shell::Csh => csh(root, conda_exe, activate_env),
         Shell::Xonsh => xonsh(root, conda_exe, activate_env),
+        Shell::PowerShell => powershell(root, conda_exe, activate_env),
     }
 }
 
@@ -227,6 +228,103 @@ $_CE_CONDA = \"\"
         out.push_str(&format!("\n_conda_main([\"activate\", {}])\n", q(env)));
     }
     out
+}
+
+fn powershell(root: &Path, conda_exe: &Path, activate_env: Option<&str>) -> String {
+    let exe = ps_quote(&conda_exe.display().to_string());
+    let mut out = format!(
+        "$Env:CONDA_EXE = {exe}\n$Env:_CE_M = $null\n$Env:_CE_CONDA = $null\n$Env:_CONDA_ROOT = {}\n$Env:_CONDA_EXE = {exe}\n",
+        ps_quote(&root.display().to_string())
+    );
+    if let Some(py) = python_exe(root) {
+        out.push_str(&format!("$Env:CONDA_PYTHON_EXE = {}\n", ps_quote(&py)));
+    }
+    out.push_str(POWERSHELL_HOOK);
+    if let Some(env) = activate_env {
+        out.push_str(&format!("conda activate {}\n", ps_quote(env)));
+    }
+    out
+}
+
+const POWERSHELL_HOOK: &str = r#"if (-not $Env:CONDA_SHLVL) {
+    $Env:CONDA_SHLVL = '0'
+    # Only condabin on PATH: it exposes `conda` and nothing else of the root prefix.
+    $Env:PATH = (Join-Path $Env:_CONDA_ROOT 'condabin') + [IO.Path]::PathSeparator + $Env:PATH
+}
+$CondaModuleArgs = @{ChangePs1 = $True}
+Import-Module (Join-Path $Env:_CONDA_ROOT 'shell/condabin/Conda.psm1') -ArgumentList $CondaModuleArgs -Global -Force
+Remove-Variable CondaModuleArgs
+"#;
+
+/// The PowerShell module the hook imports (`shell/condabin/Conda.psm1`): `conda` (an alias of
+/// `Invoke-Conda`) runs activate/deactivate in the session and re-activates after package
+/// changes; the prompt shows `CONDA_PROMPT_MODIFIER`.
+pub fn powershell_module() -> &'static str {
+    r#"# The conda module for PowerShell, imported by `conda shell.powershell hook`.
+param([parameter(Position = 0, Mandatory = $false)] [Hashtable] $CondaModuleArgs = @{})
+
+if (-not $CondaModuleArgs.ContainsKey('ChangePs1')) {
+    $CondaModuleArgs.ChangePs1 = $True
+}
+
+# The conda executable, with the extra arguments of a python-based conda (_CE_M, _CE_CONDA).
+function Invoke-CondaExe {
+    $extra = @($Env:_CE_M, $Env:_CE_CONDA) | Where-Object { $_ }
+    & $Env:CONDA_EXE @extra @args
+}
+
+# activate/deactivate/reactivate: the executable prints PowerShell code for this session. On
+# error it prints nothing and fails, and the session stays as it was.
+function Invoke-CondaShellCommand {
+    $code = Invoke-CondaExe shell.powershell @args | Out-String
+    if ($LASTEXITCODE -eq 0 -and $code.Trim()) {
+        Invoke-Expression $code
+    }
+}
+
+function Enter-CondaEnvironment { Invoke-CondaShellCommand activate @args }
+
+function Exit-CondaEnvironment { Invoke-CondaShellCommand deactivate @args }
+
+function Invoke-Conda {
+    if ($args.Count -eq 0) {
+        Invoke-CondaExe
+        return
+    }
+    $command = $args[0]
+    $rest = @($args | Select-Object -Skip 1)
+    switch -Exact ($command) {
+        'activate' { Enter-CondaEnvironment @rest; break }
+        'deactivate' { Exit-CondaEnvironment @rest; break }
+        { $_ -in @('install', 'update', 'upgrade', 'remove', 'uninstall') } {
+            Invoke-CondaExe $command @rest
+            if ($LASTEXITCODE -eq 0) { Invoke-CondaShellCommand reactivate }
+            break
+        }
+        default { Invoke-CondaExe $command @rest }
+    }
+}
+
+if ($CondaModuleArgs.ChangePs1) {
+    # Keep the user's prompt, with the environment's name in front of it.
+    if (-not (Test-Path Function:\CondaPromptBackup)) {
+        if (Test-Path Function:\prompt) {
+            Rename-Item Function:\prompt CondaPromptBackup
+        } else {
+            function global:CondaPromptBackup { "PS $($ExecutionContext.SessionState.Path.CurrentLocation)> " }
+        }
+    }
+    function global:prompt {
+        if ($Env:CONDA_PROMPT_MODIFIER) {
+            $Env:CONDA_PROMPT_MODIFIER | Write-Host -NoNewline
+        }
+        CondaPromptBackup
+    }
+}
+
+New-Alias -Name conda -Value Invoke-Conda -Force
+Export-ModuleMember -Function Invoke-Conda, Enter-CondaEnvironment, Exit-CondaEnvironment -Alias conda
+"#
 }
 
 /// The csh dispatcher sourced by the `conda` alias (`etc/profile.d/conda-dispatch.csh`).

@@ -6,6 +6,9 @@ use crate::files::Outcome;
 
 const START: &str = "# >>> conda initialize >>>";
 const END: &str = "# <<< conda initialize <<<";
+/// PowerShell's block markers (`#` comments, folded by editors as a region).
+const PS_START: &str = "#region conda initialize";
+const PS_END: &str = "#endregion";
 const MANAGED: &str = "# !! Contents within this block are managed by 'conda init' !!";
 
 /// Shells `conda init` configures.
@@ -21,6 +24,8 @@ pub enum InitShell {
     Tcsh,
     /// `~/.xonshrc`.
     Xonsh,
+    /// `~/.config/powershell/profile.ps1` (PowerShell's CurrentUserAllHosts profile on Linux).
+    PowerShell,
 }
 
 impl InitShell {
@@ -32,13 +37,21 @@ impl InitShell {
             "fish" => Some(Self::Fish),
             "tcsh" => Some(Self::Tcsh),
             "xonsh" => Some(Self::Xonsh),
+            "powershell" | "pwsh" => Some(Self::PowerShell),
             _ => None,
         }
     }
 
     /// All shells, for `--all`.
-    pub fn all() -> [Self; 5] {
-        [Self::Bash, Self::Zsh, Self::Fish, Self::Tcsh, Self::Xonsh]
+    pub fn all() -> [Self; 6] {
+        [
+            Self::Bash,
+            Self::Zsh,
+            Self::Fish,
+            Self::Tcsh,
+            Self::Xonsh,
+            Self::PowerShell,
+        ]
     }
 
     /// The user's rc file for this shell.
@@ -49,6 +62,7 @@ impl InitShell {
             Self::Fish => home.join(".config/fish/config.fish"),
             Self::Tcsh => home.join(".tcshrc"),
             Self::Xonsh => home.join(".xonshrc"),
+            Self::PowerShell => home.join(".config/powershell/profile.ps1"),
         }
     }
 }
@@ -60,6 +74,12 @@ pub fn block(shell: InitShell, root: &Path, condabin_only: bool) -> String {
         (InitShell::Fish, true) => format!("set -gx PATH \"{r}/condabin\" $PATH"),
         (InitShell::Tcsh, true) => format!("setenv PATH \"{r}/condabin:$PATH\""),
         (InitShell::Xonsh, true) => format!("$PATH.insert(0, \"{r}/condabin\")"),
+        (InitShell::PowerShell, true) => {
+            format!("$Env:PATH = \"{r}/condabin\" + [IO.Path]::PathSeparator + $Env:PATH")
+        }
+        (InitShell::PowerShell, false) => format!(
+            "If (Test-Path \"{r}/bin/conda\") {{\n    (& \"{r}/bin/conda\" \"shell.powershell\" \"hook\") | Out-String | ?{{$_}} | Invoke-Expression\n}}"
+        ),
         (InitShell::Xonsh, false) => format!(
             "if __import__(\"os\").path.isfile(\"{r}/bin/conda\"):\n    execx($(\"{r}/bin/conda\" \"shell.xonsh\" \"hook\"))\nelse:\n    $PATH.insert(0, \"{r}/bin\")"
         ),
@@ -77,12 +97,16 @@ pub fn block(shell: InitShell, root: &Path, condabin_only: bool) -> String {
             "if ( -f \"{r}/etc/profile.d/conda.csh\" ) then\n    source \"{r}/etc/profile.d/conda.csh\"\nelse\n    setenv PATH \"{r}/bin:$PATH\"\nendif"
         ),
     };
-    format!("{START}\n{MANAGED}\n{body}\n{END}")
+    let (start, end) = match shell {
+        InitShell::PowerShell => (PS_START, PS_END),
+        _ => (START, END),
+    };
+    format!("{start}\n{MANAGED}\n{body}\n{end}")
 }
 
 /// The rc file's text with the block added (or replaced in place), or removed (`reverse`).
 pub fn apply(text: &str, block: &str, reverse: bool) -> String {
-    let existing = find_block(text);
+    let existing = find_block(text, block);
     match (existing, reverse) {
         (Some((a, b)), false) => format!("{}{block}{}", &text[..a], &text[b..]),
         // One newline before the block: a blank line after a complete last line, a line break
@@ -93,10 +117,15 @@ pub fn apply(text: &str, block: &str, reverse: bool) -> String {
     }
 }
 
-/// Byte range of an existing block (start marker to end of end marker).
-fn find_block(text: &str) -> Option<(usize, usize)> {
-    let a = text.find(START)?;
-    let b = text[a..].find(END)? + a + END.len();
+/// Byte range of an existing block like `block` (start marker to end of end marker).
+fn find_block(text: &str, block: &str) -> Option<(usize, usize)> {
+    let (start, end) = if block.starts_with(PS_START) {
+        (PS_START, PS_END)
+    } else {
+        (START, END)
+    };
+    let a = text.find(start)?;
+    let b = text[a..].find(end)? + a + end.len();
     Some((a, b))
 }
 

@@ -24,6 +24,8 @@ pub enum Shell {
     Fish,
     /// `xonsh`.
     Xonsh,
+    /// `powershell`, `pwsh`.
+    PowerShell,
 }
 
 impl Shell {
@@ -34,6 +36,7 @@ impl Shell {
             "csh" | "tcsh" => Some(Shell::Csh),
             "fish" => Some(Shell::Fish),
             "xonsh" => Some(Shell::Xonsh),
+            "powershell" | "pwsh" => Some(Shell::PowerShell),
             _ => None,
         }
     }
@@ -46,6 +49,7 @@ impl Shell {
             Shell::Fish => "fish",
             // conda runs `.sh` package scripts in xonsh too (through `source-bash`).
             Shell::Xonsh => "sh",
+            Shell::PowerShell => "ps1",
         }
     }
 }

@@ -10,6 +10,7 @@ pub fn render(shell: Shell, c: &Changes) -> String {
         Shell::Csh => lines(c, &Csh),
         Shell::Fish => lines(c, &Fish),
         Shell::Xonsh => lines(c, &Xonsh),
+        Shell::PowerShell => lines(c, &PowerShell),
     };
     let mut out = lines.join(match shell {
         Shell::Csh => ";\n",
@@ -147,6 +148,28 @@ impl Syntax for Xonsh {
     }
     fn source(&self, script: &str) -> String {
         format!("source-bash --suppress-skip-message -n {}", py(script))
+    }
+}
+
+/// A PowerShell verbatim string: single quotes, with `'` doubled.
+pub fn ps_quote(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
+struct PowerShell;
+impl Syntax for PowerShell {
+    fn export(&self, name: &str, value: &str) -> String {
+        format!("$Env:{name} = {}", ps_quote(value))
+    }
+    fn unset(&self, name: &str) -> String {
+        format!("Remove-Item -Path Env:{name} -ErrorAction SilentlyContinue")
+    }
+    fn set(&self, _: &str, _: &str) -> Option<String> {
+        // The Conda module's prompt function shows CONDA_PROMPT_MODIFIER.
+        None
+    }
+    fn source(&self, script: &str) -> String {
+        format!(". {}", ps_quote(script))
     }
 }
 

@@ -51,7 +51,7 @@ fn shells(a: &InitArgs) -> Result<Vec<InitShell>> {
         .map(|s| {
             InitShell::parse(s).ok_or_else(|| {
                 CondaError::argument(format!(
-                    "argument SHELLS: invalid choice: '{s}' (choose from 'bash', 'fish', 'tcsh', 'xonsh', 'zsh')"
+                    "argument SHELLS: invalid choice: '{s}' (choose from 'bash', 'fish', 'tcsh', 'xonsh', 'zsh', 'powershell')"
                 ))
             })
         })

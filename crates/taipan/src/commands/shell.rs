@@ -40,7 +40,7 @@ pub fn run(argv: &[String]) -> Result<u8> {
         None => (spec, false),
     };
     let shell = Shell::parse(name).ok_or_else(|| {
-        CondaError::new("CondaError", format!("{name} is not a supported shell. taipan supports posix, sh, ash, dash, bash, zsh, csh, tcsh, fish and xonsh."))
+        CondaError::new("CondaError", format!("{name} is not a supported shell. taipan supports posix, sh, ash, dash, bash, zsh, csh, tcsh, fish, xonsh and powershell."))
     })?;
     let output = Output::default();
     let ctx = Load::new(argv, &output).context()?;

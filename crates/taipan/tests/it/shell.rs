@@ -24,6 +24,14 @@ fn installation(ctx: &TestContext) -> PathBuf {
                 "etc/conda/deactivate.d/b.sh",
                 "echo deact-b >> \"$HOOK_LOG\"\n",
             )
+            .file(
+                "etc/conda/activate.d/a.ps1",
+                "Add-Content $Env:HOOK_LOG 'act-ps'\n",
+            )
+            .file(
+                "etc/conda/deactivate.d/a.ps1",
+                "Add-Content $Env:HOOK_LOG 'deact-ps'\n",
+            )
             .executable("bin/hooks-tool", "#!/bin/sh\necho tool-ok\n"),
         ArchiveFormat::Conda,
     );
@@ -373,6 +381,110 @@ fn posix_activate_output_format() {
     insta::with_settings!({filters => filters}, {
         insta::assert_snapshot!(out);
     });
+}
+
+/// No PowerShell can be installed here (not in Debian; PyPI and npm only wrap an existing
+/// one), so its code is checked as text: the hook, activate/deactivate, the module and init.
+#[test]
+fn powershell_hook_activate_deactivate_files_and_init() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let mut filters = ctx.filters();
+    let exe = crate::common::bin().display().to_string();
+    filters.push((Box::leak(regex::escape(&exe).into_boxed_str()), "[EXE]"));
+    let (code, hook, _) = output(
+        ctx.cmd()
+            .env("PATH", "/usr/bin:/bin")
+            .args(["shell.powershell", "hook"]),
+    );
+    assert_eq!(code, 0);
+    ctx.cmd()
+        .args([
+            "env",
+            "config",
+            "vars",
+            "set",
+            "-n",
+            "work",
+            "GREETING=it's $HOME",
+        ])
+        .assert()
+        .success();
+    let (code, activate, _) =
+        output(
+            ctx.cmd()
+                .env("PATH", "/usr/bin:/bin")
+                .args(["shell.pwsh", "activate", "work"]),
+        );
+    assert_eq!(code, 0);
+    let work = root.join("envs/work");
+    let (code, deactivate, _) = output(
+        ctx.cmd()
+            .env(
+                "PATH",
+                format!(
+                    "{}/bin:{}/condabin:/usr/bin:/bin",
+                    work.display(),
+                    root.display()
+                ),
+            )
+            .env("CONDA_PREFIX", &work)
+            .env("CONDA_SHLVL", "1")
+            .env("CONDA_DEFAULT_ENV", "work")
+            .env("CONDA_PROMPT_MODIFIER", "(work) ")
+            .env("GREETING", "it's $HOME")
+            .args(["shell.powershell", "deactivate"]),
+    );
+    assert_eq!(code, 0);
+    insta::with_settings!({filters => filters}, {
+        insta::assert_snapshot!(format!("--- hook\n{hook}--- activate work\n{activate}--- deactivate\n{deactivate}"));
+    });
+    // The hook imports the module the root prefix carries.
+    let module = std::fs::read_to_string(root.join("shell/condabin/Conda.psm1")).unwrap();
+    assert!(
+        module.contains("function Invoke-Conda") && module.contains("-Alias conda"),
+        "{module}"
+    );
+    let hook_file = std::fs::read_to_string(root.join("shell/condabin/conda-hook.ps1")).unwrap();
+    assert!(
+        hook_file
+            .contains("Import-Module (Join-Path $Env:_CONDA_ROOT 'shell/condabin/Conda.psm1')"),
+        "{hook_file}"
+    );
+    // init writes the CurrentUserAllHosts profile; again: no change; --reverse: the same bytes.
+    let profile = ctx.home.join(".config/powershell/profile.ps1");
+    std::fs::create_dir_all(profile.parent().unwrap()).unwrap();
+    std::fs::write(&profile, "Set-Alias ll Get-ChildItem\n").unwrap();
+    let conda = root.join("bin/conda");
+    let run = |args: &[&str]| {
+        let mut cmd = assert_cmd::Command::new(&conda);
+        ctx.isolate(&mut cmd);
+        output(cmd.args(args))
+    };
+    let (code, out, _) = run(&["init", "powershell"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!("modified      {}", profile.display())),
+        "{out}"
+    );
+    let text = std::fs::read_to_string(&profile).unwrap();
+    assert!(
+        text.starts_with("Set-Alias ll Get-ChildItem\n\n#region conda initialize\n"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("(& \"{}/bin/conda\" \"shell.powershell\" \"hook\") | Out-String | ?{{$_}} | Invoke-Expression", root.display())), "{text}");
+    assert!(text.ends_with("#endregion\n"), "{text}");
+    let (_, out, _) = run(&["init", "powershell"]);
+    assert!(
+        out.contains(&format!("no change     {}", profile.display())),
+        "{out}"
+    );
+    let (_, out, _) = run(&["init", "--reverse", "powershell"]);
+    assert!(out.contains("modified"), "{out}");
+    assert_eq!(
+        std::fs::read_to_string(&profile).unwrap(),
+        "Set-Alias ll Get-ChildItem\n"
+    );
 }
 
 #[test]
