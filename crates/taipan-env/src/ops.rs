@@ -328,10 +328,22 @@ async fn explicit_record(
         file_name.parse().map_err(|_| not_a_package())?;
     let sha256 = hash.as_deref().and_then(parse_sha256);
     let key = rattler_cache::package_cache::CacheKey::from(archive).with_opt_sha256(sha256);
-    let meta = cache
-        .get_or_fetch_from_url_with_retry(key, url.clone(), client, crate::net::retry_policy(ctx), None, None)
-        .await
-        .map_err(|e| {
+    let fetched = match local_archive(ctx, &file_name) {
+        Some(archive) => extract_local(cache, key, archive, url.clone(), sha256).await,
+        None => {
+            cache
+                .get_or_fetch_from_url_with_retry(
+                    key,
+                    url.clone(),
+                    client,
+                    crate::net::retry_policy(ctx),
+                    None,
+                    None,
+                )
+                .await
+        }
+    };
+    let meta = fetched.map_err(|e| {
             let pkgs = ctx.writable_pkgs_dir().unwrap_or_default();
             let _ = std::fs::remove_dir_all(pkgs.join(id.identifier.to_string()));
             CondaError::new(
@@ -361,6 +373,79 @@ async fn explicit_record(
         url,
         channel,
     })
+}
+
+/// An archive of this file name already in a package cache directory (an installer's
+/// `pkgs/`, or one copied there): like conda, use it instead of downloading the URL again.
+fn local_archive(ctx: &Context, file_name: &str) -> Option<PathBuf> {
+    ctx.pkgs_dirs
+        .iter()
+        .map(|d| d.join(file_name))
+        .find(|p| p.is_file())
+}
+
+/// Extracts a local archive into the cache, checking it against the `@EXPLICIT` sha256, and
+/// writes `info/repodata_record.json` (as conda does on extraction) so the installed record
+/// names `url` and its channel, not the local file.
+async fn extract_local(
+    cache: &rattler_cache::package_cache::PackageCache,
+    key: rattler_cache::package_cache::CacheKey,
+    archive: PathBuf,
+    url: url::Url,
+    sha256: Option<rattler_digest::Sha256Hash>,
+) -> std::result::Result<
+    rattler_cache::package_cache::CacheMetadata,
+    rattler_cache::package_cache::PackageCacheError,
+> {
+    let fetch = move |dest: PathBuf| {
+        let archive = archive.clone();
+        let url = url.clone();
+        async move {
+            let done = rattler_package_streaming::tokio::fs::extract(&archive, &dest)
+                .await
+                .map_err(std::io::Error::other)?;
+            if sha256.is_some_and(|s| s != done.sha256) {
+                return Err(std::io::Error::other(format!(
+                    "{} does not match the sha256 it is listed with",
+                    archive.display()
+                )));
+            }
+            write_repodata_record(&dest, &url, &done).map_err(std::io::Error::other)?;
+            Ok(Some(done.sha256))
+        }
+    };
+    cache.get_or_fetch(key, fetch, None).await
+}
+
+fn write_repodata_record(
+    dir: &Path,
+    url: &url::Url,
+    archive: &rattler_package_streaming::ExtractResult,
+) -> Result<()> {
+    let index = crate::transaction::read_index_json(dir)?;
+    let record = rattler_conda_types::PackageRecord::from_index_json(
+        index,
+        Some(archive.total_size),
+        Some(archive.sha256),
+        Some(archive.md5),
+    )
+    .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
+    let file_name = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or("");
+    let record = RepoDataRecord {
+        package_record: record,
+        identifier: file_name
+            .parse()
+            .map_err(|_| CondaError::generic(format!("{url}: not a package file name")))?,
+        url: url.clone(),
+        channel: url.as_str().rsplitn(3, '/').nth(2).map(str::to_string),
+    };
+    let json = serde_json::to_vec_pretty(&record)
+        .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
+    std::fs::write(dir.join("info/repodata_record.json"), json)?;
+    Ok(())
 }
 
 /// The record a package cache entry was made from (`info/repodata_record.json`, as conda's

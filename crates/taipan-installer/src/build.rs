@@ -36,7 +36,7 @@ pub async fn build(
     let work = tempfile::tempdir()?;
     let envs = solve_all(&spec, work.path(), env).await?;
     let stage = work.path().join("payload");
-    stage_packages(&spec, &envs, work.path(), env, &stage).await?;
+    stage_packages(&spec, &envs, work.path(), env, taipan_binary, &stage).await?;
     stage_files(&spec, &spec_dir, &envs, taipan_binary, &stage)?;
     let payload = work.path().join("payload.tar");
     payload::write_tar(&stage, &payload)?;
@@ -102,14 +102,21 @@ fn unique(envs: &[EnvPlan]) -> impl Iterator<Item = &RepoDataRecord> {
         .filter(move |r| seen.insert(r.url.clone()))
 }
 
-/// Fetches, verifies and extracts every package into the payload's `pkgs/`.
+/// Fetches and verifies every package and puts it into the payload's `pkgs/`.
 async fn stage_packages(
     spec: &Spec,
     envs: &[EnvPlan],
     work: &Path,
     env: &HashMap<String, String>,
+    taipan_binary: &Path,
     stage: &Path,
 ) -> Result<()> {
+    let binary = payload::file_id(taipan_binary).map_err(|e| {
+        CondaError::new(
+            "CondaFileIOError",
+            format!("cannot read {}: {}", taipan_binary.display(), e.message),
+        )
+    })?;
     let archives = work.join("archives");
     let pkgs = stage.join("pkgs");
     std::fs::create_dir_all(&archives)?;
@@ -118,7 +125,7 @@ async fn stage_packages(
     let records: Vec<RepoDataRecord> = unique(envs).cloned().collect();
     fetch(&ctx, &records, &archives).await?;
     for r in &records {
-        payload::add_package(&pkgs, r, &archives.join(r.identifier.to_string()))?;
+        payload::add_package(&pkgs, r, &archives.join(r.identifier.to_string()), &binary)?;
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
-//! The installer's payload: one uncompressed tar holding `_conda`, the packages already
-//! extracted as a ready package cache (`pkgs/`), and `.taipan-installer/` (locks, histories,
-//! scripts). Installing then only links: nothing is decompressed on the target machine.
+//! The installer's payload: one uncompressed tar holding `_conda`, the package cache the
+//! install works from (`pkgs/`: packages extracted when that is about as small as their
+//! archive, archives otherwise), and `.taipan-installer/` (locks, histories, scripts).
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -19,13 +19,36 @@ pub struct EnvPlan {
     pub requested: Vec<String>,
 }
 
-/// Puts one verified archive into the payload's package cache as rattler's cache lays it
-/// out: the extracted directory, `info/repodata_record.json` (so the installed records keep
-/// the channel and URL the package was solved from), and the `<dir>.lock` metadata holding
-/// the archive's sha256, which is what lets an offline install use the entry as it is.
-pub fn add_package(pkgs: &Path, record: &RepoDataRecord, archive: &Path) -> Result<()> {
+/// Size and sha256 of a file, to recognise copies of it.
+pub type FileId = (u64, rattler_digest::Sha256Hash);
+
+/// The size and sha256 of `path`.
+pub fn file_id(path: &Path) -> Result<FileId> {
+    let len = std::fs::metadata(path)?.len();
+    Ok((
+        len,
+        rattler_digest::compute_file_digest::<rattler_digest::Sha256>(path)?,
+    ))
+}
+
+/// Puts one verified archive into the payload's package cache, in one of two forms:
+///
+/// - extracted, as rattler's cache lays it out (the directory with
+///   `info/repodata_record.json`, and `<dir>.lock` holding the archive's sha256, which lets
+///   an offline install use the entry as it is), when that costs at most a quarter more
+///   bytes than the archive: nothing to decompress at install time. Files identical to the
+///   embedded binary (`binary`) cost nothing, `write_tar` stores them as hard links;
+/// - else the archive itself, which the install extracts (and records with its original
+///   URL and channel, like the extracted form).
+pub fn add_package(
+    pkgs: &Path,
+    record: &RepoDataRecord,
+    archive: &Path,
+    binary: &FileId,
+) -> Result<()> {
     let dir = pkgs.join(dist_dir(record));
-    if dir.exists() {
+    let archive_copy = pkgs.join(record.identifier.to_string());
+    if dir.exists() || archive_copy.exists() {
         return Ok(());
     }
     let extracted = rattler_package_streaming::fs::extract(archive, &dir).map_err(|e| {
@@ -37,6 +60,12 @@ pub fn add_package(pkgs: &Path, record: &RepoDataRecord, archive: &Path) -> Resu
             ),
         )
     })?;
+    let archive_len = std::fs::metadata(archive)?.len();
+    if new_bytes(&dir, binary)? > archive_len + archive_len / 4 {
+        std::fs::remove_dir_all(&dir)?;
+        std::fs::copy(archive, &archive_copy)?;
+        return Ok(());
+    }
     let json = serde_json::to_string_pretty(record).map_err(|e| {
         CondaError::generic(format!("cannot write the record of {}: {e}", record.url))
     })?;
@@ -46,6 +75,25 @@ pub fn add_package(pkgs: &Path, record: &RepoDataRecord, archive: &Path) -> Resu
     lock.extend_from_slice(extracted.sha256.as_slice());
     std::fs::write(pkgs.join(format!("{}.lock", dist_dir(record))), lock)?;
     Ok(())
+}
+
+/// Bytes of the regular files under `dir`, not counting copies of `binary`.
+fn new_bytes(dir: &Path, binary: &FileId) -> Result<u64> {
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        let meta = std::fs::symlink_metadata(&path)?;
+        if meta.is_dir() {
+            total += new_bytes(&path, binary)?;
+        } else if meta.is_file() {
+            // Only a file of the binary's exact size is worth hashing.
+            let copy = meta.len() == binary.0 && file_id(&path)? == *binary;
+            if !copy {
+                total += meta.len();
+            }
+        }
+    }
+    Ok(total)
 }
 
 /// `name-version-build`, the cache directory of a record.

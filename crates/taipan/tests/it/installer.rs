@@ -22,6 +22,14 @@ pub(crate) fn embedded_binary(dir: &Path) -> PathBuf {
     out
 }
 
+static BUILT: OnceLock<Built> = OnceLock::new();
+
+extern "C" fn remove_installers() {
+    if let Some(b) = BUILT.get() {
+        let _ = std::fs::remove_dir_all(b._dir.path());
+    }
+}
+
 struct Built {
     _dir: tempfile::TempDir,
     ok: PathBuf,
@@ -37,16 +45,21 @@ struct Built {
 /// scripts, condarc, glibc requirement), one whose post_install fails, and one with
 /// `extra_envs` (one sharing packages with the base, one from another channel).
 fn installers() -> &'static Built {
-    static BUILT: OnceLock<Built> = OnceLock::new();
     BUILT.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
+        // A static is never dropped: remove the ~200 MB of installers when the process exits
+        // (nextest runs every test in its own process, each building them once).
+        // SAFETY: registers a plain `extern "C" fn` that only touches the file system.
+        unsafe { libc::atexit(remove_installers) };
         let d = dir.path();
         let mut ch = ChannelBuilder::new(&d.join("channel"));
         ch.add(&PackageBuilder::new("libdemo", "1.0").subdir("linux-64").text_prefix_file("etc/libdemo.conf", "at=@PREFIX@\n"), ArchiveFormat::Conda);
         ch.add(&PackageBuilder::new("demo-app", "1.0").noarch_generic().depends("libdemo").executable("bin/demo-app", "#!/bin/sh\necho demo-app ok\n"), ArchiveFormat::TarBz2);
         ch.index().unwrap();
         let mut other = ChannelBuilder::new(&d.join("other"));
-        other.add(&PackageBuilder::new("othertool", "2.0").noarch_generic().executable("bin/othertool", "#!/bin/sh\necho othertool ok\n"), ArchiveFormat::Conda);
+        // Compresses well: shipped as its archive, extracted at install time.
+        let data = "othertool data\n".repeat(20_000);
+        other.add(&PackageBuilder::new("othertool", "2.0").noarch_generic().executable("bin/othertool", "#!/bin/sh\necho othertool ok\n").file("share/othertool/data.txt", data), ArchiveFormat::Conda);
         other.index().unwrap();
         let channel = ch.url().as_str().trim_end_matches('/').to_string();
         let other_channel = other.url().as_str().trim_end_matches('/').to_string();
@@ -590,6 +603,20 @@ fn extra_envs_are_installed_next_to_the_base() {
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "demo-app ok\n");
+    // Extracted at install time from the shipped archive, still recorded with its origin.
+    let meta: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(prefix.join("envs/second/conda-meta/othertool-2.0-0.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        meta["url"],
+        format!("{}/noarch/othertool-2.0-0.conda", b.other_channel)
+    );
+    assert!(
+        meta["md5"].as_str().is_some_and(|m| m.len() == 32),
+        "{meta}"
+    );
     let histories: Vec<String> = [
         "conda-meta",
         "envs/tools/conda-meta",
@@ -638,13 +665,20 @@ fn extra_envs_share_packages_in_the_payload() {
         .unwrap();
     let mut names: Vec<String> = String::from_utf8_lossy(&listing.stdout)
         .lines()
-        .filter_map(|l| l.strip_prefix("pkgs/")?.strip_suffix("/info/index.json"))
+        .filter_map(|l| {
+            let entry = l.strip_prefix("pkgs/")?;
+            let archive = !entry.contains('/') && entry.ends_with(".conda");
+            archive
+                .then_some(entry)
+                .or_else(|| entry.strip_suffix("/info/index.json"))
+        })
         .map(str::to_string)
         .collect();
     names.sort();
+    // Small packages travel extracted; a well-compressed one as its archive.
     assert_eq!(
         names,
-        ["demo-app-1.0-0", "libdemo-1.0-0", "othertool-2.0-0"]
+        ["demo-app-1.0-0", "libdemo-1.0-0", "othertool-2.0-0.conda"]
     );
 }
 
