@@ -161,6 +161,20 @@ sha256_of_stdin() {
     fi
 }
 
+# Interactive installs check the payload before the first question: nobody should read a
+# license and pick a location only to be told the file is corrupt. Batch installs save that
+# pass and check while unpacking (below), before anything from the payload is used.
+verify_payload_first() {
+    actual_sum=$(payload | sha256_of_stdin)
+    if [ "${#actual_sum}" -ne 64 ]; then
+        actual_sum=$(payload | sha256sum | cut -d' ' -f1)
+    fi
+    if [ "$actual_sum" != "$PAYLOAD_SHA256" ]; then
+        echo "ERROR: $INSTALLER_PATH is corrupt: its payload's sha256 is $actual_sum, expected $PAYLOAD_SHA256. Download it again." >&2
+        exit 1
+    fi
+}
+
 # Unpacks the payload into $STAGE while a second reader hashes it (two cores, one pass
 # each); on a mismatch the staging directory is removed and the install stops there.
 unpack_and_verify() {
@@ -242,6 +256,9 @@ ask_yes_no() {
     done
 }
 
+if [ "$BATCH" = 0 ]; then
+    verify_payload_first
+fi
 if [ "$BATCH" = 0 ]; then
     printf '\nWelcome to %s %s\n\n' "$INSTALLER_NAME" "$INSTALLER_VER"
     if [ -n "$WELCOME_TEXT" ]; then printf '%s\n\n' "$WELCOME_TEXT"; fi

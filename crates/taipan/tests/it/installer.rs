@@ -437,6 +437,20 @@ fn damaged_installers_are_refused() {
         "{err}"
     );
     assert!(!ctx.path("f").exists());
+    // Interactive: refused before the first question.
+    let (code, out, err) = run(
+        &ctx,
+        &flipped_path,
+        &["-p", ctx.path("i").to_str().unwrap()],
+        "yes\n",
+    );
+    assert_eq!(code, 1);
+    assert!(err.contains("is corrupt"), "{err}");
+    assert!(
+        !out.contains("Welcome") && !out.contains("license"),
+        "{out}"
+    );
+    assert!(!ctx.path("i").exists());
 }
 
 #[test]
