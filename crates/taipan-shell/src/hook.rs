@@ -307,9 +307,10 @@ function Invoke-Conda {
 
 if ($CondaModuleArgs.ChangePs1) {
     # Keep the user's prompt, with the environment's name in front of it.
-    if (-not (Test-Path Function:\CondaPromptBackup)) {
-        if (Test-Path Function:\prompt) {
-            Rename-Item Function:\prompt CondaPromptBackup
+    # In the global scope: a re-import (-Force) must find the backup and not wrap twice.
+    if (-not (Test-Path Function:\global:CondaPromptBackup)) {
+        if (Test-Path Function:\global:prompt) {
+            Set-Item -Path Function:\global:CondaPromptBackup -Value (Get-Item Function:\global:prompt).ScriptBlock
         } else {
             function global:CondaPromptBackup { "PS $($ExecutionContext.SessionState.Path.CurrentLocation)> " }
         }

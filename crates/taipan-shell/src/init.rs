@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::files::Outcome;
+use crate::render::ps_quote;
 
 const START: &str = "# >>> conda initialize >>>";
 const END: &str = "# <<< conda initialize <<<";
@@ -62,9 +63,17 @@ impl InitShell {
             Self::Fish => home.join(".config/fish/config.fish"),
             Self::Tcsh => home.join(".tcshrc"),
             Self::Xonsh => home.join(".xonshrc"),
-            Self::PowerShell => home.join(".config/powershell/profile.ps1"),
+            Self::PowerShell => xdg_config(home).join("powershell/profile.ps1"),
         }
     }
+}
+
+/// `$XDG_CONFIG_HOME` when set and not empty (as PowerShell reads it), else `~/.config`.
+fn xdg_config(home: &Path) -> PathBuf {
+    std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| home.join(".config"))
 }
 
 /// The block for `shell`; with `condabin_only`, it only puts `<root>/condabin` on PATH.
@@ -74,12 +83,17 @@ pub fn block(shell: InitShell, root: &Path, condabin_only: bool) -> String {
         (InitShell::Fish, true) => format!("set -gx PATH \"{r}/condabin\" $PATH"),
         (InitShell::Tcsh, true) => format!("setenv PATH \"{r}/condabin:$PATH\""),
         (InitShell::Xonsh, true) => format!("$PATH.insert(0, \"{r}/condabin\")"),
-        (InitShell::PowerShell, true) => {
-            format!("$Env:PATH = \"{r}/condabin\" + [IO.Path]::PathSeparator + $Env:PATH")
-        }
-        (InitShell::PowerShell, false) => format!(
-            "If (Test-Path \"{r}/bin/conda\") {{\n    (& \"{r}/bin/conda\" \"shell.powershell\" \"hook\") | Out-String | ?{{$_}} | Invoke-Expression\n}}"
+        (InitShell::PowerShell, true) => format!(
+            "$Env:PATH = {} + [IO.Path]::PathSeparator + $Env:PATH",
+            ps_quote(&format!("{r}/condabin"))
         ),
+        (InitShell::PowerShell, false) => {
+            // Verbatim strings: a `$` or backtick in the path is not expanded.
+            let exe = ps_quote(&format!("{r}/bin/conda"));
+            format!(
+                "If (Test-Path {exe}) {{\n    (& {exe} 'shell.powershell' 'hook') | Out-String | ?{{$_}} | Invoke-Expression\n}}"
+            )
+        }
         (InitShell::Xonsh, false) => format!(
             "if __import__(\"os\").path.isfile(\"{r}/bin/conda\"):\n    execx($(\"{r}/bin/conda\" \"shell.xonsh\" \"hook\"))\nelse:\n    $PATH.insert(0, \"{r}/bin\")"
         ),

@@ -151,18 +151,47 @@ impl Syntax for Xonsh {
     }
 }
 
-/// A PowerShell verbatim string: single quotes, with `'` doubled.
+/// A PowerShell verbatim string: single quotes, with every kind of single quote PowerShell
+/// accepts (also U+2018..U+201B) doubled.
 pub fn ps_quote(value: &str) -> String {
-    format!("'{}'", value.replace('\'', "''"))
+    let mut out = String::from("'");
+    for c in value.chars() {
+        out.push(c);
+        if matches!(c, '\'' | '\u{2018}' | '\u{2019}' | '\u{201A}' | '\u{201B}') {
+            out.push(c);
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// A variable name PowerShell reads as-is after `$Env:`.
+fn plain_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 struct PowerShell;
 impl Syntax for PowerShell {
     fn export(&self, name: &str, value: &str) -> String {
-        format!("$Env:{name} = {}", ps_quote(value))
+        if plain_name(name) {
+            return format!("$Env:{name} = {}", ps_quote(value));
+        }
+        // `$Env:A.B` would not parse; Set-Item takes any name.
+        format!(
+            "Set-Item -LiteralPath {} -Value {}",
+            ps_quote(&format!("Env:{name}")),
+            ps_quote(value)
+        )
     }
     fn unset(&self, name: &str) -> String {
-        format!("Remove-Item -Path Env:{name} -ErrorAction SilentlyContinue")
+        format!(
+            "Remove-Item -LiteralPath {} -ErrorAction SilentlyContinue",
+            ps_quote(&format!("Env:{name}"))
+        )
     }
     fn set(&self, _: &str, _: &str) -> Option<String> {
         // The Conda module's prompt function shows CONDA_PROMPT_MODIFIER.
@@ -189,4 +218,16 @@ pub fn to_json(c: &Changes) -> serde_json::Value {
         },
         "scripts": {"activate": c.activate_scripts, "deactivate": c.deactivate_scripts},
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ps_quote;
+
+    #[test]
+    fn powershell_quotes_every_single_quote_kind() {
+        assert_eq!(ps_quote("it's $HOME"), "'it''s $HOME'");
+        assert_eq!(ps_quote("John\u{2019}s"), "'John\u{2019}\u{2019}s'");
+        assert_eq!(ps_quote(""), "''");
+    }
 }

@@ -472,7 +472,7 @@ fn powershell_hook_activate_deactivate_files_and_init() {
         text.starts_with("Set-Alias ll Get-ChildItem\n\n#region conda initialize\n"),
         "{text}"
     );
-    assert!(text.contains(&format!("(& \"{}/bin/conda\" \"shell.powershell\" \"hook\") | Out-String | ?{{$_}} | Invoke-Expression", root.display())), "{text}");
+    assert!(text.contains(&format!("(& '{}/bin/conda' 'shell.powershell' 'hook') | Out-String | ?{{$_}} | Invoke-Expression", root.display())), "{text}");
     assert!(text.ends_with("#endregion\n"), "{text}");
     let (_, out, _) = run(&["init", "powershell"]);
     assert!(
