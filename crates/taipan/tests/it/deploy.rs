@@ -280,6 +280,22 @@ exit 0
     bin
 }
 
+/// Runs `cmd` on a pretend system: `os_release` as `/etc/os-release`, and stub `tools` first
+/// on PATH, recording their arguments in `stub.log` (the stubs live in `ctx`'s `dir`).
+fn on_stubbed_system(
+    ctx: &TestContext,
+    dir: &str,
+    os_release: &str,
+    tools: &[&str],
+    cmd: &mut TaipanCommand,
+) {
+    std::fs::write(ctx.path("os-release"), os_release).unwrap();
+    let stub = stubs(&ctx.path(dir), tools);
+    cmd.env("TAIPAN_OS_RELEASE", ctx.path("os-release"))
+        .env("PATH", format!("{}:/usr/bin:/bin", stub.display()))
+        .env("STUB_LOG", ctx.path("stub.log"));
+}
+
 /// `taipan deploy ARGS` for `user`, with its log in the test dir.
 fn deploy(ctx: &TestContext, args: &[&str]) -> TaipanCommand {
     let mut cmd = ctx.cmd();
@@ -320,8 +336,6 @@ fn status_of(report: &Value, step: &str) -> String {
 fn dry_run_plans_for_redhat_with_dnf_and_changes_nothing() {
     let ctx = TestContext::new();
     let fx = shared_fixture();
-    let stub = stubs(ctx.temp.path(), &["dnf", "rpm"]);
-    std::fs::write(ctx.path("os-release"), ROCKY).unwrap();
     let prefix = ctx.path("opt/demo3");
     let mut cmd = deploy(
         &ctx,
@@ -332,10 +346,8 @@ fn dry_run_plans_for_redhat_with_dnf_and_changes_nothing() {
             "--installer",
         ],
     );
-    cmd.arg(&fx.installer)
-        .env("TAIPAN_OS_RELEASE", ctx.path("os-release"))
-        .env("PATH", format!("{}:/usr/bin:/bin", stub.display()))
-        .env("STUB_LOG", ctx.path("stub.log"));
+    on_stubbed_system(&ctx, "", ROCKY, &["dnf", "rpm"], &mut cmd);
+    cmd.arg(&fx.installer);
     let (code, out, err) = output(&mut cmd);
     assert_eq!(code, 0, "{out}{err}");
     let filters = ctx.filters();
@@ -361,13 +373,9 @@ fn dry_run_plans_for_redhat_with_dnf_and_changes_nothing() {
     assert!(!ctx.path("deploy.log").exists(), "a dry run writes no log");
 
     // Without dnf (CentOS 7), yum.
-    std::fs::write(ctx.path("os-release"), CENTOS7).unwrap();
-    let stub_yum = stubs(&ctx.path("yum-only"), &["yum", "rpm"]);
     let mut cmd = deploy(&ctx, &["--dry-run", "--json", "--installer"]);
-    cmd.arg(&fx.installer)
-        .env("TAIPAN_OS_RELEASE", ctx.path("os-release"))
-        .env("PATH", format!("{}:/usr/bin:/bin", stub_yum.display()))
-        .env("STUB_LOG", ctx.path("stub.log"));
+    on_stubbed_system(&ctx, "yum-only", CENTOS7, &["yum", "rpm"], &mut cmd);
+    cmd.arg(&fx.installer);
     let (code, out, err) = output(&mut cmd);
     assert_eq!(code, 0, "{out}{err}");
     let report = json_of(&out);
@@ -529,17 +537,12 @@ fn redhat_uses_dnf_and_leaves_out_what_the_release_lacks() {
     let fx = shared_fixture();
     let homes = open_dir();
     let user = TempUser::new(homes.path(), &[]);
-    let stub = stubs(ctx.temp.path(), &["dnf", "rpm", "yum"]);
-    std::fs::write(ctx.path("os-release"), ROCKY).unwrap();
     let mut cmd = deploy(
         &ctx,
         &["--user", &user.name, "--no-update", "--json", "--installer"],
     );
-    cmd.arg(&fx.installer)
-        .env("TAIPAN_OS_RELEASE", ctx.path("os-release"))
-        .env("PATH", format!("{}:/usr/bin:/bin", stub.display()))
-        .env("STUB_LOG", ctx.path("stub.log"))
-        .env("STUB_MISSING", "libXScrnSaver");
+    on_stubbed_system(&ctx, "", ROCKY, &["dnf", "rpm", "yum"], &mut cmd);
+    cmd.arg(&fx.installer).env("STUB_MISSING", "libXScrnSaver");
     let (code, out, err) = output(&mut cmd);
     assert_eq!(code, 0, "{out}{err}");
     let report = json_of(&out);
@@ -565,13 +568,9 @@ fn debian_13_names_are_mapped_to_their_successors() {
     let fx = shared_fixture();
     let homes = open_dir();
     let user = TempUser::new(homes.path(), &[]);
-    let stub = stubs(ctx.temp.path(), &["apt-get", "apt-cache"]);
-    std::fs::write(ctx.path("os-release"), TRIXIE).unwrap();
     let mut cmd = deploy(&ctx, &["--user", &user.name, "--json", "--installer"]);
+    on_stubbed_system(&ctx, "", TRIXIE, &["apt-get", "apt-cache"], &mut cmd);
     cmd.arg(&fx.installer)
-        .env("TAIPAN_OS_RELEASE", ctx.path("os-release"))
-        .env("PATH", format!("{}:/usr/bin:/bin", stub.display()))
-        .env("STUB_LOG", ctx.path("stub.log"))
         .env("STUB_GONE", "libgl1-mesa-glx libegl1-mesa libasound2");
     let (code, out, err) = output(&mut cmd);
     assert_eq!(code, 0, "{out}{err}");
@@ -604,14 +603,9 @@ fn package_manager_failure_stops_before_the_installer() {
     let fx = shared_fixture();
     let homes = open_dir();
     let user = TempUser::new(homes.path(), &[]);
-    let stub = stubs(ctx.temp.path(), &["apt-get", "apt-cache"]);
-    std::fs::write(ctx.path("os-release"), TRIXIE).unwrap();
     let mut cmd = deploy(&ctx, &["--user", &user.name, "--no-upgrade", "--installer"]);
-    cmd.arg(&fx.installer)
-        .env("TAIPAN_OS_RELEASE", ctx.path("os-release"))
-        .env("PATH", format!("{}:/usr/bin:/bin", stub.display()))
-        .env("STUB_LOG", ctx.path("stub.log"))
-        .env("STUB_INSTALL_RC", "100");
+    on_stubbed_system(&ctx, "", TRIXIE, &["apt-get", "apt-cache"], &mut cmd);
+    cmd.arg(&fx.installer).env("STUB_INSTALL_RC", "100");
     let (code, out, err) = output(&mut cmd);
     assert_eq!(code, 1, "{out}{err}");
     assert!(
