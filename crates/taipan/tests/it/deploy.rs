@@ -807,20 +807,23 @@ fn uninstall_reverses_init_and_removes_the_prefix_after_confirmation() {
     assert_eq!(code, 1);
     assert!(err.contains("pass --yes"), "{err}");
     assert!(prefix.join("conda-meta/history").is_file());
-    let (code, out, err) = output(
-        deploy(
-            &ctx,
-            &[
-                "--user",
-                &user.name,
-                "--uninstall",
-                "--yes",
-                "--json",
-                "--installer",
-            ],
+    let uninstall = || {
+        output(
+            deploy(
+                &ctx,
+                &[
+                    "--user",
+                    &user.name,
+                    "--uninstall",
+                    "--yes",
+                    "--json",
+                    "--installer",
+                ],
+            )
+            .arg(&fx.installer),
         )
-        .arg(&fx.installer),
-    );
+    };
+    let (code, out, err) = uninstall();
     assert_eq!(code, 0, "{out}{err}");
     let report = json_of(&out);
     assert_eq!(status_of(&report, "init-reverse"), "done", "{report}");
@@ -838,20 +841,7 @@ fn uninstall_reverses_init_and_removes_the_prefix_after_confirmation() {
         "{registry}"
     );
     // Again: nothing left to do. A directory that is not an installation is never removed.
-    let (code, out, _) = output(
-        deploy(
-            &ctx,
-            &[
-                "--user",
-                &user.name,
-                "--uninstall",
-                "--yes",
-                "--json",
-                "--installer",
-            ],
-        )
-        .arg(&fx.installer),
-    );
+    let (code, out, _) = uninstall();
     assert_eq!(code, 0);
     assert_eq!(status_of(&json_of(&out), "remove-prefix"), "already-done");
     let (code, _, err) = output(&mut deploy(
