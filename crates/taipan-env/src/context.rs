@@ -30,6 +30,10 @@ pub struct Context {
     pub subdir: Subdir,
     /// The process environment the context was built from.
     pub env: HashMap<String, String>,
+    /// The package cache, opened once per process: it remembers which entries it extracted
+    /// or validated, so a second lookup of the same package (reading an `@EXPLICIT` file,
+    /// then linking it) does not check every file again.
+    pub package_cache: crate::cache::Shared,
 }
 
 /// Inputs for [`Context::load`].
@@ -92,6 +96,7 @@ impl Context {
             envs_dirs,
             subdir,
             env: opts.env.clone(),
+            package_cache: Default::default(),
         })
     }
 
