@@ -2,7 +2,7 @@
 //! `urls.txt`, and purging entries that turn out to be corrupt.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -102,15 +102,79 @@ pub async fn fetch_all(
                 }
             }
         })
-        .buffer_unordered(if ctx.config.fetch_threads == 0 {
-            5
-        } else {
-            ctx.config.fetch_threads as usize
-        })
+        .buffer_unordered(fetch_threads(ctx))
         .try_collect()
         .await?;
     record_urls(&pkgs_dir, records)?;
     Ok(results.into_iter().collect())
+}
+
+/// Starts extracting every record into the cache in the background (from an archive in a
+/// package cache directory when there is one, as for an installer's payload, else from its
+/// URL), at most `fetch_threads` at a time and in the records' order. The transaction takes
+/// each package as its extraction finishes. `discard`: delete each extracted directory once
+/// its package is linked.
+pub fn fetch_in_background(
+    ctx: &Context,
+    records: &[RepoDataRecord],
+    discard: bool,
+) -> Result<crate::transaction::Packages<'static>> {
+    let cache = open(ctx)?;
+    let client = crate::net::client(ctx)?;
+    let policy = crate::net::retry_policy(ctx);
+    let pkgs_dir = ctx.writable_pkgs_dir()?;
+    let permits = Arc::new(tokio::sync::Semaphore::new(fetch_threads(ctx)));
+    let mut tasks = HashMap::new();
+    for record in records.iter().cloned() {
+        let local = local_archive(ctx, &record.identifier.to_string());
+        let (cache, client, pkgs_dir, permits) = (
+            cache.clone(),
+            client.clone(),
+            pkgs_dir.clone(),
+            permits.clone(),
+        );
+        let url = record.url.clone();
+        let task = tokio::spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            let key = CacheKey::from(&record.package_record);
+            let fetched = match local {
+                Some(archive) => {
+                    let sha256 = record.package_record.sha256;
+                    extract_local(&cache, key, archive, record.url.clone(), sha256).await
+                }
+                None => {
+                    cache
+                        .get_or_fetch_from_url_with_retry(
+                            key,
+                            record.url.clone(),
+                            client,
+                            policy,
+                            None,
+                            None,
+                        )
+                        .await
+                }
+            };
+            fetched
+                .map(|meta| meta.path().to_path_buf())
+                .map_err(|e| fetch_error(&pkgs_dir, &record, &e))
+        });
+        tasks.insert(url, task);
+    }
+    record_urls(&pkgs_dir, records)?;
+    Ok(crate::transaction::Packages::Pending {
+        tasks: std::sync::Mutex::new(tasks),
+        pkgs_dir,
+        discard: discard.then(crate::transaction::Reaper::start),
+    })
+}
+
+fn fetch_threads(ctx: &Context) -> usize {
+    if ctx.config.fetch_threads == 0 {
+        5
+    } else {
+        ctx.config.fetch_threads as usize
+    }
 }
 
 fn fetch_error(
@@ -166,5 +230,78 @@ fn record_urls(pkgs_dir: &std::path::Path, records: &[RepoDataRecord]) -> Result
             writeln!(file, "{url}")?;
         }
     }
+    Ok(())
+}
+
+/// An archive of this file name already in a package cache directory (an installer's
+/// `pkgs/`, or one copied there): like conda, use it instead of downloading the URL again.
+pub(crate) fn local_archive(ctx: &Context, file_name: &str) -> Option<PathBuf> {
+    ctx.pkgs_dirs
+        .iter()
+        .map(|d| d.join(file_name))
+        .find(|p| p.is_file())
+}
+
+/// Extracts a local archive into the cache, checking it against the `@EXPLICIT` sha256, and
+/// writes `info/repodata_record.json` (as conda does on extraction) so the installed record
+/// names `url` and its channel, not the local file.
+pub(crate) async fn extract_local(
+    cache: &rattler_cache::package_cache::PackageCache,
+    key: rattler_cache::package_cache::CacheKey,
+    archive: PathBuf,
+    url: url::Url,
+    sha256: Option<rattler_digest::Sha256Hash>,
+) -> std::result::Result<
+    rattler_cache::package_cache::CacheMetadata,
+    rattler_cache::package_cache::PackageCacheError,
+> {
+    let fetch = move |dest: PathBuf| {
+        let archive = archive.clone();
+        let url = url.clone();
+        async move {
+            let done = rattler_package_streaming::tokio::fs::extract(&archive, &dest)
+                .await
+                .map_err(std::io::Error::other)?;
+            if sha256.is_some_and(|s| s != done.sha256) {
+                return Err(std::io::Error::other(format!(
+                    "{} does not match the sha256 it is listed with",
+                    archive.display()
+                )));
+            }
+            write_repodata_record(&dest, &url, &done).map_err(std::io::Error::other)?;
+            Ok(Some(done.sha256))
+        }
+    };
+    cache.get_or_fetch(key, fetch, None).await
+}
+
+fn write_repodata_record(
+    dir: &Path,
+    url: &url::Url,
+    archive: &rattler_package_streaming::ExtractResult,
+) -> Result<()> {
+    let index = crate::transaction::read_index_json(dir)?;
+    let record = rattler_conda_types::PackageRecord::from_index_json(
+        index,
+        Some(archive.total_size),
+        Some(archive.sha256),
+        Some(archive.md5),
+    )
+    .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
+    let file_name = url
+        .path_segments()
+        .and_then(|mut s| s.next_back())
+        .unwrap_or("");
+    let record = RepoDataRecord {
+        package_record: record,
+        identifier: file_name
+            .parse()
+            .map_err(|_| CondaError::generic(format!("{url}: not a package file name")))?,
+        url: url.clone(),
+        channel: url.as_str().rsplitn(3, '/').nth(2).map(str::to_string),
+    };
+    let json = serde_json::to_vec_pretty(&record)
+        .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
+    std::fs::write(dir.join("info/repodata_record.json"), json)?;
     Ok(())
 }

@@ -216,9 +216,14 @@ pub fn read(prefix: &Path) -> Result<Vec<Revision>> {
     }
 }
 
+/// The local time as history stamps write it (`2024-06-01 12:00:00`).
+pub fn now() -> String {
+    chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
 /// Appends a block to `<prefix>/conda-meta/history`, stamped with the local time.
 pub fn append(prefix: &Path, entry: &Entry) -> Result<()> {
-    let date = chrono::Local::now().format("%Y-%m-%d %H:%M:%S").to_string();
+    let date = now();
     let path = prefix.join("conda-meta").join("history");
     let mut file = std::fs::OpenOptions::new()
         .create(true)

@@ -13,7 +13,7 @@ use crate::context::Context;
 use crate::error::{CondaError, Result};
 use crate::history::Entry;
 use crate::solve::{self, Installed, Kind, Request, Rules};
-use crate::transaction::{LinkSettings, Outcome, Plan};
+use crate::transaction::{LinkSettings, Outcome, Packages, Plan};
 
 /// A solved request, ready to show and apply.
 pub struct Solved {
@@ -216,7 +216,7 @@ pub fn prelink_messages(
 pub async fn apply(
     ctx: &Context,
     plan: &Plan,
-    extracted: &HashMap<url::Url, PathBuf>,
+    extracted: &Packages<'_>,
     history: &Entry,
     requested: HashMap<String, String>,
 ) -> Result<Outcome> {
@@ -236,7 +236,7 @@ pub async fn apply(
         requested,
         root_prefix: ctx.root_prefix.clone(),
         created_prefix,
-        hardlinks: crate::transaction::hardlinks_supported(extracted, &plan.prefix),
+        hardlinks: extracted.hardlinks_supported(&plan.prefix),
     };
     let mut entry = history.clone();
     entry.removed = plan
@@ -284,6 +284,101 @@ pub fn create_empty(ctx: &Context, prefix: &Path, history: &Entry) -> Result<()>
     crate::registry::register(ctx, prefix)
 }
 
+/// A package URL from an `@EXPLICIT` file with its optional `#hash`.
+pub type ExplicitUrl = (url::Url, Option<String>);
+
+/// The package URLs of an `@EXPLICIT` file's text (`file` names it in errors); paths are
+/// made absolute `file://` URLs.
+pub fn explicit_urls(file: &std::path::Path, text: &str) -> Result<Vec<ExplicitUrl>> {
+    let mut out = Vec::new();
+    let mut started = false;
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line == "@EXPLICIT" {
+            started = true;
+            continue;
+        }
+        if !started || line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (loc, hash) = match line.split_once('#') {
+            Some((l, h)) => (l, Some(h.to_string())),
+            None => (line, None),
+        };
+        let url = if loc.contains("://") {
+            url::Url::parse(loc).ok()
+        } else {
+            url::Url::from_file_path(crate::context::absolute(std::path::Path::new(loc))).ok()
+        };
+        let url = url.ok_or_else(|| {
+            CondaError::new(
+                "CondaValueError",
+                format!(
+                    "{}:{}: '{loc}' is not a URL or path to a package",
+                    file.display(),
+                    n + 1
+                ),
+            )
+        })?;
+        out.push((url, hash));
+    }
+    Ok(out)
+}
+
+/// The plan that installs `@EXPLICIT` URLs: their records replace installed records of the
+/// same names; everything else installed stays. The packages are fetched into the cache.
+pub async fn explicit_plan(
+    ctx: &Context,
+    prefix: &Path,
+    installed: &[rattler_conda_types::PrefixRecord],
+    urls: &[ExplicitUrl],
+) -> Result<Plan> {
+    let new = explicit_records(ctx, urls).await?;
+    let names: HashSet<&str> = new
+        .iter()
+        .map(|r| r.package_record.name.as_normalized())
+        .collect();
+    let mut desired: Vec<RepoDataRecord> = installed
+        .iter()
+        .map(|r| r.repodata_record.clone())
+        .filter(|r| !names.contains(r.package_record.name.as_normalized()))
+        .collect();
+    desired.extend(new);
+    Plan::new(prefix, installed, desired, &HashSet::new(), ctx.subdir)
+}
+
+/// Installs an installer's environment: `records` (its lock, with the records the build
+/// solved) replace installed records of the same names. Each package is extracted from the
+/// local cache in the background and linked as soon as it is ready; no output.
+/// `discard_cache`: delete each extracted package once linked (the cache is not kept).
+pub async fn install_records(
+    ctx: &Context,
+    prefix: &Path,
+    records: Vec<RepoDataRecord>,
+    history: &Entry,
+    discard_cache: bool,
+) -> Result<Outcome> {
+    let installed = crate::prefix::records(prefix)?;
+    let names: HashSet<String> = records
+        .iter()
+        .map(|r| r.package_record.name.as_normalized().to_string())
+        .collect();
+    let mut desired: Vec<RepoDataRecord> = installed
+        .iter()
+        .map(|r| r.repodata_record.clone())
+        .filter(|r| !names.contains(r.package_record.name.as_normalized()))
+        .collect();
+    desired.extend(records);
+    let plan = Plan::new(prefix, &installed, desired, &HashSet::new(), ctx.subdir)?;
+    if plan.is_empty() {
+        return Ok(Outcome::default());
+    }
+    let packages = crate::cache::fetch_in_background(ctx, &plan.link, discard_cache)?;
+    let outcome = apply(ctx, &plan, &packages, history, HashMap::new()).await;
+    packages.finish();
+    outcome
+}
+
 /// Records for `@EXPLICIT` URLs: fetched into the cache (concurrently), described by their
 /// `index.json`. Order follows the file.
 pub async fn explicit_records(
@@ -328,8 +423,10 @@ async fn explicit_record(
         file_name.parse().map_err(|_| not_a_package())?;
     let sha256 = hash.as_deref().and_then(parse_sha256);
     let key = rattler_cache::package_cache::CacheKey::from(archive).with_opt_sha256(sha256);
-    let fetched = match local_archive(ctx, &file_name) {
-        Some(archive) => extract_local(cache, key, archive, url.clone(), sha256).await,
+    let fetched = match crate::cache::local_archive(ctx, &file_name) {
+        Some(archive) => {
+            crate::cache::extract_local(cache, key, archive, url.clone(), sha256).await
+        }
         None => {
             cache
                 .get_or_fetch_from_url_with_retry(
@@ -373,79 +470,6 @@ async fn explicit_record(
         url,
         channel,
     })
-}
-
-/// An archive of this file name already in a package cache directory (an installer's
-/// `pkgs/`, or one copied there): like conda, use it instead of downloading the URL again.
-fn local_archive(ctx: &Context, file_name: &str) -> Option<PathBuf> {
-    ctx.pkgs_dirs
-        .iter()
-        .map(|d| d.join(file_name))
-        .find(|p| p.is_file())
-}
-
-/// Extracts a local archive into the cache, checking it against the `@EXPLICIT` sha256, and
-/// writes `info/repodata_record.json` (as conda does on extraction) so the installed record
-/// names `url` and its channel, not the local file.
-async fn extract_local(
-    cache: &rattler_cache::package_cache::PackageCache,
-    key: rattler_cache::package_cache::CacheKey,
-    archive: PathBuf,
-    url: url::Url,
-    sha256: Option<rattler_digest::Sha256Hash>,
-) -> std::result::Result<
-    rattler_cache::package_cache::CacheMetadata,
-    rattler_cache::package_cache::PackageCacheError,
-> {
-    let fetch = move |dest: PathBuf| {
-        let archive = archive.clone();
-        let url = url.clone();
-        async move {
-            let done = rattler_package_streaming::tokio::fs::extract(&archive, &dest)
-                .await
-                .map_err(std::io::Error::other)?;
-            if sha256.is_some_and(|s| s != done.sha256) {
-                return Err(std::io::Error::other(format!(
-                    "{} does not match the sha256 it is listed with",
-                    archive.display()
-                )));
-            }
-            write_repodata_record(&dest, &url, &done).map_err(std::io::Error::other)?;
-            Ok(Some(done.sha256))
-        }
-    };
-    cache.get_or_fetch(key, fetch, None).await
-}
-
-fn write_repodata_record(
-    dir: &Path,
-    url: &url::Url,
-    archive: &rattler_package_streaming::ExtractResult,
-) -> Result<()> {
-    let index = crate::transaction::read_index_json(dir)?;
-    let record = rattler_conda_types::PackageRecord::from_index_json(
-        index,
-        Some(archive.total_size),
-        Some(archive.sha256),
-        Some(archive.md5),
-    )
-    .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
-    let file_name = url
-        .path_segments()
-        .and_then(|mut s| s.next_back())
-        .unwrap_or("");
-    let record = RepoDataRecord {
-        package_record: record,
-        identifier: file_name
-            .parse()
-            .map_err(|_| CondaError::generic(format!("{url}: not a package file name")))?,
-        url: url.clone(),
-        channel: url.as_str().rsplitn(3, '/').nth(2).map(str::to_string),
-    };
-    let json = serde_json::to_vec_pretty(&record)
-        .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
-    std::fs::write(dir.join("info/repodata_record.json"), json)?;
-    Ok(())
 }
 
 /// The record a package cache entry was made from (`info/repodata_record.json`, as conda's

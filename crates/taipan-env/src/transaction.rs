@@ -1,6 +1,8 @@
 //! Executing a transaction with conda's safety: everything is downloaded and verified before
 //! the prefix is touched; unlinked and overwritten files are moved into a journal inside the
 //! prefix; any failure (bad package, failing post-link script, Ctrl-C) puts every file back.
+//! (An installer, whose payload was verified as a whole, links packages while later ones are
+//! still being extracted: see [`Packages::Pending`].)
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::{Path, PathBuf};
@@ -178,20 +180,165 @@ pub struct LinkSettings {
     pub hardlinks: bool,
 }
 
-/// conda's link-type rule: hard links when the cache and the prefix share a file system,
-/// else copies. Probed once by hard-linking a file of the first cached package.
-pub fn hardlinks_supported(extracted: &HashMap<url::Url, PathBuf>, prefix: &Path) -> bool {
-    let Some(source) = extracted
-        .values()
-        .map(|d| d.join("info/index.json"))
-        .find(|p| p.is_file())
-    else {
-        return true;
-    };
-    let probe = prefix.join(format!(".taipan-link-test-{}", std::process::id()));
-    let ok = std::fs::hard_link(&source, &probe).is_ok();
-    let _ = std::fs::remove_file(&probe);
-    ok
+/// The extracted packages a transaction links.
+pub enum Packages<'a> {
+    /// All in the cache already: record URL → extracted directory.
+    Ready(&'a HashMap<url::Url, PathBuf>),
+    /// Being extracted in the background (record URL → task); linking takes each package as
+    /// it comes, so extraction and linking overlap. The cache directory (`pkgs_dir`) is
+    /// where they land.
+    Pending {
+        tasks: std::sync::Mutex<HashMap<url::Url, tokio::task::JoinHandle<Result<PathBuf>>>>,
+        pkgs_dir: PathBuf,
+        /// Removes each package's extracted directory once it is linked (an installer that
+        /// deletes its package cache anyway), alongside the linking of the others.
+        discard: Option<Reaper>,
+    },
+}
+
+/// A thread that deletes directories sent to it; [`Reaper::finish`] waits for it.
+pub struct Reaper {
+    sender: std::sync::Mutex<Option<std::sync::mpsc::Sender<PathBuf>>>,
+    thread: std::sync::Mutex<Option<std::thread::JoinHandle<()>>>,
+}
+
+impl Reaper {
+    /// Starts the thread.
+    pub fn start() -> Self {
+        let (sender, receiver) = std::sync::mpsc::channel::<PathBuf>();
+        let thread = std::thread::spawn(move || {
+            for dir in receiver {
+                let _ = std::fs::remove_dir_all(&dir);
+            }
+        });
+        Self {
+            sender: std::sync::Mutex::new(Some(sender)),
+            thread: std::sync::Mutex::new(Some(thread)),
+        }
+    }
+
+    fn send(&self, dir: &Path) {
+        if let Ok(Some(sender)) = self.sender.lock().as_deref() {
+            let _ = sender.send(dir.to_path_buf());
+        }
+    }
+
+    /// Waits until everything sent so far is deleted.
+    pub fn finish(&self) {
+        if let Ok(mut sender) = self.sender.lock() {
+            sender.take();
+        }
+        let thread = self.thread.lock().ok().and_then(|mut t| t.take());
+        if let Some(thread) = thread {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+impl Packages<'_> {
+    /// The extracted directory of a package, waiting for its extraction if needed.
+    async fn dir(&self, record: &RepoDataRecord) -> Result<PathBuf> {
+        let missing =
+            || CondaError::generic(format!("{} is not in the package cache", record.identifier));
+        match self {
+            Packages::Ready(map) => map.get(&record.url).cloned().ok_or_else(missing),
+            Packages::Pending { tasks, .. } => {
+                let task = tasks
+                    .lock()
+                    .map_err(|_| missing())?
+                    .remove(&record.url)
+                    .ok_or_else(missing)?;
+                task.await.map_err(|e| {
+                    CondaError::generic(format!("extracting {} failed: {e}", record.identifier))
+                })?
+            }
+        }
+    }
+
+    /// Whether the package can be linked without waiting.
+    fn ready(&self, record: &RepoDataRecord) -> bool {
+        match self {
+            Packages::Ready(_) => true,
+            Packages::Pending { tasks, .. } => tasks
+                .lock()
+                .map(|t| t.get(&record.url).is_none_or(|h| h.is_finished()))
+                .unwrap_or(true),
+        }
+    }
+
+    /// Packages gathered before a batch is linked even when more could join it. While
+    /// extraction goes on, linking early keeps both busy; else one batch links everything.
+    fn batch_limit(&self) -> usize {
+        match self {
+            Packages::Ready(_) => usize::MAX,
+            Packages::Pending { .. } => 2 * PACKAGES_AT_ONCE,
+        }
+    }
+
+    /// Waits until the deletions of `discard` are done.
+    pub fn finish(&self) {
+        if let Packages::Pending {
+            discard: Some(reaper),
+            ..
+        } = self
+        {
+            reaper.finish();
+        }
+    }
+
+    /// A package is linked: its extracted directory may go (see `discard`).
+    fn release(&self, dir: &Path) {
+        if let Packages::Pending {
+            discard: Some(reaper),
+            ..
+        } = self
+        {
+            reaper.send(dir);
+        }
+    }
+
+    /// Stops extractions nobody will wait for (after a failure).
+    fn abandon(&self) {
+        if let Packages::Pending { tasks, .. } = self {
+            if let Ok(tasks) = tasks.lock() {
+                tasks.values().for_each(|t| t.abort());
+            }
+        }
+    }
+
+    /// conda's link-type rule: hard links when the cache and the prefix share a file system,
+    /// else copies. Probed once, by hard-linking a file of a cached package (or a probe file
+    /// in the cache directory) into the prefix.
+    pub fn hardlinks_supported(&self, prefix: &Path) -> bool {
+        let probe = prefix.join(format!(".taipan-link-test-{}", std::process::id()));
+        let ok = match self {
+            Packages::Ready(map) => {
+                let Some(source) = map
+                    .values()
+                    .map(|d| d.join("info/index.json"))
+                    .find(|p| p.is_file())
+                else {
+                    return true;
+                };
+                std::fs::hard_link(&source, &probe).is_ok()
+            }
+            Packages::Pending { pkgs_dir, .. } => {
+                let source = pkgs_dir.join(format!(".taipan-link-test-{}", std::process::id()));
+                let ok = std::fs::write(&source, b"").is_ok()
+                    && std::fs::hard_link(&source, &probe).is_ok();
+                let _ = std::fs::remove_file(&source);
+                ok
+            }
+        };
+        let _ = std::fs::remove_file(&probe);
+        ok
+    }
 }
 
 /// What a finished transaction reports.
@@ -323,11 +470,11 @@ impl Journal {
     }
 }
 
-/// Runs the plan against packages already in the cache (`extracted` maps record URL to the
-/// extracted package directory). On any failure the prefix is restored and the error returned.
+/// Runs the plan against the extracted packages. On any failure the prefix is restored and
+/// the error returned.
 pub async fn execute(
     plan: &Plan,
-    extracted: &HashMap<url::Url, PathBuf>,
+    extracted: &Packages<'_>,
     settings: &LinkSettings,
     history: &crate::history::Entry,
 ) -> Result<Outcome> {
@@ -360,6 +507,7 @@ pub async fn execute(
             Ok(outcome)
         }
         Err(err) => {
+            extracted.abandon();
             let errors = journal.rollback();
             if settings.created_prefix {
                 let _ = std::fs::remove_dir_all(&plan.prefix);
@@ -385,7 +533,7 @@ fn with_rollback_note(mut err: CondaError, errors: Vec<String>) -> CondaError {
 async fn run_steps(
     plan: &Plan,
     prefix: &Prefix,
-    extracted: &HashMap<url::Url, PathBuf>,
+    extracted: &Packages<'_>,
     settings: &LinkSettings,
     history: &crate::history::Entry,
     journal: &mut Journal,
@@ -531,7 +679,7 @@ fn unlink_one(
 /// A package ready to link: its paths checked, what it will overwrite stashed.
 struct Prepared<'a> {
     record: &'a RepoDataRecord,
-    dir: &'a Path,
+    dir: PathBuf,
     paths_json: PathsJson,
 }
 
@@ -543,7 +691,7 @@ struct Prepared<'a> {
 async fn link_all(
     plan: &Plan,
     prefix: &Prefix,
-    extracted: &HashMap<url::Url, PathBuf>,
+    extracted: &Packages<'_>,
     settings: &LinkSettings,
     journal: &mut Journal,
     outcome: &mut Outcome,
@@ -552,23 +700,44 @@ async fn link_all(
     let mut batch_paths: HashSet<PathBuf> = HashSet::new();
     for record in &plan.link {
         check_interrupt()?;
-        let dir = extracted.get(&record.url).ok_or_else(|| {
-            CondaError::generic(format!("{} is not in the package cache", record.identifier))
-        })?;
+        // Rather than wait for an extraction with packages in hand, link those first.
+        if !batch.is_empty() && (batch.len() >= extracted.batch_limit() || !extracted.ready(record))
+        {
+            link_batch(
+                plan,
+                prefix,
+                std::mem::take(&mut batch),
+                extracted,
+                settings,
+                journal,
+            )
+            .await?;
+            batch_paths.clear();
+            check_interrupt()?;
+        }
+        let dir = extracted.dir(record).await?;
         let (targets, paths_json) =
-            target_paths(plan, dir, record).inspect_err(|_| purge_extracted(dir))?;
+            target_paths(plan, &dir, record).inspect_err(|_| purge_extracted(&dir))?;
         let name = record.package_record.name.as_normalized();
         let scripted = dir.join(format!("bin/.{name}-pre-link.sh")).is_file()
             || dir.join(format!("bin/.{name}-post-link.sh")).is_file();
         if scripted || targets.iter().any(|t| batch_paths.contains(t)) {
-            link_batch(plan, prefix, std::mem::take(&mut batch), settings, journal).await?;
+            link_batch(
+                plan,
+                prefix,
+                std::mem::take(&mut batch),
+                extracted,
+                settings,
+                journal,
+            )
+            .await?;
             batch_paths.clear();
             check_interrupt()?;
         }
         for t in &targets {
             journal.stash(&plan.prefix.join(t))?;
         }
-        run_pre_link(plan, record, dir, settings, outcome)?;
+        run_pre_link(plan, record, &dir, settings, outcome)?;
         for t in &targets {
             journal.created(plan.prefix.join(t));
         }
@@ -578,14 +747,14 @@ async fn link_all(
             paths_json,
         };
         if scripted {
-            link_batch(plan, prefix, vec![prepared], settings, journal).await?;
+            link_batch(plan, prefix, vec![prepared], extracted, settings, journal).await?;
             run_post_link(plan, record, settings, outcome)?;
         } else {
             batch_paths.extend(targets);
             batch.push(prepared);
         }
     }
-    link_batch(plan, prefix, batch, settings, journal).await
+    link_batch(plan, prefix, batch, extracted, settings, journal).await
 }
 
 fn run_pre_link(
@@ -657,6 +826,7 @@ async fn link_batch(
     plan: &Plan,
     prefix: &Prefix,
     batch: Vec<Prepared<'_>>,
+    extracted: &Packages<'_>,
     settings: &LinkSettings,
     journal: &mut Journal,
 ) -> Result<()> {
@@ -679,7 +849,7 @@ async fn link_batch(
         .into_iter()
         .map(|p| {
             let opts = options(p.paths_json.clone());
-            let dir = p.dir.to_path_buf();
+            let dir = p.dir.clone();
             let prefix = prefix.clone();
             async move {
                 // The synchronous linker spreads a package's files over rayon; the async one
@@ -710,10 +880,11 @@ async fn link_batch(
                 for e in &paths {
                     journal.created(plan.prefix.join(&e.relative_path));
                 }
-                write_record(plan, p.record, p.dir, paths, settings, journal)?;
+                write_record(plan, p.record, &p.dir, paths, settings, journal)?;
+                extracted.release(&p.dir);
             }
             Err(e) if first_error.is_none() => {
-                purge_extracted(p.dir);
+                purge_extracted(&p.dir);
                 first_error = Some(CondaError::new(
                     "LinkError",
                     format!(
@@ -722,7 +893,7 @@ async fn link_batch(
                     ),
                 ));
             }
-            Err(_) => purge_extracted(p.dir),
+            Err(_) => purge_extracted(&p.dir),
         }
     }
     match first_error {

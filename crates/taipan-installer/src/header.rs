@@ -140,7 +140,7 @@ done
 
 # A truncated installer is refused before anything else. The payload's sha256 is checked
 # while it is unpacked (below), before anything from it is used.
-actual_size=$(wc -c < "$INSTALLER_PATH" | tr -d ' ')
+actual_size=$(($(wc -c < "$INSTALLER_PATH")))
 expected_size=$((HEADER_SIZE + PAYLOAD_SIZE))
 if [ "$actual_size" -ne "$expected_size" ]; then
     echo "ERROR: $INSTALLER_PATH is damaged: $actual_size bytes, expected $expected_size. Download it again." >&2
@@ -151,13 +151,18 @@ payload() {
     tail -c +$((HEADER_SIZE + 1)) "$INSTALLER_PATH"
 }
 
-# sha256 of stdin: openssl uses the CPU's SHA instructions (about twice as fast as
-# coreutils here); sha256sum when there is no openssl.
-sha256_of_stdin() {
+# The payload's sha256, into $actual_sum. openssl uses the CPU's SHA instructions (about
+# twice as fast as coreutils here); sha256sum when there is no openssl or it fails. The
+# digests are cut out with parameter expansions: every process costs a millisecond.
+payload_sha256() {
+    actual_sum=""
     if command -v openssl > /dev/null 2>&1; then
-        openssl dgst -sha256 2> /dev/null | awk '{print $NF}'
-    else
-        sha256sum | cut -d' ' -f1
+        actual_sum=$(payload | openssl dgst -sha256 2> /dev/null) || true
+        actual_sum=${actual_sum##* }
+    fi
+    if [ "${#actual_sum}" -ne 64 ]; then
+        actual_sum=$(payload | sha256sum)
+        actual_sum=${actual_sum%% *}
     fi
 }
 
@@ -165,10 +170,7 @@ sha256_of_stdin() {
 # license and pick a location only to be told the file is corrupt. Batch installs save that
 # pass and check while unpacking (below), before anything from the payload is used.
 verify_payload_first() {
-    actual_sum=$(payload | sha256_of_stdin)
-    if [ "${#actual_sum}" -ne 64 ]; then
-        actual_sum=$(payload | sha256sum | cut -d' ' -f1)
-    fi
+    payload_sha256
     if [ "$actual_sum" != "$PAYLOAD_SHA256" ]; then
         echo "ERROR: $INSTALLER_PATH is corrupt: its payload's sha256 is $actual_sum, expected $PAYLOAD_SHA256. Download it again." >&2
         exit 1
@@ -178,16 +180,13 @@ verify_payload_first() {
 # Unpacks the payload into $STAGE while a second reader hashes it (two cores, one pass
 # each); on a mismatch the staging directory is removed and the install stops there.
 unpack_and_verify() {
-    rm -rf "$STAGE"
-    mkdir -p "$STAGE"
+    if [ "$FRESH" = 0 ]; then rm -rf "$STAGE"; fi
+    mkdir "$STAGE"
     payload | tar -xf - -C "$STAGE" &
     tar_pid=$!
-    actual_sum=$(payload | sha256_of_stdin)
+    payload_sha256
     tar_status=0
     wait "$tar_pid" || tar_status=$?
-    if [ "${#actual_sum}" -ne 64 ]; then
-        actual_sum=$(payload | sha256sum | cut -d' ' -f1)
-    fi
     if [ "$actual_sum" != "$PAYLOAD_SHA256" ]; then
         rm -rf "$STAGE"
         echo "ERROR: $INSTALLER_PATH is corrupt: its payload's sha256 is $actual_sum, expected $PAYLOAD_SHA256. Download it again." >&2
@@ -197,49 +196,6 @@ unpack_and_verify() {
         rm -rf "$STAGE"
         echo "ERROR: could not unpack the payload into $STAGE (tar exit code $tar_status); check free space and permissions." >&2
         exit 1
-    fi
-}
-
-# Moves the unpacked package cache to $PREFIX/pkgs. An existing cache (-u, -f) keeps its
-# other entries; entries of the same packages are replaced by the verified ones.
-move_pkgs() {
-    if [ ! -e "$PREFIX/pkgs" ]; then
-        mv "$STAGE/pkgs" "$PREFIX/pkgs"
-        return
-    fi
-    set --
-    for entry in "$STAGE"/pkgs/*; do
-        [ -e "$entry" ] && set -- "$@" "$PREFIX/pkgs/${entry##*/}"
-    done
-    if [ "$#" -gt 0 ]; then
-        rm -rf "$@"
-        mv "$STAGE"/pkgs/* "$PREFIX/pkgs/"
-    fi
-}
-
-# Installs env $1 (its files in $2) into prefix $3 offline from the unpacked cache, then
-# writes its history (replacing the one the install wrote, or appended on update) and
-# initial state. $4: `install` for an existing env, `create` for a new one.
-install_env() {
-    if ! CONDA_ROOT_PREFIX="$PREFIX" CONDA_PKGS_DIRS="$PREFIX/pkgs" CONDA_REGISTER_ENVS=false \
-        "$PREFIX/_conda" "$4" --offline -y -q --file "$2/lock.txt" -p "$3"; then
-        echo "ERROR: installing the $1 environment into $3 failed (see above)." >&2
-        exit 1
-    fi
-    stamp="==> $(date '+%Y-%m-%d %H:%M:%S') <=="
-    if [ "$4" = install ] && [ "$UPDATE" = 1 ]; then
-        { echo "$stamp"; cat "$2/history.in"; } >> "$3/conda-meta/history"
-    else
-        { echo "$stamp"; cat "$2/history.in"; } > "$3/conda-meta/history"
-    fi
-    cp "$2/initial-state.explicit.txt" "$3/conda-meta/initial-state.explicit.txt"
-}
-
-register_env() {
-    if [ "$REGISTER_ENVS" = 1 ] && [ -n "${HOME:-}" ]; then
-        mkdir -p "$HOME/.conda"
-        touch "$HOME/.conda/environments.txt"
-        grep -qx "$1" "$HOME/.conda/environments.txt" || echo "$1" >> "$HOME/.conda/environments.txt"
     fi
 }
 
@@ -295,18 +251,48 @@ if [ -e "$PREFIX" ] && [ "$FORCE" = 0 ]; then
     exit 1
 fi
 
+# Whether version $1 >= $2, for dotted numbers (2.17, 2.28), compared field by field.
+version_at_least() {
+    have="$1." want="$2."
+    while [ -n "$want" ]; do
+        h=${have%%.*} w=${want%%.*}
+        case "$h" in ''|*[!0-9]*) h=0 ;; esac
+        case "$w" in ''|*[!0-9]*) w=0 ;; esac
+        if [ "$h" -gt "$w" ]; then return 0; fi
+        if [ "$h" -lt "$w" ]; then return 1; fi
+        have=${have#*.} want=${want#*.}
+    done
+    return 0
+}
+
 if [ -n "$MIN_GLIBC" ]; then
-    system_glibc="${CONDA_OVERRIDE_GLIBC:-$(ldd --version 2>/dev/null | head -n 1 | awk '{print $NF}')}"
-    lowest=$(printf '%s\n%s\n' "$MIN_GLIBC" "${system_glibc:-0}" | sort -V | head -n 1)
-    if [ -z "$system_glibc" ] || [ "$lowest" != "$MIN_GLIBC" ]; then
+    system_glibc="${CONDA_OVERRIDE_GLIBC:-}"
+    if [ -z "$system_glibc" ]; then
+        # `glibc 2.36`; without getconf, ldd's first line ends with the version.
+        system_glibc=$(getconf GNU_LIBC_VERSION 2>/dev/null || ldd --version 2>/dev/null) || true
+        system_glibc=${system_glibc%%"
+"*}
+        system_glibc=${system_glibc##* }
+    fi
+    if [ -z "$system_glibc" ] || ! version_at_least "$system_glibc" "$MIN_GLIBC"; then
         echo "Installer requires GLIBC >=$MIN_GLIBC, but system has ${system_glibc:-none}." >&2
         exit 1
     fi
 fi
 
 existing="$PREFIX"
-while [ ! -e "$existing" ]; do existing=$(dirname "$existing"); done
-available_kb=$(df -Pk "$existing" | awk 'NR==2 {print $4}')
+while [ ! -e "$existing" ]; do
+    case "$existing" in
+        */*) existing=${existing%/*}; existing=${existing:-/} ;;
+        *) existing=. ;;
+    esac
+done
+# df -P: a title line, then `filesystem 1024-blocks used available capacity mount`.
+df_out=$(df -Pk "$existing" 2>/dev/null) || df_out=""
+set -- ${df_out##*"
+"}
+available_kb=${4:-0}
+case "$available_kb" in ''|*[!0-9]*) available_kb=0 ;; esac
 needed_kb=$((PAYLOAD_SIZE * 3 / 1024 + 51200))
 if [ "$available_kb" -lt "$needed_kb" ]; then
     echo "ERROR: Not enough free disk space: $available_kb KiB available in $existing, $needed_kb KiB needed." >&2
@@ -332,52 +318,28 @@ echo "PREFIX=$PREFIX"
 
 STAGE="$PREFIX/.taipan-payload"
 unpack_and_verify
-mv "$STAGE/_conda" "$PREFIX/_conda"
-chmod +x "$PREFIX/_conda"
-move_pkgs
-META="$STAGE/.taipan-installer"
+CONDA="$STAGE/_conda"
+[ -x "$CONDA" ] || chmod +x "$CONDA"
 INST_OPT=""
-if [ "$SKIP_SCRIPTS" = 1 ]; then INST_OPT="--skip-scripts"; fi
+set -- --prefix "$PREFIX" --payload "$STAGE"
+if [ "$SKIP_SCRIPTS" = 1 ]; then
+    INST_OPT="--skip-scripts"
+    echo "WARNING: skipping pre_install and post_install scripts (-s)" >&2
+    set -- "$@" --skip-scripts
+fi
+if [ "$UPDATE" = 1 ]; then set -- "$@" --update; fi
+if [ "$KEEP_PKGS" = 1 ]; then set -- "$@" --keep-pkgs; fi
+if [ "$REGISTER_ENVS" = 1 ]; then set -- "$@" --register-envs; fi
 INSTALLER_UNATTENDED="$BATCH"
 export INSTALLER_NAME INSTALLER_VER INSTALLER_PLAT INSTALLER_TYPE INSTALLER_PATH INSTALLER_UNATTENDED PREFIX FORCE INST_OPT
-
-if [ "$SKIP_SCRIPTS" = 1 ]; then
-    echo "WARNING: skipping pre_install and post_install scripts (-s)" >&2
-elif [ -f "$META/pre_install.sh" ]; then
-    if ! sh "$META/pre_install.sh"; then echo "ERROR: executing pre_install.sh failed" >&2; exit 1; fi
+# The embedded taipan does the rest in one process: it moves itself to $PREFIX/_conda, then
+# pre_install, the environments (offline, from the unpacked cache), .condarc, bin/conda,
+# the activation files, .nonadmin, registration, post_install; it removes pkgs/ (unless
+# -k) and the unpacked payload.
+if ! "$CONDA" installer finish "$@"; then
+    echo "ERROR: the installation into $PREFIX failed (see above)." >&2
+    exit 1
 fi
-
-mkdir -p "$PREFIX/conda-meta"
-[ -f "$PREFIX/conda-meta/history" ] || : > "$PREFIX/conda-meta/history"
-echo "Installing the base environment ..."
-install_env base "$META" "$PREFIX" install
-for env_dir in "$META"/envs/*/; do
-    [ -d "$env_dir" ] || continue
-    env_dir="${env_dir%/}"
-    env_name="${env_dir##*/}"
-    env_prefix="$PREFIX/envs/$env_name"
-    action=create
-    if [ -d "$env_prefix/conda-meta" ]; then action=install; fi
-    echo "Installing the $env_name environment ..."
-    install_env "$env_name" "$env_dir" "$env_prefix" "$action"
-done
-if [ -f "$META/condarc" ]; then cp "$META/condarc" "$PREFIX/.condarc"; fi
-if [ ! -e "$PREFIX/bin/conda" ]; then mkdir -p "$PREFIX/bin"; ln -s ../_conda "$PREFIX/bin/conda"; fi
-"$PREFIX/bin/conda" shell install-files -p "$PREFIX" > /dev/null
-if [ "$(id -u)" != 0 ]; then touch "$PREFIX/.nonadmin"; fi
-register_env "$PREFIX"
-for env_dir in "$META"/envs/*/; do
-    [ -d "$env_dir" ] || continue
-    env_dir="${env_dir%/}"
-    register_env "$PREFIX/envs/${env_dir##*/}"
-done
-
-if [ "$SKIP_SCRIPTS" = 0 ] && [ -f "$META/post_install.sh" ]; then
-    if ! sh "$META/post_install.sh"; then echo "ERROR: executing post_install.sh failed" >&2; exit 1; fi
-fi
-
-if [ "$KEEP_PKGS" = 0 ]; then rm -rf "$PREFIX/pkgs"; fi
-rm -rf "$STAGE"
 DONE=1
 
 init_args="bash"

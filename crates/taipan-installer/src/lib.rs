@@ -3,6 +3,7 @@
 
 pub mod build;
 pub mod default_dist;
+pub mod finish;
 pub mod header;
 pub mod payload;
 pub mod spec;

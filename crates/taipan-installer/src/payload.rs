@@ -102,7 +102,8 @@ fn dist_dir(r: &RepoDataRecord) -> String {
     format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build)
 }
 
-/// Writes an env's `lock.txt` (`@EXPLICIT`, original URLs with sha256), `history.in` and
+/// Writes an env's `lock.txt` (`@EXPLICIT`, original URLs with sha256), `records.json` (the
+/// solved records of the lock, so the install knows them before extracting), `history.in` and
 /// `initial-state.explicit.txt` into `dir`.
 pub fn write_env_files(env: &EnvPlan, dir: &Path) -> Result<()> {
     std::fs::create_dir_all(dir)?;
@@ -129,6 +130,9 @@ pub fn write_env_files(env: &EnvPlan, dir: &Path) -> Result<()> {
         taipan_env::history::format_spec_list(&env.requested)
     ));
     std::fs::write(dir.join("lock.txt"), lock)?;
+    let records = serde_json::to_string(&env.records)
+        .map_err(|e| CondaError::generic(format!("cannot write the lock's records: {e}")))?;
+    std::fs::write(dir.join("records.json"), records)?;
     std::fs::write(dir.join("initial-state.explicit.txt"), initial)?;
     std::fs::write(dir.join("history.in"), history)?;
     Ok(())

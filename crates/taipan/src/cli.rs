@@ -86,6 +86,29 @@ pub enum InstallerCommand {
         #[command(flatten)]
         output: Output,
     },
+    /// Run by an installer's embedded binary after the header has checked and unpacked the
+    /// payload: installs the environments offline and finishes the root prefix.
+    #[command(hide = true)]
+    Finish {
+        /// The root prefix.
+        #[arg(long)]
+        prefix: PathBuf,
+        /// The unpacked payload (removed at the end).
+        #[arg(long)]
+        payload: PathBuf,
+        /// `-u`: append to the history of environments that exist.
+        #[arg(long)]
+        update: bool,
+        /// `-k`: keep pkgs/.
+        #[arg(long)]
+        keep_pkgs: bool,
+        /// `-s`: skip pre_install and post_install.
+        #[arg(long)]
+        skip_scripts: bool,
+        /// Add the environments to ~/.conda/environments.txt.
+        #[arg(long)]
+        register_envs: bool,
+    },
 }
 
 /// `taipan deploy`: the classic Anaconda server procedure, as one idempotent command.

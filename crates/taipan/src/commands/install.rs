@@ -56,18 +56,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
         .await;
     }
     let plan = if !urls.is_empty() {
-        let mut desired: Vec<_> = installed
-            .iter()
-            .map(|r| r.repodata_record.clone())
-            .collect();
-        let new = taipan_env::ops::explicit_records(&ctx, &urls).await?;
-        let names: HashSet<String> = new
-            .iter()
-            .map(|r| r.package_record.name.as_normalized().to_string())
-            .collect();
-        desired.retain(|r| !names.contains(r.package_record.name.as_normalized()));
-        desired.extend(new);
-        Plan::new(&prefix, &installed, desired, &HashSet::new(), ctx.subdir)?
+        taipan_env::ops::explicit_plan(&ctx, &prefix, &installed, &urls).await?
     } else {
         let reinstall = if a.modify.force_reinstall {
             specs

@@ -1,4 +1,5 @@
-//! `taipan installer build SPEC.yaml | --default`.
+//! `taipan installer build SPEC.yaml | --default`, and the hidden `installer finish` an
+//! installer's embedded binary runs.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -42,5 +43,11 @@ pub async fn build(
         );
         println!("Checksum in {}", built.checksum.display());
     }
+    Ok(0)
+}
+
+/// The installer's last step (see [`taipan_installer::finish`]).
+pub async fn finish(f: &taipan_installer::finish::Finish) -> Result<u8> {
+    taipan_installer::finish::finish(f).await?;
     Ok(0)
 }

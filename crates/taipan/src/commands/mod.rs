@@ -62,6 +62,26 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
             taipan_binary,
             output,
         }) => installer::build(spec.as_deref(), default, &output_dir, taipan_binary, &output).await,
+        Command::Installer(crate::cli::InstallerCommand::Finish {
+            prefix,
+            payload,
+            update,
+            keep_pkgs,
+            skip_scripts,
+            register_envs,
+        }) => {
+            let f = taipan_installer::finish::Finish {
+                prefix,
+                payload,
+                update,
+                keep_pkgs,
+                skip_scripts,
+                register_envs,
+                cmd: common::history_cmd(argv),
+                env: std::env::vars().collect(),
+            };
+            installer::finish(&f).await
+        }
         Command::Deploy(a) => deploy::run(a).await,
         Command::Completion(a) => {
             use clap::CommandFactory;

@@ -162,7 +162,8 @@ pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) 
         return Ok(0);
     }
     let step = output::Step::start("Executing transaction", !opts.json && !opts.quiet);
-    let outcome = taipan_env::ops::apply(ctx, plan, &extracted, &entry, opts.requested).await;
+    let packages = taipan_env::transaction::Packages::Ready(&extracted);
+    let outcome = taipan_env::ops::apply(ctx, plan, &packages, &entry, opts.requested).await;
     step.finish(outcome.is_ok());
     let outcome = outcome?;
     report(plan, &fetch, &outcome, opts.json);
@@ -329,7 +330,7 @@ pub fn read_files(files: &[std::path::PathBuf]) -> Result<(Vec<String>, Vec<Expl
             )
         })?;
         if text.lines().any(|l| l.trim() == "@EXPLICIT") {
-            urls.extend(explicit_urls(f, &text)?);
+            urls.extend(taipan_env::ops::explicit_urls(f, &text)?);
         } else {
             specs.extend(
                 text.lines()
@@ -341,41 +342,4 @@ pub fn read_files(files: &[std::path::PathBuf]) -> Result<(Vec<String>, Vec<Expl
     Ok((specs, urls))
 }
 
-/// A package URL from an `@EXPLICIT` file with its optional `#hash`.
-pub type ExplicitUrl = (url::Url, Option<String>);
-
-fn explicit_urls(file: &std::path::Path, text: &str) -> Result<Vec<ExplicitUrl>> {
-    let mut out = Vec::new();
-    let mut started = false;
-    for (n, line) in text.lines().enumerate() {
-        let line = line.trim();
-        if line == "@EXPLICIT" {
-            started = true;
-            continue;
-        }
-        if !started || line.is_empty() || line.starts_with('#') {
-            continue;
-        }
-        let (loc, hash) = match line.split_once('#') {
-            Some((l, h)) => (l, Some(h.to_string())),
-            None => (line, None),
-        };
-        let url = if loc.contains("://") {
-            url::Url::parse(loc).ok()
-        } else {
-            url::Url::from_file_path(taipan_env::context::absolute(std::path::Path::new(loc))).ok()
-        };
-        let url = url.ok_or_else(|| {
-            CondaError::new(
-                "CondaValueError",
-                format!(
-                    "{}:{}: '{loc}' is not a URL or path to a package",
-                    file.display(),
-                    n + 1
-                ),
-            )
-        })?;
-        out.push((url, hash));
-    }
-    Ok(out)
-}
+pub use taipan_env::ops::ExplicitUrl;
