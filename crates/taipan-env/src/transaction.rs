@@ -10,8 +10,6 @@ use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use futures::StreamExt;
-
 use rattler::install::{InstallOptions, PythonInfo, Transaction, TransactionOperation};
 use rattler_conda_types::package::{IndexJson, LinkJson, PackageFile, PathsJson};
 use rattler_conda_types::prefix::Prefix;
@@ -258,26 +256,6 @@ impl Packages<'_> {
                     CondaError::generic(format!("extracting {} failed: {e}", record.identifier))
                 })?
             }
-        }
-    }
-
-    /// Whether the package can be linked without waiting.
-    fn ready(&self, record: &RepoDataRecord) -> bool {
-        match self {
-            Packages::Ready(_) => true,
-            Packages::Pending { tasks, .. } => tasks
-                .lock()
-                .map(|t| t.get(&record.url).is_none_or(|h| h.is_finished()))
-                .unwrap_or(true),
-        }
-    }
-
-    /// Packages gathered before a batch is linked even when more could join it. While
-    /// extraction goes on, linking early keeps both busy; else one batch links everything.
-    fn batch_limit(&self) -> usize {
-        match self {
-            Packages::Ready(_) => usize::MAX,
-            Packages::Pending { .. } => 2 * PACKAGES_AT_ONCE,
         }
     }
 
@@ -684,10 +662,12 @@ struct Prepared<'a> {
 }
 
 /// Links every package of the plan. Packages without link scripts whose paths do not overlap
-/// are linked concurrently in batches; a package with a pre-/post-link script, or one sharing
-/// a path with the current batch, first waits for the batch. So scripts run in dependency
-/// order after everything before them is linked, and a shared path ends up with the package
-/// linked last, as with conda's serial execution.
+/// are linked concurrently, up to [`PACKAGES_AT_ONCE`] in flight while the next ones are
+/// prepared; a package with a pre-/post-link script, or one sharing a path with a package in
+/// flight, first waits for all of them. So scripts run in dependency order after everything
+/// before them is linked, and a shared path ends up with the package linked last, as with
+/// conda's serial execution. Every link started is awaited, also after a failure, so a
+/// rollback sees all files that were created.
 async fn link_all(
     plan: &Plan,
     prefix: &Prefix,
@@ -696,42 +676,39 @@ async fn link_all(
     journal: &mut Journal,
     outcome: &mut Outcome,
 ) -> Result<()> {
-    let mut batch: Vec<Prepared> = Vec::new();
-    let mut batch_paths: HashSet<PathBuf> = HashSet::new();
+    let mut links = InFlight::default();
+    let result = link_each(
+        plan, prefix, extracted, settings, journal, outcome, &mut links,
+    )
+    .await;
+    let drained = links.drain(plan, extracted, settings, journal).await;
+    let result = result.and(drained);
+    if result.is_err() {
+        // File operations inside a failed package may still be landing.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    result
+}
+
+async fn link_each<'a>(
+    plan: &'a Plan,
+    prefix: &Prefix,
+    extracted: &Packages<'_>,
+    settings: &LinkSettings,
+    journal: &mut Journal,
+    outcome: &mut Outcome,
+    links: &mut InFlight<'a>,
+) -> Result<()> {
     for record in &plan.link {
         check_interrupt()?;
-        // Rather than wait for an extraction with packages in hand, link those first.
-        if !batch.is_empty() && (batch.len() >= extracted.batch_limit() || !extracted.ready(record))
-        {
-            link_batch(
-                plan,
-                prefix,
-                std::mem::take(&mut batch),
-                extracted,
-                settings,
-                journal,
-            )
-            .await?;
-            batch_paths.clear();
-            check_interrupt()?;
-        }
         let dir = extracted.dir(record).await?;
         let (targets, paths_json) =
             target_paths(plan, &dir, record).inspect_err(|_| purge_extracted(&dir))?;
         let name = record.package_record.name.as_normalized();
         let scripted = dir.join(format!("bin/.{name}-pre-link.sh")).is_file()
             || dir.join(format!("bin/.{name}-post-link.sh")).is_file();
-        if scripted || targets.iter().any(|t| batch_paths.contains(t)) {
-            link_batch(
-                plan,
-                prefix,
-                std::mem::take(&mut batch),
-                extracted,
-                settings,
-                journal,
-            )
-            .await?;
-            batch_paths.clear();
+        if scripted || targets.iter().any(|t| links.paths.contains(t)) {
+            links.drain(plan, extracted, settings, journal).await?;
             check_interrupt()?;
         }
         for t in &targets {
@@ -746,15 +723,17 @@ async fn link_all(
             dir,
             paths_json,
         };
+        links.start(prepared, targets, plan, prefix, settings);
         if scripted {
-            link_batch(plan, prefix, vec![prepared], extracted, settings, journal).await?;
+            links.drain(plan, extracted, settings, journal).await?;
             run_post_link(plan, record, settings, outcome)?;
-        } else {
-            batch_paths.extend(targets);
-            batch.push(prepared);
+        } else if links.queue.len() > PACKAGES_AT_ONCE {
+            links
+                .finish_oldest(plan, extracted, settings, journal)
+                .await?;
         }
     }
-    link_batch(plan, prefix, batch, extracted, settings, journal).await
+    Ok(())
 }
 
 fn run_pre_link(
@@ -820,61 +799,75 @@ fn run_link_script(
 /// Packages linked at once; each package's files are linked concurrently as well.
 const PACKAGES_AT_ONCE: usize = 8;
 
-/// Links a batch concurrently, then records each package in plan order. Every link is
-/// awaited (none is abandoned half-way), so a rollback sees all files that were created.
-async fn link_batch(
-    plan: &Plan,
-    prefix: &Prefix,
-    batch: Vec<Prepared<'_>>,
-    extracted: &Packages<'_>,
-    settings: &LinkSettings,
-    journal: &mut Journal,
-) -> Result<()> {
-    if batch.is_empty() {
-        return Ok(());
+/// The result of linking one package: the paths it created, or the error's text.
+type LinkResult = std::result::Result<Vec<PathsEntry>, String>;
+
+/// Links running on the blocking pool, oldest first, and the prefix paths they create.
+#[derive(Default)]
+struct InFlight<'a> {
+    queue: std::collections::VecDeque<(
+        Prepared<'a>,
+        Vec<PathBuf>,
+        tokio::task::JoinHandle<LinkResult>,
+    )>,
+    paths: HashSet<PathBuf>,
+}
+
+impl<'a> InFlight<'a> {
+    /// Starts linking a prepared package (`targets`: its prefix-relative paths).
+    fn start(
+        &mut self,
+        p: Prepared<'a>,
+        targets: Vec<PathBuf>,
+        plan: &Plan,
+        prefix: &Prefix,
+        settings: &LinkSettings,
+    ) {
+        let options = InstallOptions {
+            python_info: plan.python_info.clone(),
+            platform: Some(plan.platform),
+            // Link support is decided once per transaction (see `LinkSettings::hardlinks`);
+            // leaving these unset makes rattler probe with test files for every package.
+            allow_hard_links: Some(settings.hardlinks && !settings.always_copy),
+            allow_ref_links: Some(false),
+            allow_symbolic_links: Some(true),
+            // Read once already (for the journal); rattler would read it again otherwise.
+            paths_json: Some(p.paths_json.clone()),
+            ..InstallOptions::default()
+        };
+        let dir = p.dir.clone();
+        let prefix = prefix.clone();
+        // The synchronous linker spreads a package's files over rayon; the async one would
+        // start a blocking task per file. A fresh clobber registry per package: it never
+        // sees another package's files, so nothing goes to `__clobbers__` (conda has no such
+        // directory; the package linked last wins).
+        let task = tokio::task::spawn_blocking(move || {
+            rattler::install::link_package_sync(&dir, &prefix, Default::default(), options)
+                .map(|(paths, _link_type)| paths)
+                .map_err(|e| error_chain(&e))
+        });
+        self.paths.extend(targets.iter().cloned());
+        self.queue.push_back((p, targets, task));
     }
-    let options = |paths_json: PathsJson| InstallOptions {
-        python_info: plan.python_info.clone(),
-        platform: Some(plan.platform),
-        // Link support is decided once per transaction (see `LinkSettings::hardlinks`);
-        // leaving these unset makes rattler probe with test files for every package.
-        allow_hard_links: Some(settings.hardlinks && !settings.always_copy),
-        allow_ref_links: Some(false),
-        allow_symbolic_links: Some(true),
-        // Read once already (for the journal); rattler would read it again otherwise.
-        paths_json: Some(paths_json),
-        ..InstallOptions::default()
-    };
-    let jobs: Vec<_> = batch
-        .into_iter()
-        .map(|p| {
-            let opts = options(p.paths_json.clone());
-            let dir = p.dir.clone();
-            let prefix = prefix.clone();
-            async move {
-                // The synchronous linker spreads a package's files over rayon; the async one
-                // would start a blocking task per file. A fresh clobber registry per package:
-                // it never sees another package's files, so nothing goes to `__clobbers__`
-                // (conda has no such directory; the package linked last wins).
-                let result = tokio::task::spawn_blocking(move || {
-                    rattler::install::link_package_sync(&dir, &prefix, Default::default(), opts)
-                        .map(|(paths, _link_type)| paths)
-                })
-                .await;
-                let result = match result {
-                    Ok(r) => r.map_err(|e| error_chain(&e)),
-                    Err(e) => Err(format!("the linking task failed: {e}")),
-                };
-                (p, result)
-            }
-        })
-        .collect();
-    let results: Vec<_> = futures::stream::iter(jobs)
-        .buffered(PACKAGES_AT_ONCE)
-        .collect()
-        .await;
-    let mut first_error = None;
-    for (p, result) in results {
+
+    /// Waits for the oldest link and records its package (conda-meta, journal).
+    async fn finish_oldest(
+        &mut self,
+        plan: &Plan,
+        extracted: &Packages<'_>,
+        settings: &LinkSettings,
+        journal: &mut Journal,
+    ) -> Result<()> {
+        let Some((p, targets, task)) = self.queue.pop_front() else {
+            return Ok(());
+        };
+        for t in &targets {
+            self.paths.remove(t);
+        }
+        let result = match task.await {
+            Ok(r) => r,
+            Err(e) => Err(format!("the linking task failed: {e}")),
+        };
         match result {
             Ok(paths) => {
                 for e in &paths {
@@ -882,27 +875,37 @@ async fn link_batch(
                 }
                 write_record(plan, p.record, &p.dir, paths, settings, journal)?;
                 extracted.release(&p.dir);
+                Ok(())
             }
-            Err(e) if first_error.is_none() => {
+            Err(e) => {
                 purge_extracted(&p.dir);
-                first_error = Some(CondaError::new(
+                Err(CondaError::new(
                     "LinkError",
                     format!(
                         "An error occurred while installing package '{}'.\n  {}",
                         p.record.identifier, e
                     ),
-                ));
+                ))
             }
-            Err(_) => purge_extracted(&p.dir),
         }
     }
-    match first_error {
-        None => Ok(()),
-        Some(e) => {
-            // File operations inside a failed package may still be landing.
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-            Err(e)
+
+    /// Waits for every link in flight, in order; the first error is returned after all
+    /// of them ended.
+    async fn drain(
+        &mut self,
+        plan: &Plan,
+        extracted: &Packages<'_>,
+        settings: &LinkSettings,
+        journal: &mut Journal,
+    ) -> Result<()> {
+        let mut first_error = None;
+        while !self.queue.is_empty() {
+            if let Err(e) = self.finish_oldest(plan, extracted, settings, journal).await {
+                first_error.get_or_insert(e);
+            }
         }
+        first_error.map_or(Ok(()), Err)
     }
 }
 
