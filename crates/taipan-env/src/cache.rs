@@ -140,7 +140,10 @@ pub fn fetch_in_background(
             let fetched = match local {
                 Some(archive) => {
                     let sha256 = record.package_record.sha256;
-                    extract_local(&cache, key, archive, record.url.clone(), sha256).await
+                    return extract_local(&cache, key, archive.clone(), record.url.clone(), sha256)
+                        .await
+                        .map(|meta| meta.path().to_path_buf())
+                        .map_err(|e| damaged_archive(&pkgs_dir, &record, &archive, &e));
                 }
                 None => {
                     cache
@@ -175,6 +178,23 @@ fn fetch_threads(ctx: &Context) -> usize {
     } else {
         ctx.config.fetch_threads as usize
     }
+}
+
+fn damaged_archive(
+    pkgs_dir: &Path,
+    record: &RepoDataRecord,
+    archive: &Path,
+    err: &dyn std::error::Error,
+) -> CondaError {
+    purge(pkgs_dir, record);
+    CondaError::new(
+        "CondaVerificationError",
+        format!(
+            "cannot extract {}\n  {}\nThe package file is damaged or unreadable; the cache entry was removed. Get an intact copy of the package.",
+            archive.display(),
+            crate::transaction::error_chain(err)
+        ),
+    )
 }
 
 fn fetch_error(

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
+use regex::Regex;
 use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
 
 use crate::common::{output, TestContext};
@@ -451,6 +452,70 @@ fn damaged_installers_are_refused() {
         "{out}"
     );
     assert!(!ctx.path("i").exists());
+}
+
+/// A package that is damaged although the payload's sha256 matches (an installer rebuilt by
+/// hand, or a bad archive that slipped into the build) is caught when it is extracted: the
+/// install stops with the archive named, and the fresh prefix is removed.
+#[test]
+fn damaged_package_behind_a_matching_checksum_is_refused() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let mut bytes = std::fs::read(&b.envs).unwrap();
+    let text = String::from_utf8_lossy(&bytes[..4096]).into_owned();
+    let header_size: usize = Regex::new(r"HEADER_SIZE=(\d+)")
+        .unwrap()
+        .captures(&text)
+        .unwrap()[1]
+        .parse()
+        .unwrap();
+    let old_sum = Regex::new(r"PAYLOAD_SHA256=([0-9a-f]{64})")
+        .unwrap()
+        .captures(&text)
+        .unwrap()[1]
+        .to_string();
+    // The payload is a tar: find the `othertool` archive (512-byte headers; name, then the
+    // size in octal at 124) and flip a byte in the middle of its data.
+    let mut at = header_size;
+    let member = loop {
+        let block = &bytes[at..at + 512];
+        assert!(block[0] != 0, "no othertool archive in the payload");
+        let name = String::from_utf8_lossy(&block[..100])
+            .trim_end_matches('\0')
+            .to_string();
+        let size_field = String::from_utf8_lossy(&block[124..136])
+            .trim_matches(|c| c == '\0' || c == ' ')
+            .to_string();
+        let size = usize::from_str_radix(&size_field, 8).unwrap();
+        if name.starts_with("pkgs/othertool-") && name.ends_with(".conda") {
+            break (at + 512, size);
+        }
+        at += 512 + size.div_ceil(512) * 512;
+    };
+    bytes[member.0 + member.1 / 2] ^= 0x40;
+    let new_sum: String =
+        rattler_digest::compute_bytes_digest::<rattler_digest::Sha256>(&bytes[header_size..])
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+    let header = String::from_utf8_lossy(&bytes[..header_size]).replace(&old_sum, &new_sum);
+    bytes.splice(..header_size, header.into_bytes());
+    let tampered = ctx.path("tampered.sh");
+    std::fs::write(&tampered, &bytes).unwrap();
+    let prefix = ctx.path("t");
+    let (code, _, err) = run(&ctx, &tampered, &["-b", "-p", prefix.to_str().unwrap()], "");
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("CondaVerificationError: installing the second environment")
+            && err.contains("cannot extract")
+            && err.contains("othertool-2.0")
+            && err.contains("damaged"),
+        "{err}"
+    );
+    assert!(
+        !prefix.exists(),
+        "a failed fresh install removes what it created"
+    );
 }
 
 #[test]
