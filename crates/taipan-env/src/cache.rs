@@ -140,10 +140,18 @@ pub fn fetch_in_background(
             let fetched = match local {
                 Some(archive) => {
                     let sha256 = record.package_record.sha256;
-                    return extract_local(&cache, key, archive.clone(), record.url.clone(), sha256)
-                        .await
-                        .map(|meta| meta.path().to_path_buf())
-                        .map_err(|e| damaged_archive(&pkgs_dir, &record, &archive, &e));
+                    let url = record.url.clone();
+                    return extract_local(
+                        &cache,
+                        key,
+                        archive.clone(),
+                        url,
+                        sha256,
+                        Some(record.clone()),
+                    )
+                    .await
+                    .map(|meta| meta.path().to_path_buf())
+                    .map_err(|e| damaged_archive(&pkgs_dir, &record, &archive, &e));
                 }
                 None => {
                     cache
@@ -264,13 +272,15 @@ pub(crate) fn local_archive(ctx: &Context, file_name: &str) -> Option<PathBuf> {
 
 /// Extracts a local archive into the cache, checking it against the `@EXPLICIT` sha256, and
 /// writes `info/repodata_record.json` (as conda does on extraction) so the installed record
-/// names `url` and its channel, not the local file.
+/// names `url` and its channel, not the local file: the `known` record when there is one
+/// (it keeps the channel's repodata patches), else one made from `info/index.json`.
 pub(crate) async fn extract_local(
     cache: &rattler_cache::package_cache::PackageCache,
     key: rattler_cache::package_cache::CacheKey,
     archive: PathBuf,
     url: url::Url,
     sha256: Option<rattler_digest::Sha256Hash>,
+    known: Option<RepoDataRecord>,
 ) -> std::result::Result<
     rattler_cache::package_cache::CacheMetadata,
     rattler_cache::package_cache::PackageCacheError,
@@ -278,6 +288,7 @@ pub(crate) async fn extract_local(
     let fetch = move |dest: PathBuf| {
         let archive = archive.clone();
         let url = url.clone();
+        let known = known.clone();
         async move {
             let done = rattler_package_streaming::tokio::fs::extract(&archive, &dest)
                 .await
@@ -288,7 +299,13 @@ pub(crate) async fn extract_local(
                     archive.display()
                 )));
             }
-            write_repodata_record(&dest, &url, &done).map_err(std::io::Error::other)?;
+            match known {
+                Some(record) => {
+                    let json = serde_json::to_vec_pretty(&record).map_err(std::io::Error::other)?;
+                    std::fs::write(dest.join("info/repodata_record.json"), json)?;
+                }
+                None => write_repodata_record(&dest, &url, &done).map_err(std::io::Error::other)?,
+            }
             Ok(Some(done.sha256))
         }
     };

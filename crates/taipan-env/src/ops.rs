@@ -425,7 +425,7 @@ async fn explicit_record(
     let key = rattler_cache::package_cache::CacheKey::from(archive).with_opt_sha256(sha256);
     let fetched = match crate::cache::local_archive(ctx, &file_name) {
         Some(archive) => {
-            crate::cache::extract_local(cache, key, archive, url.clone(), sha256).await
+            crate::cache::extract_local(cache, key, archive, url.clone(), sha256, None).await
         }
         None => {
             cache
