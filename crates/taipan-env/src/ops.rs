@@ -334,9 +334,18 @@ pub async fn explicit_plan(
     urls: &[ExplicitUrl],
 ) -> Result<Plan> {
     let new = explicit_records(ctx, urls).await?;
-    let names: HashSet<&str> = new
+    let desired = replacing(installed, new);
+    Plan::new(prefix, installed, desired, &HashSet::new(), ctx.subdir)
+}
+
+/// The installed records with `new` in place of those of the same names.
+fn replacing(
+    installed: &[rattler_conda_types::PrefixRecord],
+    new: Vec<RepoDataRecord>,
+) -> Vec<RepoDataRecord> {
+    let names: HashSet<String> = new
         .iter()
-        .map(|r| r.package_record.name.as_normalized())
+        .map(|r| r.package_record.name.as_normalized().to_string())
         .collect();
     let mut desired: Vec<RepoDataRecord> = installed
         .iter()
@@ -344,7 +353,7 @@ pub async fn explicit_plan(
         .filter(|r| !names.contains(r.package_record.name.as_normalized()))
         .collect();
     desired.extend(new);
-    Plan::new(prefix, installed, desired, &HashSet::new(), ctx.subdir)
+    desired
 }
 
 /// Installs an installer's environment: `records` (its lock, with the records the build
@@ -359,16 +368,7 @@ pub async fn install_records(
     discard_cache: bool,
 ) -> Result<Outcome> {
     let installed = crate::prefix::records(prefix)?;
-    let names: HashSet<String> = records
-        .iter()
-        .map(|r| r.package_record.name.as_normalized().to_string())
-        .collect();
-    let mut desired: Vec<RepoDataRecord> = installed
-        .iter()
-        .map(|r| r.repodata_record.clone())
-        .filter(|r| !names.contains(r.package_record.name.as_normalized()))
-        .collect();
-    desired.extend(records);
+    let desired = replacing(&installed, records);
     let plan = Plan::new(prefix, &installed, desired, &HashSet::new(), ctx.subdir)?;
     if plan.is_empty() {
         return Ok(Outcome::default());
