@@ -82,24 +82,9 @@ pub async fn fetch_all(
             let pkgs_dir = pkgs_dir.clone();
             async move {
                 progress.start(&record);
-                let key = CacheKey::from(&record.package_record);
-                let fetched = cache
-                    .get_or_fetch_from_url_with_retry(
-                        key,
-                        record.url.clone(),
-                        client,
-                        policy,
-                        None,
-                        None,
-                    )
-                    .await;
-                match fetched {
-                    Ok(meta) => {
-                        progress.done(&record);
-                        Ok((record.url.clone(), meta.path().to_path_buf()))
-                    }
-                    Err(e) => Err(fetch_error(&pkgs_dir, &record, &e)),
-                }
+                let dir = fetch_url(&cache, &record, client, policy, &pkgs_dir).await?;
+                progress.done(&record);
+                Ok::<_, CondaError>((record.url.clone(), dir))
             }
         })
         .buffer_unordered(fetch_threads(ctx))
@@ -136,39 +121,23 @@ pub fn fetch_in_background(
         let url = record.url.clone();
         let task = tokio::spawn(async move {
             let _permit = permits.acquire_owned().await;
-            let key = CacheKey::from(&record.package_record);
-            let fetched = match local {
-                Some(archive) => {
-                    let sha256 = record.package_record.sha256;
-                    let url = record.url.clone();
-                    return extract_local(
-                        &cache,
-                        key,
-                        archive.clone(),
-                        url,
-                        sha256,
-                        Some(record.clone()),
-                    )
-                    .await
-                    .map(|meta| meta.path().to_path_buf())
-                    .map_err(|e| damaged_archive(&pkgs_dir, &record, &archive, &e));
-                }
-                None => {
-                    cache
-                        .get_or_fetch_from_url_with_retry(
-                            key,
-                            record.url.clone(),
-                            client,
-                            policy,
-                            None,
-                            None,
-                        )
-                        .await
-                }
+            let Some(archive) = local else {
+                return fetch_url(&cache, &record, client, policy, &pkgs_dir).await;
             };
-            fetched
-                .map(|meta| meta.path().to_path_buf())
-                .map_err(|e| fetch_error(&pkgs_dir, &record, &e))
+            let key = CacheKey::from(&record.package_record);
+            let sha256 = record.package_record.sha256;
+            let url = record.url.clone();
+            extract_local(
+                &cache,
+                key,
+                archive.clone(),
+                url,
+                sha256,
+                Some(record.clone()),
+            )
+            .await
+            .map(|meta| meta.path().to_path_buf())
+            .map_err(|e| damaged_archive(&pkgs_dir, &record, &archive, &e))
         });
         tasks.insert(url, task);
     }
@@ -178,6 +147,28 @@ pub fn fetch_in_background(
         pkgs_dir,
         discard: discard.then(crate::transaction::Reaper::start),
     })
+}
+
+/// Fetches a record's URL into the cache (with retries); returns the extracted directory.
+async fn fetch_url(
+    cache: &PackageCache,
+    record: &RepoDataRecord,
+    client: rattler_networking::LazyClient,
+    policy: reqwest_retry::policies::ExponentialBackoff,
+    pkgs_dir: &Path,
+) -> Result<PathBuf> {
+    cache
+        .get_or_fetch_from_url_with_retry(
+            CacheKey::from(&record.package_record),
+            record.url.clone(),
+            client,
+            policy,
+            None,
+            None,
+        )
+        .await
+        .map(|meta| meta.path().to_path_buf())
+        .map_err(|e| fetch_error(pkgs_dir, record, &e))
 }
 
 fn fetch_threads(ctx: &Context) -> usize {
