@@ -344,6 +344,12 @@ struct Journal {
     dirs: BTreeSet<PathBuf>,
     /// Records of noarch python packages linked here, whose sources get compiled.
     python_records: Vec<PathBuf>,
+    /// Directories that did not exist when first looked at: nothing in them predates the
+    /// transaction, so paths below them need no check (a fresh install skips one `lstat`
+    /// per file this way).
+    absent_dirs: HashSet<PathBuf>,
+    /// Directories that did exist, so they are not looked at again.
+    present_dirs: HashSet<PathBuf>,
     counter: usize,
 }
 
@@ -360,6 +366,8 @@ impl Journal {
             records: Vec::new(),
             dirs: BTreeSet::new(),
             python_records: Vec::new(),
+            absent_dirs: HashSet::new(),
+            present_dirs: HashSet::new(),
             counter: 0,
         })
     }
@@ -375,10 +383,14 @@ impl Journal {
     /// (two packages shipping the same file) is simply replaced: the later package wins, as in
     /// conda, and rollback removes it anyway.
     fn stash(&mut self, path: &Path) -> Result<()> {
+        let created = self.created_set.contains(path);
+        if !created && self.in_absent_dir(path) {
+            return Ok(());
+        }
         if std::fs::symlink_metadata(path).is_err() {
             return Ok(());
         }
-        if self.created_set.contains(path) {
+        if created {
             return std::fs::remove_file(path).map_err(|e| {
                 CondaError::generic(format!("cannot replace {}: {e}", path.display()))
             });
@@ -393,6 +405,26 @@ impl Journal {
         }
         self.moved.push((path.to_path_buf(), dest));
         Ok(())
+    }
+
+    /// Whether `path`'s directory did not exist before this transaction. If a directory
+    /// cannot be looked up, no path below it can be either.
+    fn in_absent_dir(&mut self, path: &Path) -> bool {
+        let Some(parent) = path.parent() else {
+            return false;
+        };
+        if self.present_dirs.contains(parent) {
+            return false;
+        }
+        if parent.ancestors().any(|a| self.absent_dirs.contains(a)) {
+            return true;
+        }
+        if std::fs::symlink_metadata(parent).is_ok() {
+            self.present_dirs.insert(parent.to_path_buf());
+            return false;
+        }
+        self.absent_dirs.insert(parent.to_path_buf());
+        true
     }
 
     fn rollback(&mut self) -> Vec<String> {
@@ -808,7 +840,7 @@ struct InFlight<'a> {
     queue: std::collections::VecDeque<(
         Prepared<'a>,
         Vec<PathBuf>,
-        tokio::task::JoinHandle<LinkResult>,
+        tokio::sync::oneshot::Receiver<LinkResult>,
     )>,
     paths: HashSet<PathBuf>,
 }
@@ -838,13 +870,22 @@ impl<'a> InFlight<'a> {
         let dir = p.dir.clone();
         let prefix = prefix.clone();
         // The synchronous linker spreads a package's files over rayon; the async one would
-        // start a blocking task per file. A fresh clobber registry per package: it never
-        // sees another package's files, so nothing goes to `__clobbers__` (conda has no such
-        // directory; the package linked last wins).
-        let task = tokio::task::spawn_blocking(move || {
-            rattler::install::link_package_sync(&dir, &prefix, Default::default(), options)
-                .map(|(paths, _link_type)| paths)
-                .map_err(|e| error_chain(&e))
+        // start a blocking task per file. It runs on a rayon worker, so its parallel loop
+        // stays on the pool instead of handing work over from a blocking thread and waiting
+        // for it (a few thread switches per package). A fresh clobber registry per package:
+        // it never sees another package's files, so nothing goes to `__clobbers__` (conda
+        // has no such directory; the package linked last wins).
+        let (sender, task) = tokio::sync::oneshot::channel();
+        rayon::spawn(move || {
+            let linked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                rattler::install::link_package_sync(&dir, &prefix, Default::default(), options)
+            }));
+            let result = match linked {
+                Ok(Ok((paths, _link_type))) => Ok(paths),
+                Ok(Err(e)) => Err(error_chain(&e)),
+                Err(_) => Err("the linking task panicked".to_string()),
+            };
+            let _ = sender.send(result);
         });
         self.paths.extend(targets.iter().cloned());
         self.queue.push_back((p, targets, task));
@@ -866,7 +907,7 @@ impl<'a> InFlight<'a> {
         }
         let result = match task.await {
             Ok(r) => r,
-            Err(e) => Err(format!("the linking task failed: {e}")),
+            Err(_) => Err("the linking task ended without a result".to_string()),
         };
         match result {
             Ok(paths) => {
