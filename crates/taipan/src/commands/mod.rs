@@ -22,9 +22,13 @@ use crate::cli::Command;
 
 /// Runs a parsed command; returns the exit code.
 pub fn run(command: Command, argv: &[String]) -> Result<u8> {
-    // One thread drives the async I/O; CPU-bound work (extraction, linking) runs on the
-    // blocking pool and rayon. Starting worker threads costs more than it brings here.
-    let runtime = tokio::runtime::Builder::new_current_thread()
+    // Worker threads run the async tasks (downloads, the cache's extraction tasks) while
+    // the command's own future does synchronous work such as recording a linked package:
+    // with a single thread driving both, extractions waited for it to yield. Two are
+    // enough; CPU-bound work runs on the blocking pool and rayon.
+    let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 2));
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(workers)
         .enable_all()
         .build()
         .map_err(|e| CondaError::generic(format!("cannot start the async runtime: {e}")))?;
