@@ -402,6 +402,50 @@ fn bad_locations_are_refused_without_leaving_anything() {
     assert!(!ctx.path("old").exists());
 }
 
+/// The header reads the payload in place with what each shell and tool offers; these runs
+/// take the other paths: a POSIX sh (dash skips the header with `head -c`, not bash's `read`),
+/// and a `tar` without `-b` (the payload is unpacked again through a pipe).
+#[test]
+fn installer_runs_under_dash_and_with_a_plain_tar() {
+    let ctx = TestContext::new();
+    let b = installers();
+    let prefix = ctx.path("dash");
+    let mut cmd = assert_cmd::Command::new("dash");
+    cmd.arg(&b.ok)
+        .args(["-b", "-p", prefix.to_str().unwrap()])
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", "/usr/bin:/bin");
+    let (code, out, err) = output(&mut cmd);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(prefix.join("bin/demo-app").exists());
+    assert!(prefix.join("conda-meta/history").exists());
+
+    let tools = ctx.path("tools");
+    std::fs::create_dir_all(&tools).unwrap();
+    let tar = tools.join("tar");
+    std::fs::write(
+        &tar,
+        "#!/bin/sh
+for a in \"$@\"; do [ \"$a\" = -b ] && { echo 'tar: invalid option -- b' >&2; exit 64; }; done
+exec /usr/bin/tar \"$@\"
+",
+    )
+    .unwrap();
+    std::fs::set_permissions(&tar, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let prefix = ctx.path("plain-tar");
+    let mut cmd = assert_cmd::Command::new("bash");
+    cmd.arg(&b.ok)
+        .args(["-b", "-p", prefix.to_str().unwrap()])
+        .env_clear()
+        .env("HOME", &ctx.home)
+        .env("PATH", format!("{}:/usr/bin:/bin", tools.display()));
+    let (code, out, err) = output(&mut cmd);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(prefix.join("bin/demo-app").exists());
+    assert!(!prefix.join(".taipan-payload").exists());
+}
+
 #[test]
 fn damaged_installers_are_refused() {
     let ctx = TestContext::new();
