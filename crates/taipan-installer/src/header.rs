@@ -196,7 +196,8 @@ verify_payload_first() {
 }
 
 # Unpacks the payload into $STAGE while a second reader hashes it (two cores, one pass
-# each); on a mismatch the staging directory is removed and the install stops there.
+# each; the hash may have started earlier, see SUM_PENDING); on a mismatch the staging
+# directory is removed and the install stops there.
 unpack_and_verify() {
     # A fresh prefix was created with its staging directory.
     if [ "$FRESH" = 0 ]; then
@@ -206,7 +207,15 @@ unpack_and_verify() {
     # 128 KiB records: a tenth of the reads and writes of tar's default.
     with_payload_stdin tar -b 256 -xf - -C "$STAGE" 2> /dev/null &
     tar_pid=$!
-    payload_sha256
+    if [ "$SUM_PENDING" = 1 ]; then
+        read -r actual_sum <&3 || actual_sum=""
+        exec 3<&-
+        actual_sum=${actual_sum##* }
+        # An early hash that failed is done again the usual way.
+        if [ "$actual_sum" != "$PAYLOAD_SHA256" ]; then payload_sha256; fi
+    else
+        payload_sha256
+    fi
     tar_status=0
     wait "$tar_pid" || tar_status=$?
     if [ "$actual_sum" != "$PAYLOAD_SHA256" ]; then
@@ -240,6 +249,17 @@ ask_yes_no() {
     done
 }
 
+# Batch installs under bash start hashing the payload here, in the background, so that it
+# overlaps the checks and the unpacking below; the digest is read before anything from the
+# payload is used. Process substitution is bash syntax, hence the eval: other shells, and
+# bash in POSIX mode, hash while unpacking instead.
+SUM_PENDING=0
+if [ "$BATCH" = 1 ] && [ -n "${BASH_VERSION:-}" ] && command -v openssl > /dev/null 2>&1; then
+    case ":${SHELLOPTS:-}:" in
+        *:posix:*) ;;
+        *) eval 'exec 3< <(with_payload_stdin openssl dgst -sha256 2> /dev/null)'; SUM_PENDING=1 ;;
+    esac
+fi
 if [ "$BATCH" = 0 ]; then
     verify_payload_first
 fi
