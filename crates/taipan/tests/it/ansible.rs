@@ -45,6 +45,7 @@ fn embedded_binary() -> &'static Path {
     static BINARY: OnceLock<tempfile::TempDir> = OnceLock::new();
     let dir = BINARY.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
+        crate::common::remove_at_exit(dir.path());
         let out = dir.path().join("taipan-embedded");
         let stripped = Command::new("strip")
             .arg("-o")

@@ -20,12 +20,36 @@ pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_taipan"))
 }
 
+/// Directories of fixtures kept in statics, removed when the test process exits.
+static AT_EXIT: std::sync::Mutex<Vec<PathBuf>> = std::sync::Mutex::new(Vec::new());
+
+extern "C" fn remove_fixture_dirs() {
+    if let Ok(dirs) = AT_EXIT.lock() {
+        for dir in dirs.iter() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+/// Removes `dir` when the process exits. A static is never dropped, so a `TempDir` built
+/// once per process (nextest runs every test in its own) would otherwise stay in the temp
+/// directory.
+pub fn remove_at_exit(dir: &Path) {
+    let mut dirs = AT_EXIT.lock().unwrap_or_else(|e| e.into_inner());
+    if dirs.is_empty() {
+        // SAFETY: registers a plain `extern "C" fn` that only touches the file system.
+        unsafe { libc::atexit(remove_fixture_dirs) };
+    }
+    dirs.push(dir.to_path_buf());
+}
+
 /// The standard test channel, built once per test process.
 fn standard_channel() -> &'static Path {
     static CHANNEL: OnceLock<tempfile::TempDir> = OnceLock::new();
     CHANNEL
         .get_or_init(|| {
             let dir = tempfile::tempdir().expect("tempdir");
+            remove_at_exit(dir.path());
             build_standard_channel(dir.path());
             dir
         })

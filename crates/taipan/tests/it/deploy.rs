@@ -220,7 +220,11 @@ impl Fixture {
 /// One fixture for the tests that do not change its channel.
 fn shared_fixture() -> &'static Fixture {
     static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
-    FIXTURE.get_or_init(|| Fixture::new(false))
+    FIXTURE.get_or_init(|| {
+        let fixture = Fixture::new(false);
+        crate::common::remove_at_exit(fixture.dir.path());
+        fixture
+    })
 }
 
 fn demo_app(version: &str) -> PackageBuilder {

@@ -25,12 +25,6 @@ pub(crate) fn embedded_binary(dir: &Path) -> PathBuf {
 
 static BUILT: OnceLock<Built> = OnceLock::new();
 
-extern "C" fn remove_installers() {
-    if let Some(b) = BUILT.get() {
-        let _ = std::fs::remove_dir_all(b._dir.path());
-    }
-}
-
 struct Built {
     _dir: tempfile::TempDir,
     ok: PathBuf,
@@ -48,10 +42,8 @@ struct Built {
 fn installers() -> &'static Built {
     BUILT.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
-        // A static is never dropped: remove the ~200 MB of installers when the process exits
-        // (nextest runs every test in its own process, each building them once).
-        // SAFETY: registers a plain `extern "C" fn` that only touches the file system.
-        unsafe { libc::atexit(remove_installers) };
+        // About 200 MB of installers, built once per test process.
+        crate::common::remove_at_exit(dir.path());
         let d = dir.path();
         let mut ch = ChannelBuilder::new(&d.join("channel"));
         ch.add(&PackageBuilder::new("libdemo", "1.0").subdir("linux-64").text_prefix_file("etc/libdemo.conf", "at=@PREFIX@\n"), ArchiveFormat::Conda);
