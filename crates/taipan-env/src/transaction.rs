@@ -350,6 +350,9 @@ struct Journal {
     absent_dirs: HashSet<PathBuf>,
     /// Directories that did exist, so they are not looked at again.
     present_dirs: HashSet<PathBuf>,
+    /// Paths this transaction links as symbolic links: one may make a directory appear
+    /// where there was none (`lib64 -> lib`), so paths below them are always looked at.
+    symlinks: HashSet<PathBuf>,
     counter: usize,
 }
 
@@ -368,6 +371,7 @@ impl Journal {
             python_records: Vec::new(),
             absent_dirs: HashSet::new(),
             present_dirs: HashSet::new(),
+            symlinks: HashSet::new(),
             counter: 0,
         })
     }
@@ -397,14 +401,28 @@ impl Journal {
         }
         self.counter += 1;
         let dest = self.dir.join(self.counter.to_string());
+        let original = self.restore_path(path);
         std::fs::rename(path, &dest).map_err(|e| {
             CondaError::generic(format!("cannot move {} aside: {e}", path.display()))
         })?;
-        if let Some(parent) = path.parent() {
+        if let Some(parent) = original.parent() {
             self.dirs.insert(parent.to_path_buf());
         }
-        self.moved.push((path.to_path_buf(), dest));
+        self.moved.push((original, dest));
         Ok(())
+    }
+
+    /// Where a stashed file goes back on rollback. A path below a link this transaction
+    /// creates (`lib/alias/x` with a new `lib/alias -> real`) is the file in the link's
+    /// target: rollback removes the link before it restores files.
+    fn restore_path(&self, path: &Path) -> PathBuf {
+        let (Some(parent), Some(name)) = (path.parent(), path.file_name()) else {
+            return path.to_path_buf();
+        };
+        if self.symlinks.is_empty() || !parent.ancestors().any(|a| self.symlinks.contains(a)) {
+            return path.to_path_buf();
+        }
+        std::fs::canonicalize(parent).map_or_else(|_| path.to_path_buf(), |p| p.join(name))
     }
 
     /// Whether `path`'s directory did not exist before this transaction. If a directory
@@ -414,6 +432,9 @@ impl Journal {
             return false;
         };
         if self.present_dirs.contains(parent) {
+            return false;
+        }
+        if !self.symlinks.is_empty() && parent.ancestors().any(|a| self.symlinks.contains(a)) {
             return false;
         }
         if parent.ancestors().any(|a| self.absent_dirs.contains(a)) {
@@ -742,6 +763,12 @@ async fn link_each<'a>(
         if scripted || targets.iter().any(|t| links.paths.contains(t)) {
             links.drain(plan, extracted, settings, journal).await?;
             check_interrupt()?;
+        }
+        // `targets` starts with the entries of `paths.json`, in order.
+        for (t, entry) in targets.iter().zip(&paths_json.paths) {
+            if entry.path_type == rattler_conda_types::package::PathType::SoftLink {
+                journal.symlinks.insert(plan.prefix.join(t));
+            }
         }
         for t in &targets {
             journal.stash(&plan.prefix.join(t))?;

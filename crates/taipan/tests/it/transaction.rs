@@ -228,3 +228,50 @@ fn prelink_messages_are_shown_before_linking() {
     assert!(out.contains("Exiting."), "{out}");
     assert!(!ctx.path("env2/share/noisy").exists());
 }
+
+/// A package links `lib/alias -> real`; a later one writes `lib/alias/keep.txt`, which is an
+/// installed package's `lib/real/keep.txt` seen through the new link. When the transaction
+/// fails, the installed file comes back: a path below a link the transaction creates is
+/// never taken for new.
+#[test]
+fn rollback_restores_a_file_overwritten_through_a_new_directory_link() {
+    use taipan_testkit::PackageBuilder;
+    let ctx = TestContext::new();
+    let url = own_channel(
+        &ctx,
+        vec![
+            PackageBuilder::new("libreal", "1.0")
+                .noarch_generic()
+                .file("lib/real/keep.txt", "original\n"),
+            PackageBuilder::new("alias", "1.0")
+                .noarch_generic()
+                .symlink("lib/alias", "real"),
+            PackageBuilder::new("late", "1.0")
+                .noarch_generic()
+                .depends("alias")
+                .file("lib/alias/keep.txt", "overwritten\n")
+                .post_link("exit 1\n"),
+        ],
+    );
+    let prefix = ctx.path("env");
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-c", &url, "-p"])
+        .arg(&prefix)
+        .arg("libreal")
+        .assert()
+        .success();
+    let before = crate::common::tree(&prefix);
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["install", "-y", "-c", &url, "-p"])
+            .arg(&prefix)
+            .arg("late"),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("rolled back"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(prefix.join("lib/real/keep.txt")).unwrap(),
+        "original\n"
+    );
+    assert_eq!(crate::common::tree(&prefix), before);
+}
