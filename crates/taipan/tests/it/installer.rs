@@ -100,12 +100,24 @@ fn installers() -> &'static Built {
 }
 
 fn run(ctx: &TestContext, installer: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
-    let mut cmd = assert_cmd::Command::new("bash");
+    run_in(ctx, "bash", "/usr/bin:/bin", installer, args, stdin)
+}
+
+/// Runs `SHELL INSTALLER ARGS` in a clean environment with this `PATH`.
+fn run_in(
+    ctx: &TestContext,
+    shell: &str,
+    path: &str,
+    installer: &Path,
+    args: &[&str],
+    stdin: &str,
+) -> (i32, String, String) {
+    let mut cmd = assert_cmd::Command::new(shell);
     cmd.arg(installer)
         .args(args)
         .env_clear()
         .env("HOME", &ctx.home)
-        .env("PATH", "/usr/bin:/bin")
+        .env("PATH", path)
         .env("SHELL", "/bin/bash")
         .write_stdin(stdin);
     output(&mut cmd)
@@ -402,13 +414,8 @@ fn installer_runs_under_dash_and_with_a_plain_tar() {
     let ctx = TestContext::new();
     let b = installers();
     let prefix = ctx.path("dash");
-    let mut cmd = assert_cmd::Command::new("dash");
-    cmd.arg(&b.ok)
-        .args(["-b", "-p", prefix.to_str().unwrap()])
-        .env_clear()
-        .env("HOME", &ctx.home)
-        .env("PATH", "/usr/bin:/bin");
-    let (code, out, err) = output(&mut cmd);
+    let args = ["-b", "-p", prefix.to_str().unwrap()];
+    let (code, out, err) = run_in(&ctx, "dash", "/usr/bin:/bin", &b.ok, &args, "");
     assert_eq!(code, 0, "{out}{err}");
     assert!(prefix.join("bin/demo-app").exists());
     assert!(prefix.join("conda-meta/history").exists());
@@ -426,13 +433,9 @@ exec /usr/bin/tar \"$@\"
     .unwrap();
     std::fs::set_permissions(&tar, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
     let prefix = ctx.path("plain-tar");
-    let mut cmd = assert_cmd::Command::new("bash");
-    cmd.arg(&b.ok)
-        .args(["-b", "-p", prefix.to_str().unwrap()])
-        .env_clear()
-        .env("HOME", &ctx.home)
-        .env("PATH", format!("{}:/usr/bin:/bin", tools.display()));
-    let (code, out, err) = output(&mut cmd);
+    let args = ["-b", "-p", prefix.to_str().unwrap()];
+    let path = format!("{}:/usr/bin:/bin", tools.display());
+    let (code, out, err) = run_in(&ctx, "bash", &path, &b.ok, &args, "");
     assert_eq!(code, 0, "{out}{err}");
     assert!(prefix.join("bin/demo-app").exists());
     assert!(!prefix.join(".taipan-payload").exists());
