@@ -103,7 +103,17 @@ impl Context {
     /// The prefix a command acts on: `-p` > `-n` > `$CONDA_PREFIX` > root.
     pub fn target_prefix(&self, name: Option<&str>, prefix: Option<&Path>) -> Result<PathBuf> {
         if let Some(p) = prefix {
-            return Ok(absolute(&expand_user(p, &self.home)));
+            let p = absolute(&expand_user(p, &self.home));
+            if p.to_str().is_none() {
+                return Err(CondaError::new(
+                    "CondaValueError",
+                    format!(
+                        "The environment path '{}' is not valid UTF-8.\n  conda environments need UTF-8 paths (their records name every file); choose another path.",
+                        p.display()
+                    ),
+                ));
+            }
+            return Ok(p);
         }
         if let Some(n) = name {
             return self.prefix_for_name(n);

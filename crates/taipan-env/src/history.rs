@@ -203,17 +203,37 @@ impl Entry {
     }
 }
 
-/// Reads `<prefix>/conda-meta/history` (missing file = no revisions).
-pub fn read(prefix: &Path) -> Result<Vec<Revision>> {
+/// Reads `<prefix>/conda-meta/history` (missing file = no revisions). A line that is not
+/// valid UTF-8 is skipped; the second value names each one, for a warning.
+pub fn read(prefix: &Path) -> Result<(Vec<Revision>, Vec<String>)> {
     let path = prefix.join("conda-meta").join("history");
-    match std::fs::read_to_string(&path) {
-        Ok(text) => Ok(parse(&text)),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(CondaError::generic(format!(
-            "cannot read {}: {e}",
-            path.display()
-        ))),
+    let bytes = match std::fs::read(&path) {
+        Ok(bytes) => bytes,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok((Vec::new(), Vec::new())),
+        Err(e) => {
+            return Err(CondaError::generic(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )))
+        }
+    };
+    let mut text = String::with_capacity(bytes.len());
+    let mut warnings = Vec::new();
+    for (n, line) in bytes.split(|b| *b == b'\n').enumerate() {
+        match std::str::from_utf8(line) {
+            Ok(line) => {
+                text.push_str(line);
+                text.push('\n');
+            }
+            Err(_) => warnings.push(format!(
+                "{} line {}: not valid UTF-8; the line was skipped ({})",
+                path.display(),
+                n + 1,
+                String::from_utf8_lossy(line).trim()
+            )),
+        }
     }
+    Ok((parse(&text), warnings))
 }
 
 /// The local time as history stamps write it (`2024-06-01 12:00:00`).

@@ -3,12 +3,16 @@
 //! - [`context`]: root prefix, configuration, caches, target prefix.
 //! - [`channels`], [`repodata`], [`net`]: where packages come from.
 //! - [`solve`]: conda's solver rules over resolvo.
-//! - [`cache`], [`transaction`]: fetching and linking with rollback.
+//! - [`cache`], [`transaction`]: fetching and linking with rollback, crash recovery.
+//! - [`confine`]: no package reaches outside its prefix; [`prefix_lock`]: one command at a
+//!   time per prefix.
 //! - [`history`], [`prefix`], [`registry`]: what an environment records about itself.
 
 pub mod cache;
 pub mod channels;
+pub mod confine;
 pub mod context;
+pub mod crashpoint;
 pub mod error;
 pub mod fsutil;
 pub mod history;
@@ -16,6 +20,7 @@ pub mod index;
 pub mod net;
 pub mod ops;
 pub mod prefix;
+pub mod prefix_lock;
 pub mod registry;
 pub mod repodata;
 pub mod solve;

@@ -115,6 +115,11 @@ fn ca_certs(verify: &taipan_config::SslVerify) -> Result<Vec<reqwest::Certificat
     Ok(out)
 }
 
+/// `remote_read_timeout_secs`: the longest wait for the next bytes of a response.
+pub fn read_timeout(ctx: &Context) -> Duration {
+    secs(ctx.config.remote_read_timeout_secs)
+}
+
 fn secs(v: f64) -> Duration {
     Duration::from_secs_f64(if v.is_finite() && v > 0.0 { v } else { 60.0 })
 }

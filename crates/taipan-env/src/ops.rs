@@ -8,10 +8,11 @@ use rattler_conda_types::{Channel, GenericVirtualPackage, MatchSpec, PackageName
 use rattler_solve::ChannelPriority;
 use rattler_virtual_packages::{Override, VirtualPackageOverrides, VirtualPackages};
 
-use crate::cache::Progress;
+use crate::cache::{Fetched, Progress};
 use crate::context::Context;
 use crate::error::{CondaError, Result};
 use crate::history::Entry;
+use crate::prefix_lock::PrefixLock;
 use crate::solve::{self, Installed, Kind, Request, Rules};
 use crate::transaction::{LinkSettings, Outcome, Packages, Plan};
 
@@ -173,23 +174,17 @@ fn add_channels_to_error(mut e: CondaError, channels: &[Channel], ctx: &Context)
     e
 }
 
-/// Downloads what the plan links into the cache (nothing in the prefix changes).
-pub async fn download(
-    ctx: &Context,
-    plan: &Plan,
-    progress: Arc<dyn Progress>,
-) -> Result<HashMap<url::Url, PathBuf>> {
+/// Downloads what the plan links into the cache (nothing in the prefix changes). The
+/// entries stay held until the result is dropped.
+pub async fn download(ctx: &Context, plan: &Plan, progress: Arc<dyn Progress>) -> Result<Fetched> {
     crate::cache::fetch_all(ctx, &plan.link, progress).await
 }
 
 /// The `info/prelink_messages/*` files of the packages to link: (file name, text).
-pub fn prelink_messages(
-    plan: &Plan,
-    extracted: &HashMap<url::Url, PathBuf>,
-) -> Vec<(String, String)> {
+pub fn prelink_messages(plan: &Plan, extracted: &Fetched) -> Vec<(String, String)> {
     let mut out = Vec::new();
     for record in &plan.link {
-        let Some(dir) = extracted.get(&record.url) else {
+        let Some(dir) = extracted.dir(&record.url) else {
             continue;
         };
         let Ok(rd) = std::fs::read_dir(dir.join("info/prelink_messages")) else {
@@ -212,31 +207,43 @@ pub fn prelink_messages(
     out
 }
 
-/// Links a downloaded plan under the prefix lock: link, history, registration.
+/// Links a downloaded plan, holding the prefix's lock: link, history, registration. A
+/// prefix being created takes its lock here (`lock: None`).
 pub async fn apply(
     ctx: &Context,
     plan: &Plan,
     extracted: &Packages<'_>,
     history: &Entry,
     requested: HashMap<String, String>,
+    lock: Option<&mut PrefixLock>,
 ) -> Result<Outcome> {
-    let created_prefix = !plan.prefix.join("conda-meta").is_dir();
-    if created_prefix {
-        std::fs::create_dir_all(plan.prefix.join("conda-meta")).map_err(|e| {
-            CondaError::new(
-                "CondaError",
-                format!("cannot create {}: {e}", plan.prefix.display()),
-            )
-        })?;
+    let mut own = None;
+    let lock = match lock {
+        Some(l) => l,
+        None => own.insert(crate::prefix_lock::lock_new(&plan.prefix).await?),
+    };
+    if lock.created_meta || lock.created_prefix {
+        // Another command may have created it while this one was solving.
+        if !crate::prefix::records(&plan.prefix)?.is_empty() && plan.unlink.is_empty() {
+            return Err(CondaError::new(
+                "CondaValueError",
+                format!(
+                    "{} was created by another command meanwhile; run this one again.",
+                    plan.prefix.display()
+                ),
+            ));
+        }
     }
-    let guard = lock(&plan.prefix).await?;
+    lock.begin().await?;
     let settings = LinkSettings {
         always_copy: ctx.config.always_copy,
         allow_softlinks: ctx.config.allow_softlinks,
         requested,
         root_prefix: ctx.root_prefix.clone(),
-        created_prefix,
-        hardlinks: extracted.hardlinks_supported(&plan.prefix),
+        created_prefix: lock.created_prefix,
+        created_meta: lock.created_meta,
+        hardlinks: false,
+        cmd: history.cmd.clone(),
     };
     let mut entry = history.clone();
     entry.removed = plan
@@ -245,43 +252,63 @@ pub async fn apply(
         .map(|r| crate::prefix::dist_str(&r.repodata_record))
         .collect();
     entry.added = plan.link.iter().map(crate::prefix::dist_str).collect();
-    let mut notes = Vec::new();
-    if !settings.hardlinks && settings.allow_softlinks && !settings.always_copy {
-        notes.push(format!(
-            "allow_softlinks: the package cache and {} are on different file systems; taipan copies files instead of soft-linking them",
-            plan.prefix.display()
-        ));
+    let register = || crate::registry::register(ctx, &plan.prefix);
+    let outcome = crate::transaction::execute(plan, extracted, &settings, &entry, &register).await;
+    if let Some(own) = own {
+        own.release().await;
     }
-    let outcome = crate::transaction::execute(plan, extracted, &settings, &entry).await;
-    // Success or rolled back: either way the prefix is consistent again.
-    let _ = guard.finish().await;
-    let mut outcome = outcome?;
-    outcome.warnings.extend(notes);
-    crate::registry::register(ctx, &plan.prefix)?;
-    Ok(outcome)
+    outcome
 }
 
-/// Takes the per-prefix lock (`conda-meta/.guard`), waiting for other taipan processes.
-pub async fn lock(prefix: &Path) -> Result<rattler_prefix_guard::AsyncWriteGuard> {
-    let guard = rattler_prefix_guard::AsyncPrefixGuard::new(&prefix.join("conda-meta"))
-        .await
-        .map_err(|e| CondaError::generic(format!("cannot lock {}: {e}", prefix.display())))?;
-    let mut write = guard
-        .write()
-        .await
-        .map_err(|e| CondaError::generic(format!("cannot lock {}: {e}", prefix.display())))?;
-    write
-        .begin()
-        .await
-        .map_err(|e| CondaError::generic(format!("cannot lock {}: {e}", prefix.display())))?;
-    Ok(write)
+/// Removes a whole environment (`remove --all`), holding its lock: moved aside in one
+/// rename (so it is there or gone, never half-deleted), deleted, then unregistered. A
+/// removal killed midway is finished by the next command (see
+/// [`crate::registry::finish_removals`]).
+pub async fn remove_env(ctx: &Context, prefix: &Path, lock: PrefixLock) -> Result<()> {
+    let trash = crate::registry::trash_path(prefix).ok_or_else(|| {
+        CondaError::new(
+            "CondaValueError",
+            format!("cannot remove {}: not a removable path", prefix.display()),
+        )
+    })?;
+    if std::fs::symlink_metadata(&trash).is_ok() {
+        std::fs::remove_dir_all(&trash)?;
+    }
+    crate::crashpoint::hit("remove-env");
+    std::fs::rename(prefix, &trash).map_err(|e| {
+        CondaError::new(
+            "EnvironmentNotWritableError",
+            format!(
+                "cannot remove {}: {e}\n  The directory that holds it must be writable.",
+                prefix.display()
+            ),
+        )
+    })?;
+    crate::crashpoint::hit("remove-env-moved");
+    drop(lock);
+    std::fs::remove_dir_all(&trash).map_err(|e| {
+        CondaError::new(
+            "CondaError",
+            format!(
+                "cannot delete {} (the removed environment): {e}\n  It is deleted by the next conda command that can.",
+                trash.display()
+            ),
+        )
+    })?;
+    crate::crashpoint::hit("remove-env-deleted");
+    crate::registry::unregister(ctx, prefix)
 }
 
 /// Creates an empty environment (`conda create -n x` with no specs).
-pub fn create_empty(ctx: &Context, prefix: &Path, history: &Entry) -> Result<()> {
-    std::fs::create_dir_all(prefix.join("conda-meta"))?;
-    crate::history::append(prefix, history)?;
-    crate::registry::register(ctx, prefix)
+pub async fn create_empty(ctx: &Context, prefix: &Path, history: &Entry) -> Result<()> {
+    let lock = crate::prefix_lock::lock_new(prefix).await?;
+    let result = crate::history::append(prefix, history)
+        .and_then(|()| crate::registry::register(ctx, prefix));
+    if result.is_err() && lock.created_prefix {
+        let _ = std::fs::remove_dir_all(prefix);
+    }
+    lock.release().await;
+    result
 }
 
 /// A package URL from an `@EXPLICIT` file with its optional `#hash`.
@@ -333,7 +360,7 @@ pub async fn explicit_plan(
     installed: &[rattler_conda_types::PrefixRecord],
     urls: &[ExplicitUrl],
 ) -> Result<Plan> {
-    let new = explicit_records(ctx, urls).await?;
+    let (new, _held) = explicit_records(ctx, urls).await?;
     let desired = replacing(installed, new);
     Plan::new(prefix, installed, desired, &HashSet::new(), ctx.subdir)
 }
@@ -366,6 +393,7 @@ pub async fn install_records(
     records: Vec<RepoDataRecord>,
     history: &Entry,
     discard_cache: bool,
+    lock: Option<&mut PrefixLock>,
 ) -> Result<Outcome> {
     let installed = crate::prefix::records(prefix)?;
     let desired = replacing(&installed, records);
@@ -374,102 +402,105 @@ pub async fn install_records(
         return Ok(Outcome::default());
     }
     let packages = crate::cache::fetch_in_background(ctx, &plan.link, discard_cache)?;
-    let outcome = apply(ctx, &plan, &packages, history, HashMap::new()).await;
+    let outcome = apply(ctx, &plan, &packages, history, HashMap::new(), lock).await;
     packages.finish();
     outcome
 }
 
-/// Records for `@EXPLICIT` URLs: fetched into the cache (concurrently), described by their
-/// `index.json`. Order follows the file.
+/// Records for `@EXPLICIT` URLs: fetched into the cache (concurrently) and verified
+/// against the `#sha256` / `#md5` each line carries, described by the record stored with
+/// the package or its `index.json`. Order follows the file. The entries stay held.
 pub async fn explicit_records(
     ctx: &Context,
     urls: &[(url::Url, Option<String>)],
-) -> Result<Vec<RepoDataRecord>> {
+) -> Result<(Vec<RepoDataRecord>, Fetched)> {
     use futures::stream::{self, StreamExt, TryStreamExt};
-    let client = crate::net::client(ctx)?;
-    let cache = crate::cache::open(ctx)?;
-    stream::iter(urls.iter().cloned())
-        .map(|(url, hash)| {
-            let client = client.clone();
-            let cache = cache.clone();
-            async move { explicit_record(ctx, &cache, client, url, hash).await }
-        })
-        .buffered(8)
-        .try_collect()
-        .await
+    let fetched: Vec<(RepoDataRecord, crate::cache::Entry, Vec<String>)> =
+        stream::iter(urls.iter().cloned())
+            .map(|(url, hash)| async move { explicit_record(ctx, url, hash).await })
+            .buffered(8)
+            .try_collect()
+            .await?;
+    let mut records = Vec::new();
+    let mut held = Fetched::default();
+    for (record, entry, warnings) in fetched {
+        held.entries.insert(record.url.clone(), entry);
+        held.warnings.extend(warnings);
+        records.push(record);
+    }
+    Ok((records, held))
 }
 
 async fn explicit_record(
     ctx: &Context,
-    cache: &rattler_cache::package_cache::PackageCache,
-    client: rattler_networking::LazyClient,
     url: url::Url,
     hash: Option<String>,
-) -> Result<RepoDataRecord> {
+) -> Result<(RepoDataRecord, crate::cache::Entry, Vec<String>)> {
+    let (sha256, md5) = parse_hash(hash.as_deref(), &url)?;
+    let (entry, warnings) = crate::cache::fetch_explicit(ctx, &url, sha256, md5).await?;
     let file_name = url
         .path_segments()
         .and_then(|mut s| s.next_back())
         .unwrap_or("")
         .to_string();
-    let not_a_package = || {
-        CondaError::new(
-            "CondaValueError",
-            format!("'{url}' does not name a .conda or .tar.bz2 package file"),
-        )
-    };
     let id: rattler_conda_types::package::DistArchiveIdentifier =
-        file_name.parse().map_err(|_| not_a_package())?;
-    let archive: rattler_conda_types::package::CondaArchiveIdentifier =
-        file_name.parse().map_err(|_| not_a_package())?;
-    let sha256 = hash.as_deref().and_then(parse_sha256);
-    let key = rattler_cache::package_cache::CacheKey::from(archive).with_opt_sha256(sha256);
-    let fetched = match crate::cache::local_archive(ctx, &file_name) {
-        Some(archive) => {
-            crate::cache::extract_local(cache, key, archive, url.clone(), sha256, None).await
-        }
-        None => {
-            cache
-                .get_or_fetch_from_url_with_retry(
-                    key,
-                    url.clone(),
-                    client,
-                    crate::net::retry_policy(ctx),
-                    None,
-                    None,
-                )
-                .await
-        }
-    };
-    let meta = fetched.map_err(|e| {
-            let pkgs = ctx.writable_pkgs_dir().unwrap_or_default();
-            let _ = std::fs::remove_dir_all(pkgs.join(id.identifier.to_string()));
+        file_name.parse().map_err(|_| {
             CondaError::new(
-                "CondaVerificationError",
-                format!("cannot fetch or extract {url}\n  {}\nThe package file is damaged or unreadable; the cache entry was removed. Get an intact copy of the package.", crate::transaction::error_chain(&e)),
+                "CondaValueError",
+                format!("'{url}' does not name a .conda or .tar.bz2 package file"),
             )
         })?;
-    if let Some(record) = cached_record(meta.path(), &file_name, sha256) {
-        let channel = url.as_str().rsplitn(3, '/').nth(2).map(str::to_string);
-        return Ok(RepoDataRecord {
-            package_record: record,
-            identifier: id,
-            url,
-            channel,
-        });
-    }
-    let index = crate::transaction::read_index_json(meta.path())?;
-    let mut record = rattler_conda_types::PackageRecord::from_index_json(index, None, sha256, None)
-        .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
-    if record.sha256.is_none() {
-        record.sha256 = sha256;
-    }
     let channel = url.as_str().rsplitn(3, '/').nth(2).map(str::to_string);
-    Ok(RepoDataRecord {
-        package_record: record,
+    let package_record = match cached_record(&entry.dir, &file_name, sha256) {
+        Some(record) => record,
+        None => {
+            let index = crate::transaction::read_index_json(&entry.dir)?;
+            let mut record =
+                rattler_conda_types::PackageRecord::from_index_json(index, None, sha256, md5)
+                    .map_err(|e| CondaError::generic(format!("{url}: {e}")))?;
+            if record.sha256.is_none() {
+                record.sha256 = sha256;
+            }
+            record
+        }
+    };
+    let record = RepoDataRecord {
+        package_record,
         identifier: id,
         url,
         channel,
-    })
+    };
+    Ok((record, entry, warnings))
+}
+
+/// The `#hash` of an `@EXPLICIT` line: a sha256 (`sha256:` prefixed or 64 hex digits) or an
+/// md5 (32 hex digits, as `conda list --explicit --md5` writes).
+fn parse_hash(
+    hash: Option<&str>,
+    url: &url::Url,
+) -> Result<(
+    Option<rattler_digest::Sha256Hash>,
+    Option<rattler_digest::Md5Hash>,
+)> {
+    let Some(h) = hash.map(str::trim).filter(|h| !h.is_empty()) else {
+        return Ok((None, None));
+    };
+    let hex = h.strip_prefix("sha256:").unwrap_or(h);
+    if hex.len() == 64 {
+        if let Some(s) = rattler_digest::parse_digest_from_hex::<rattler_digest::Sha256>(hex) {
+            return Ok((Some(s), None));
+        }
+    }
+    let md5 = h.strip_prefix("md5:").unwrap_or(h);
+    if md5.len() == 32 {
+        if let Some(m) = rattler_digest::parse_digest_from_hex::<rattler_digest::Md5>(md5) {
+            return Ok((None, Some(m)));
+        }
+    }
+    Err(CondaError::new(
+        "CondaValueError",
+        format!("'{url}#{h}': the part after '#' is neither a sha256 nor an md5 checksum"),
+    ))
 }
 
 /// The record a package cache entry was made from (`info/repodata_record.json`, as conda's
@@ -485,12 +516,4 @@ fn cached_record(
     let same_file = record.identifier.to_string() == file_name;
     let same_hash = sha256.is_none() || record.package_record.sha256 == sha256;
     (same_file && same_hash).then_some(record.package_record)
-}
-
-fn parse_sha256(h: &str) -> Option<rattler_digest::Sha256Hash> {
-    let hex = h.strip_prefix("sha256:").unwrap_or(h);
-    if hex.len() != 64 {
-        return None;
-    }
-    rattler_digest::parse_digest_from_hex::<rattler_digest::Sha256>(hex)
 }

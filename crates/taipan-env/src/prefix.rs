@@ -53,11 +53,12 @@ pub fn pins(ctx: &Context, prefix: &Path) -> Result<Vec<MatchSpec>> {
 
 /// Everything the solver needs to know about the prefix as it is.
 pub fn installed(ctx: &Context, prefix: &Path) -> Result<Installed> {
-    let revisions = crate::history::read(prefix)?;
+    let (revisions, warnings) = crate::history::read(prefix)?;
     Ok(Installed {
         records: records(prefix)?,
         history: crate::history::requested_specs(&revisions),
         pins: pins(ctx, prefix)?,
+        warnings,
     })
 }
 

@@ -14,8 +14,8 @@ pub fn is_conda_env(prefix: &Path) -> bool {
     prefix.join("conda-meta").join("history").is_file() || prefix.join("conda-meta").is_dir()
 }
 
-/// Reads the registry, dropping lines that are no longer environments.
-pub fn registered(home: &Path) -> Vec<PathBuf> {
+/// Every line of the registry, environment or not.
+fn listed(home: &Path) -> Vec<PathBuf> {
     let Ok(text) = std::fs::read_to_string(registry_path(home)) else {
         return Vec::new();
     };
@@ -23,8 +23,61 @@ pub fn registered(home: &Path) -> Vec<PathBuf> {
         .map(str::trim)
         .filter(|l| !l.is_empty())
         .map(PathBuf::from)
+        .collect()
+}
+
+/// Reads the registry, dropping lines that are no longer environments.
+pub fn registered(home: &Path) -> Vec<PathBuf> {
+    listed(home)
+        .into_iter()
         .filter(|p| is_conda_env(p))
         .collect()
+}
+
+/// Where `remove --all` moves an environment before deleting it: beside it, hidden.
+pub fn trash_path(prefix: &Path) -> Option<PathBuf> {
+    let name = prefix.file_name()?.to_str()?;
+    Some(prefix.with_file_name(format!(".{name}.conda-removing")))
+}
+
+/// Finishes removals that were interrupted: environments moved aside but not yet deleted
+/// (found beside registered paths and in the envs directories), then unregistered.
+pub fn finish_removals(ctx: &Context) {
+    let mut candidates = listed(&ctx.home);
+    for dir in &ctx.envs_dirs {
+        let Ok(rd) = std::fs::read_dir(dir) else {
+            continue;
+        };
+        for entry in rd.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if let Some(env) = name
+                .strip_prefix('.')
+                .and_then(|n| n.strip_suffix(".conda-removing"))
+            {
+                candidates.push(dir.join(env));
+            }
+        }
+    }
+    let mut gone = Vec::new();
+    for prefix in candidates {
+        let Some(trash) = trash_path(&prefix) else {
+            continue;
+        };
+        if std::fs::symlink_metadata(&trash).is_ok() {
+            let _ = std::fs::remove_dir_all(&trash);
+        }
+        if !prefix.exists() {
+            gone.push(prefix);
+        }
+    }
+    if !gone.is_empty() && listed(&ctx.home).iter().any(|p| gone.contains(p)) {
+        let keep: Vec<PathBuf> = listed(&ctx.home)
+            .into_iter()
+            .filter(|p| !gone.contains(p))
+            .collect();
+        let _ = write(&ctx.home, &keep);
+    }
 }
 
 /// Adds a prefix to the registry (unless `register_envs: false`).

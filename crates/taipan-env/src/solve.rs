@@ -62,6 +62,8 @@ pub struct Installed {
     pub history: BTreeMap<String, String>,
     /// Pins: `pinned_packages` and `conda-meta/pinned`.
     pub pins: Vec<MatchSpec>,
+    /// Problems met while reading the prefix (unreadable history lines), for the user.
+    pub warnings: Vec<String>,
 }
 
 impl Installed {

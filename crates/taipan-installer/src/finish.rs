@@ -129,16 +129,32 @@ async fn install_env(f: &Finish, name: &str, dir: &Path, prefix: &Path) -> Resul
         cmd: f.cmd.clone(),
         ..Entry::default()
     };
-    taipan_env::ops::install_records(&ctx, prefix, records, &entry, !f.keep_pkgs)
-        .await
-        .map_err(|mut e| {
-            e.message = format!(
-                "installing the {name} environment into {} failed:\n{}",
-                prefix.display(),
-                e.message
-            );
-            e
-        })?;
+    // An existing environment (`-u`) is locked first, which also recovers an interrupted
+    // transaction of it; a new one is locked when it is created.
+    let mut lock = match existed {
+        true => Some(taipan_env::prefix_lock::lock(prefix).await?),
+        false => None,
+    };
+    let installed = taipan_env::ops::install_records(
+        &ctx,
+        prefix,
+        records,
+        &entry,
+        !f.keep_pkgs,
+        lock.as_mut(),
+    )
+    .await;
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    installed.map_err(|mut e| {
+        e.message = format!(
+            "installing the {name} environment into {} failed:\n{}",
+            prefix.display(),
+            e.message
+        );
+        e
+    })?;
     let history = prefix.join("conda-meta").join("history");
     let block = format!(
         "==> {} <==\n{}",

@@ -7,6 +7,7 @@ use rattler_index::{index_fs, IndexFsConfig, PackageRevisionAssignment};
 use url::Url;
 
 use crate::package::{ArchiveFormat, PackageBuilder};
+use crate::raw::RawPackage;
 
 /// A conda channel directory on disk.
 ///
@@ -65,6 +66,44 @@ impl ChannelBuilder {
         let path = pkg.write(&dir, format)?;
         self.packages.push(path.clone());
         Ok(path)
+    }
+
+    /// Writes a [`RawPackage`] into `<root>/<subdir>/`. Errors are deferred like
+    /// [`ChannelBuilder::add`]'s.
+    pub fn add_raw(&mut self, pkg: &RawPackage, format: ArchiveFormat) -> &mut Self {
+        let dir = self.root.join(pkg.subdir());
+        match pkg.write(&dir, format) {
+            Ok(path) => self.packages.push(path),
+            Err(err) => self.errors.push(format!("{err:#}")),
+        }
+        self
+    }
+
+    /// Edits one record of the indexed `<subdir>/repodata.json` (a wrong md5, a missing
+    /// sha256, …) and removes the `.zst` and sharded forms, so readers see the edit.
+    pub fn patch_record(
+        &self,
+        subdir: &str,
+        file_name: &str,
+        edit: impl FnOnce(&mut serde_json::Value),
+    ) -> Result<()> {
+        let path = self.root.join(subdir).join("repodata.json");
+        let mut repodata: serde_json::Value = serde_json::from_slice(&fs_err::read(&path)?)?;
+        let key = if file_name.ends_with(".conda") {
+            "packages.conda"
+        } else {
+            "packages"
+        };
+        let record = repodata
+            .get_mut(key)
+            .and_then(|p| p.get_mut(file_name))
+            .ok_or_else(|| anyhow!("{file_name} is not in {}", path.display()))?;
+        edit(record);
+        fs_err::write(&path, serde_json::to_vec_pretty(&repodata)?)?;
+        for extra in ["repodata.json.zst", "repodata_shards.msgpack.zst"] {
+            let _ = std::fs::remove_file(self.root.join(subdir).join(extra));
+        }
+        Ok(())
     }
 
     /// The channel directory.

@@ -6,6 +6,8 @@
 //! * [`PackageBuilder`] writes `.conda` or `.tar.bz2` archives with
 //!   `info/index.json`, `info/paths.json`, `info/files`, `info/has_prefix`,
 //!   `info/link.json` (noarch python) and `info/about.json`.
+//! * [`RawPackage`] writes hostile or damaged packages member by member (names with
+//!   `..`, links out of the prefix, a `paths.json` that lies, decompression bombs).
 //! * [`ChannelBuilder`] collects packages into `<root>/<subdir>/` and indexes
 //!   the channel with `rattler_index`.
 //! * [`http::TestServer`] serves a directory over HTTP with request counting
@@ -36,6 +38,7 @@ mod channel;
 pub mod http;
 pub mod nginx;
 mod package;
+mod raw;
 mod stage;
 #[cfg(test)]
 mod tests;
@@ -43,6 +46,7 @@ mod tests;
 pub use channel::ChannelBuilder;
 pub use package::{ArchiveFormat, FileKind, PackageBuilder, PREFIX_TOKEN};
 pub use rattler_conda_types::compression_level::CompressionLevel;
+pub use raw::RawPackage;
 
 /// The prefix placeholder embedded in prefix-carrying files.
 ///

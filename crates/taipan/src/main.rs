@@ -40,7 +40,11 @@ fn main() -> ExitCode {
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
-    let args: Vec<String> = std::env::args().collect();
+    std::panic::set_hook(Box::new(report_panic));
+    // Arguments may hold any bytes (paths are not always UTF-8): clap reads them as they
+    // are; the text form is only for messages and history.
+    let args_os: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args = commands::common::argv();
     let json = args.iter().any(|a| a == "--json");
     if let Some(flag) = unsupported_flag(&args) {
         let err = CondaError::argument(format!(
@@ -59,7 +63,7 @@ fn main() -> ExitCode {
             }
         };
     }
-    let cli = match cli::Cli::try_parse_from(&args) {
+    let cli = match cli::Cli::try_parse_from(&args_os) {
         Ok(cli) => cli,
         Err(e) => {
             let code = if e.use_stderr() { 2 } else { 0 };
@@ -82,6 +86,23 @@ fn main() -> ExitCode {
             ExitCode::from(err.exit_code.clamp(1, 255) as u8)
         }
     }
+}
+
+/// A bug, not a user's mistake: one line that says so, instead of Rust's panic text.
+fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
+    let what = info
+        .payload()
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| info.payload().downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown".to_string());
+    let place = info
+        .location()
+        .map(|l| format!(" at {}:{}", l.file(), l.line()))
+        .unwrap_or_default();
+    eprintln!(
+        "taipan: internal error: {what}{place}.\nThis is a bug in taipan, not in what you typed; please report it with the command line."
+    );
 }
 
 fn unsupported_flag(args: &[String]) -> Option<String> {

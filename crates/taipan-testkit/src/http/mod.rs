@@ -56,6 +56,14 @@ pub enum Fault {
     Truncate(usize),
     /// Close the connection without sending any response.
     Close,
+    /// Send the headers and the first `after` body bytes, then nothing for `pause` (a
+    /// stalled download), then the rest if the client is still there.
+    Stall {
+        /// Body bytes sent before the pause.
+        after: usize,
+        /// How long nothing is sent.
+        pause: Duration,
+    },
 }
 
 /// One request as seen by the server.
@@ -308,8 +316,8 @@ enum Plan {
     Status(u16),
     /// Answer `304 Not Modified` for the file.
     NotModified(FileInfo),
-    /// Send the file, optionally cut off after this many body bytes.
-    File(FileInfo, Option<usize>),
+    /// Send the file, optionally cut off after this many body bytes, optionally pausing.
+    File(FileInfo, Option<usize>, Option<(usize, Duration)>),
 }
 
 impl Plan {
@@ -342,11 +350,12 @@ fn respond(out: &mut TcpStream, request: &Request, shared: &Shared) -> io::Resul
 
 /// Decides the answer from the (non-delay) fault and the file system.
 fn plan(request: &Request, shared: &Shared, fault: Option<Fault>) -> io::Result<Plan> {
-    let truncate = match fault {
+    let (truncate, stall) = match fault {
         Some(Fault::Close) => return Ok(Plan::Close),
         Some(Fault::Status(code)) => return Ok(Plan::Status(code)),
-        Some(Fault::Truncate(n)) => Some(n),
-        Some(Fault::Delay(_)) | None => None,
+        Some(Fault::Truncate(n)) => (Some(n), None),
+        Some(Fault::Stall { after, pause }) => (None, Some((after, pause))),
+        Some(Fault::Delay(_)) | None => (None, None),
     };
     if request.method != "GET" && request.method != "HEAD" {
         return Ok(Plan::Status(405));
@@ -358,7 +367,7 @@ fn plan(request: &Request, shared: &Shared, fault: Option<Fault>) -> io::Result<
     if not_modified(request, &file) {
         return Ok(Plan::NotModified(file));
     }
-    Ok(Plan::File(file, truncate))
+    Ok(Plan::File(file, truncate, stall))
 }
 
 /// Sends the planned answer; returns whether the connection may be reused.
@@ -370,9 +379,9 @@ fn execute(out: &mut TcpStream, request: &Request, plan: Plan) -> io::Result<boo
             write_head(out, 304, &validators(&file), request.close)?;
             Ok(true)
         }
-        Plan::File(file, truncate) => {
-            send_file(out, request, &file, truncate)?;
-            Ok(truncate.is_none())
+        Plan::File(file, truncate, stall) => {
+            send_file(out, request, &file, truncate, stall)?;
+            Ok(truncate.is_none() && stall.is_none())
         }
     }
 }
@@ -469,6 +478,7 @@ fn send_file(
     request: &Request,
     file: &FileInfo,
     truncate: Option<usize>,
+    stall: Option<(usize, Duration)>,
 ) -> io::Result<()> {
     let mut headers = validators(file);
     headers.push(("Content-Type", file.content_type.to_owned()));
@@ -476,7 +486,14 @@ fn send_file(
     write_head(out, 200, &headers, request.close)?;
     if request.method == "GET" {
         let end = truncate.map_or(file.contents.len(), |n| n.min(file.contents.len()));
-        out.write_all(&file.contents[..end])?;
+        let mut start = 0;
+        if let Some((after, pause)) = stall {
+            start = after.min(end);
+            out.write_all(&file.contents[..start])?;
+            out.flush()?;
+            std::thread::sleep(pause);
+        }
+        out.write_all(&file.contents[start..end])?;
     }
     Ok(())
 }

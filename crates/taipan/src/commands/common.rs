@@ -23,16 +23,27 @@ pub fn init_logging(output: &Output) {
         .try_init();
 }
 
+/// The command line as text (bytes that are not UTF-8 shown as U+FFFD), for messages,
+/// flag checks and history. clap parses the real arguments.
+pub fn argv() -> Vec<String> {
+    std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect()
+}
+
 /// The path the binary was started as, for root prefix detection (argv[0] as typed, not the
 /// symlink target, so `PREFIX/bin/conda -> taipan` finds `PREFIX`).
 pub fn exe_path(argv: &[String]) -> Option<std::path::PathBuf> {
-    let first = argv.first()?;
-    if first.contains('/') {
-        return Some(taipan_env::context::absolute(std::path::Path::new(first)));
+    let first = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .or_else(|| argv.first().map(std::path::PathBuf::from))?;
+    if first.as_os_str().as_encoded_bytes().contains(&b'/') {
+        return Some(taipan_env::context::absolute(&first));
     }
     let path = std::env::var_os("PATH")?;
     std::env::split_paths(&path)
-        .map(|d| d.join(first))
+        .map(|d| d.join(&first))
         .find(|p| p.is_file())
 }
 
@@ -140,4 +151,47 @@ pub fn history_cmd(argv: &[String]) -> String {
         }
     }
     parts.join(" ")
+}
+
+/// Takes the lock of an existing environment before anything reads it, and says what was
+/// done about an interrupted command it found (on stderr, also with `--json`).
+pub async fn lock_env(
+    ctx: &Context,
+    prefix: &std::path::Path,
+) -> Result<taipan_env::prefix_lock::PrefixLock> {
+    taipan_env::cache::sweep(ctx);
+    let lock = taipan_env::prefix_lock::lock(prefix).await?;
+    report_recovery(prefix, lock.recovered.as_ref());
+    Ok(lock)
+}
+
+/// The warning for a recovered interrupted transaction.
+pub fn report_recovery(
+    prefix: &std::path::Path,
+    recovered: Option<&taipan_env::transaction::Recovered>,
+) {
+    use taipan_env::transaction::Recovered;
+    match recovered {
+        Some(Recovered::RolledBack { cmd, pid }) => eprintln!(
+            "WARNING: The environment at {} was left half-changed by an interrupted command\n  ({cmd}, process {pid}); its changes were rolled back.",
+            prefix.display()
+        ),
+        Some(Recovered::Completed { cmd, pid }) => eprintln!(
+            "WARNING: The environment at {} was left by an interrupted command\n  ({cmd}, process {pid}) after its changes were complete; its clean-up was finished.",
+            prefix.display()
+        ),
+        Some(Recovered::Abandoned) => eprintln!(
+            "WARNING: A command creating {} was interrupted before it changed anything; what it left was removed.",
+            prefix.display()
+        ),
+        None => {}
+    }
+}
+
+/// Read-only commands refuse an environment left half-changed by an interrupted command.
+pub fn refuse_if_interrupted(prefix: &std::path::Path) -> Result<()> {
+    if taipan_env::prefix_lock::needs_recovery(prefix) {
+        return Err(taipan_env::prefix_lock::recovery_needed_error(prefix));
+    }
+    Ok(())
 }

@@ -29,11 +29,14 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
             "The target prefix is the base prefix. Aborting.",
         ));
     }
+    taipan_env::registry::finish_removals(&ctx);
     check_existing(
+        &ctx,
         &prefix,
         s.dry_run,
         s.yes || ctx.config.always_yes.unwrap_or(false) || s.output.json,
-    )?;
+    )
+    .await?;
     let (file_specs, urls) = transact::read_files(&s.file)?;
     let mut texts: Vec<String> = s.specs.iter().chain(&file_specs).cloned().collect();
     if !a.no_default_packages && a.clone.is_none() && !texts.is_empty() {
@@ -57,10 +60,10 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
             .collect();
         Plan::new(&prefix, &[], records, &HashSet::new(), ctx.subdir)?
     } else if !urls.is_empty() {
-        let records = taipan_env::ops::explicit_records(&ctx, &urls).await?;
+        let (records, _held) = taipan_env::ops::explicit_records(&ctx, &urls).await?;
         Plan::new(&prefix, &[], records, &HashSet::new(), ctx.subdir)?
     } else if specs.is_empty() {
-        return create_empty(&ctx, &prefix, &entry, &opts);
+        return create_empty(&ctx, &prefix, &entry, &opts).await;
     } else {
         let req = Request {
             specs: specs.clone(),
@@ -80,7 +83,7 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
         .await?
         .plan
     };
-    let code = carry_out(&ctx, &plan, entry, opts).await?;
+    let code = carry_out(&ctx, &plan, entry, opts, None).await?;
     if code == 0
         && !s.dry_run
         && !s.download_only
@@ -122,7 +125,13 @@ fn clone_source(ctx: &taipan_env::context::Context, source: &str) -> Result<std:
 }
 
 /// An existing environment is replaced only with confirmation (`-y`); `--dry-run` refuses.
-fn check_existing(prefix: &std::path::Path, dry_run: bool, yes: bool) -> Result<()> {
+/// It is removed as `remove --all` removes it.
+async fn check_existing(
+    ctx: &taipan_env::context::Context,
+    prefix: &std::path::Path,
+    dry_run: bool,
+    yes: bool,
+) -> Result<()> {
     if !taipan_env::registry::is_conda_env(prefix) {
         if prefix.exists()
             && std::fs::read_dir(prefix)
@@ -151,18 +160,11 @@ fn check_existing(prefix: &std::path::Path, dry_run: bool, yes: bool) -> Result<
             return Err(CondaError::new("CondaSystemExit", "Exiting."));
         }
     }
-    std::fs::remove_dir_all(prefix).map_err(|e| {
-        CondaError::new(
-            "CondaError",
-            format!(
-                "cannot remove the existing environment {}: {e}",
-                prefix.display()
-            ),
-        )
-    })
+    let lock = super::common::lock_env(ctx, prefix).await?;
+    taipan_env::ops::remove_env(ctx, prefix, lock).await
 }
 
-fn create_empty(
+async fn create_empty(
     ctx: &taipan_env::context::Context,
     prefix: &std::path::Path,
     entry: &Entry,
@@ -177,7 +179,7 @@ fn create_empty(
         }
         return Ok(0);
     }
-    taipan_env::ops::create_empty(ctx, prefix, entry)?;
+    taipan_env::ops::create_empty(ctx, prefix, entry).await?;
     if opts.json {
         let v = serde_json::json!({"actions": {"PREFIX": prefix.display().to_string()}, "prefix": prefix.display().to_string(), "success": true});
         println!("{}", serde_json::to_string_pretty(&v).unwrap_or_default());

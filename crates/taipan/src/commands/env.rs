@@ -9,7 +9,7 @@ use crate::cli::EnvListArgs;
 
 /// Runs `conda env list`.
 pub fn list(a: EnvListArgs) -> Result<u8> {
-    let argv: Vec<String> = std::env::args().collect();
+    let argv = super::common::argv();
     let ctx = Load::new(&argv, &a.output).context()?;
     print_envs(&ctx, a.output.json);
     Ok(0)
@@ -17,7 +17,16 @@ pub fn list(a: EnvListArgs) -> Result<u8> {
 
 /// Prints the environment list in conda's layout or JSON shape.
 pub fn print_envs(ctx: &Context, json: bool) {
+    taipan_env::registry::finish_removals(ctx);
     let envs = taipan_env::registry::all_envs(ctx);
+    for p in &envs {
+        if taipan_env::prefix_lock::needs_recovery(p) {
+            eprintln!(
+                "WARNING: {} was left half-changed by an interrupted conda command; the next command that changes it restores it.",
+                p.display()
+            );
+        }
+    }
     let active = ctx.active_prefix();
     if json {
         let details: serde_json::Map<String, serde_json::Value> = envs

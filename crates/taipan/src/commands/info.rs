@@ -8,7 +8,7 @@ use crate::cli::InfoArgs;
 
 /// Runs `conda info`.
 pub fn run(a: InfoArgs) -> Result<u8> {
-    let argv: Vec<String> = std::env::args().collect();
+    let argv = super::common::argv();
     let ctx = Load::new(&argv, &a.output).context()?;
     if a.envs {
         super::env::print_envs(&ctx, a.output.json);
@@ -25,6 +25,12 @@ pub fn run(a: InfoArgs) -> Result<u8> {
             println!("{}", ctx.root_prefix.display());
         }
         return Ok(0);
+    }
+    let target = ctx
+        .active_prefix()
+        .unwrap_or_else(|| ctx.root_prefix.clone());
+    if taipan_env::prefix_lock::needs_recovery(&target) {
+        return Err(taipan_env::prefix_lock::recovery_needed_error(&target));
     }
     let vpkgs: Vec<String> = taipan_env::ops::virtual_packages(&ctx)?
         .iter()

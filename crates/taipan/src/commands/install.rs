@@ -30,6 +30,8 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
         .iter()
         .map(|t| parse_spec(t))
         .collect::<Result<Vec<_>>>()?;
+    // Held until the transaction ends: what is solved against is what is changed.
+    let mut lock = super::common::lock_env(&ctx, &prefix).await?;
     let installed = taipan_env::prefix::records(&prefix)?;
     let mut entry = Entry {
         cmd: history_cmd(argv),
@@ -52,6 +54,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
             )?,
             entry,
             opts,
+            Some(&mut lock),
         )
         .await;
     }
@@ -76,10 +79,15 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
             &transact::SolveSteps::new(&ctx, s.output.json || s.output.quiet),
         )
         .await?;
+        for w in &solved.installed.warnings {
+            eprintln!("WARNING: {w}");
+        }
         entry.neutered_specs = solved.neutered;
         solved.plan
     };
-    carry_out(&ctx, &plan, entry, opts).await
+    let code = carry_out(&ctx, &plan, entry, opts, Some(&mut lock)).await;
+    lock.release().await;
+    code
 }
 
 /// Every spec matches an installed record.

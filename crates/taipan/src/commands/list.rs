@@ -10,7 +10,7 @@ use crate::cli::ListArgs;
 
 /// Runs `conda list`.
 pub fn run(a: ListArgs) -> Result<u8> {
-    let argv: Vec<String> = std::env::args().collect();
+    let argv = super::common::argv();
     let ctx = Load {
         target: Some(&a.target),
         ..Load::new(&argv, &a.output)
@@ -18,6 +18,7 @@ pub fn run(a: ListArgs) -> Result<u8> {
     .context()?;
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
     super::install::require_env(&prefix, a.target.name.as_deref())?;
+    super::common::refuse_if_interrupted(&prefix)?;
     if a.revisions {
         return revisions(&prefix, a.output.json);
     }
@@ -224,7 +225,10 @@ fn diff(rev: &taipan_env::history::Revision) -> RevisionDiff {
 }
 
 fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
-    let revs = taipan_env::history::read(prefix)?;
+    let (revs, warnings) = taipan_env::history::read(prefix)?;
+    for w in &warnings {
+        eprintln!("WARNING: {w}");
+    }
     if json {
         let items: Vec<_> = revs
             .iter()

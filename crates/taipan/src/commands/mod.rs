@@ -1,6 +1,6 @@
 //! One module per command; each builds a [`Context`] and calls the `taipan_env` library.
 
-mod common;
+pub mod common;
 mod create;
 mod deploy;
 mod env;

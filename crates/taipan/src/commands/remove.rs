@@ -18,6 +18,7 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
     }
     .context()?;
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
+    taipan_env::registry::finish_removals(&ctx);
     super::install::require_env(&prefix, a.target.name.as_deref())?;
     if a.all {
         return remove_env(&ctx, &prefix, &a).await;
@@ -33,7 +34,11 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
         .iter()
         .map(|n| taipan_env::history::spec_name(n))
         .collect();
+    let mut lock = super::common::lock_env(&ctx, &prefix).await?;
     let installed = taipan_env::prefix::installed(&ctx, &prefix)?;
+    for w in &installed.warnings {
+        eprintln!("WARNING: {w}");
+    }
     let removed = taipan_env::solve::removal(&installed, &names, a.force).map_err(|e| {
         if e.name == "PackagesNotFoundError" {
             CondaError {
@@ -63,7 +68,9 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
         updated_specs: Vec::new(),
         requested: Default::default(),
     };
-    carry_out(&ctx, &plan, entry, opts).await
+    let code = carry_out(&ctx, &plan, entry, opts, Some(&mut lock)).await;
+    lock.release().await;
+    code
 }
 
 fn refuse_removing_conda(removed: &[rattler_conda_types::PrefixRecord]) -> Result<()> {
@@ -121,15 +128,8 @@ async fn remove_env(
     )? {
         return Ok(0);
     }
-    let guard = taipan_env::ops::lock(prefix).await?;
-    drop(guard);
-    std::fs::remove_dir_all(prefix).map_err(|e| {
-        CondaError::new(
-            "CondaError",
-            format!("cannot remove {}: {e}", prefix.display()),
-        )
-    })?;
-    taipan_env::registry::unregister(ctx, prefix)?;
+    let lock = super::common::lock_env(ctx, prefix).await?;
+    taipan_env::ops::remove_env(ctx, prefix, lock).await?;
     if a.output.json {
         println!(
             "{}",

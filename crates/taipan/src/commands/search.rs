@@ -11,7 +11,7 @@ use crate::cli::SearchArgs;
 
 /// Runs `conda search`.
 pub async fn run(a: SearchArgs) -> Result<u8> {
-    let argv: Vec<String> = std::env::args().collect();
+    let argv = super::common::argv();
     let ctx = Load {
         channels: Some(&a.channels),
         platform: a.platform.clone(),

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use rattler_conda_types::RepoDataRecord;
 use serde_json::json;
+use taipan_env::cache::Fetched;
 use taipan_env::cache::Progress;
 use taipan_env::context::Context;
 use taipan_env::history::Entry;
+use taipan_env::prefix_lock::PrefixLock;
 use taipan_env::transaction::Plan;
 use taipan_env::{CondaError, Result};
 
@@ -120,8 +122,15 @@ fn to_fetch<'a>(ctx: &Context, plan: &'a Plan) -> Vec<&'a RepoDataRecord> {
         .collect()
 }
 
-/// Shows, confirms and applies a plan. Returns the exit code.
-pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) -> Result<u8> {
+/// Shows, confirms and applies a plan, holding the prefix's `lock` (a new prefix is locked
+/// when it is created). Returns the exit code.
+pub async fn carry_out(
+    ctx: &Context,
+    plan: &Plan,
+    entry: Entry,
+    opts: Options,
+    lock: Option<&mut PrefixLock>,
+) -> Result<u8> {
     let fetch = to_fetch(ctx, plan);
     if plan.is_empty() {
         return nothing_to_do(opts.json);
@@ -163,7 +172,7 @@ pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) 
     }
     let step = output::Step::start("Executing transaction", !opts.json && !opts.quiet);
     let packages = taipan_env::transaction::Packages::Ready(&extracted);
-    let outcome = taipan_env::ops::apply(ctx, plan, &packages, &entry, opts.requested).await;
+    let outcome = taipan_env::ops::apply(ctx, plan, &packages, &entry, opts.requested, lock).await;
     step.finish(outcome.is_ok());
     let outcome = outcome?;
     report(plan, &fetch, &outcome, opts.json);
@@ -171,11 +180,7 @@ pub async fn carry_out(ctx: &Context, plan: &Plan, entry: Entry, opts: Options) 
 }
 
 /// Prints `info/prelink_messages` as conda does and asks to continue (unless `-y`).
-fn show_prelink_messages(
-    plan: &Plan,
-    extracted: &HashMap<url::Url, std::path::PathBuf>,
-    yes: bool,
-) -> Result<bool> {
+fn show_prelink_messages(plan: &Plan, extracted: &Fetched, yes: bool) -> Result<bool> {
     let messages = taipan_env::ops::prelink_messages(plan, extracted);
     if messages.is_empty() {
         return Ok(true);
@@ -202,7 +207,11 @@ fn report(
     json: bool,
 ) {
     for w in &outcome.warnings {
-        eprintln!("WARNING: {w}");
+        if w.starts_with("SafetyError:") {
+            eprintln!("{w}");
+        } else {
+            eprintln!("WARNING: {w}");
+        }
     }
     for m in &outcome.messages {
         if json {

@@ -27,6 +27,7 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
             "no package names supplied\n# Example: conda update -n myenv scipy",
         ));
     }
+    let mut lock = super::common::lock_env(&ctx, &prefix).await?;
     let installed = taipan_env::prefix::records(&prefix)?;
     check_names(&names, &installed, &prefix)?;
     let specs = names
@@ -49,8 +50,13 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
         &transact::SolveSteps::new(&ctx, s.output.json || s.output.quiet),
     )
     .await?;
+    for w in &solved.installed.warnings {
+        eprintln!("WARNING: {w}");
+    }
     entry.neutered_specs = solved.neutered;
-    carry_out(&ctx, &solved.plan, entry, opts).await
+    let code = carry_out(&ctx, &solved.plan, entry, opts, Some(&mut lock)).await;
+    lock.release().await;
+    code
 }
 
 /// `update` takes installed package names only.

@@ -293,7 +293,8 @@ fn regex_escape(s: &str) -> String {
     regex::escape(s)
 }
 
-/// A snapshot of every file under a directory with its contents' length, for "unchanged" checks.
+/// A snapshot of every path under a directory, for "unchanged" checks: each file with its
+/// mode and the sha256 of its contents, each link with its target, each directory.
 pub fn tree(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
     walk(dir, dir, &mut out);
@@ -315,9 +316,20 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
         if meta.is_dir() {
             out.push(format!("{rel}/"));
             walk(base, &p, out);
+        } else if meta.file_type().is_symlink() {
+            let target = std::fs::read_link(&p).unwrap_or_default();
+            out.push(format!("{rel} -> {}", target.display()));
         } else {
+            use std::os::unix::fs::PermissionsExt;
             let content = std::fs::read(&p).unwrap_or_default();
-            out.push(format!("{rel} {}", content.len()));
+            let digest = rattler_digest::compute_bytes_digest::<rattler_digest::Sha256>(&content);
+            let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+            out.push(format!(
+                "{rel} {:o} {} {}",
+                meta.permissions().mode() & 0o7777,
+                content.len(),
+                &hex[..16]
+            ));
         }
     }
 }
