@@ -91,25 +91,32 @@ impl Fence {
     /// through every link, the missing rest appended (directories that will be created are
     /// plain ones). `None` when it cannot be resolved (a dangling or looping link).
     pub fn real_dir(&mut self, dir: &Path) -> Option<PathBuf> {
+        if let Some(known) = self.known.get(dir) {
+            return known.clone();
+        }
         let mut existing = dir;
         let mut missing = Vec::new();
-        loop {
+        let base = loop {
             if let Some(known) = self.known.get(existing) {
-                let mut real = known.clone()?;
-                real.extend(missing.iter().rev());
-                return Some(real);
+                break known.clone();
             }
             if std::fs::symlink_metadata(existing).is_ok() {
-                break;
+                let resolved = std::fs::canonicalize(existing).ok();
+                self.known.insert(existing.to_path_buf(), resolved.clone());
+                break resolved;
             }
-            missing.push(existing.file_name()?.to_os_string());
+            missing.push(existing);
             existing = existing.parent()?;
+        };
+        // Missing directories will be plain ones below their parent: remember them too, so
+        // thousands of files in a new directory cost one look. (A link created meanwhile
+        // makes the caller call `forget`.)
+        let mut real = base;
+        for m in missing.into_iter().rev() {
+            real = real.and_then(|r| m.file_name().map(|n| r.join(n)));
+            self.known.insert(m.to_path_buf(), real.clone());
         }
-        let resolved = std::fs::canonicalize(existing).ok();
-        self.known.insert(existing.to_path_buf(), resolved.clone());
-        let mut real = resolved?;
-        real.extend(missing.iter().rev());
-        Some(real)
+        real
     }
 
     /// Whether a directory resolves inside the prefix, so files may be written, moved or

@@ -274,16 +274,19 @@ pub async fn remove_env(ctx: &Context, prefix: &Path, lock: PrefixLock) -> Resul
     if std::fs::symlink_metadata(&trash).is_ok() {
         std::fs::remove_dir_all(&trash)?;
     }
+    crate::registry::removal_started(ctx, prefix)?;
     crate::crashpoint::hit("remove-env");
-    std::fs::rename(prefix, &trash).map_err(|e| {
-        CondaError::new(
-            "EnvironmentNotWritableError",
-            format!(
-                "cannot remove {}: {e}\n  The directory that holds it must be writable.",
-                prefix.display()
-            ),
-        )
-    })?;
+    std::fs::rename(prefix, &trash)
+        .map_err(|e| {
+            CondaError::new(
+                "EnvironmentNotWritableError",
+                format!(
+                    "cannot remove {}: {e}\n  The directory that holds it must be writable.",
+                    prefix.display()
+                ),
+            )
+        })
+        .inspect_err(|_| crate::registry::removal_ended(ctx, prefix))?;
     crate::crashpoint::hit("remove-env-moved");
     drop(lock);
     std::fs::remove_dir_all(&trash).map_err(|e| {
@@ -296,7 +299,9 @@ pub async fn remove_env(ctx: &Context, prefix: &Path, lock: PrefixLock) -> Resul
         )
     })?;
     crate::crashpoint::hit("remove-env-deleted");
-    crate::registry::unregister(ctx, prefix)
+    crate::registry::unregister(ctx, prefix)?;
+    crate::registry::removal_ended(ctx, prefix);
+    Ok(())
 }
 
 /// Creates an empty environment (`conda create -n x` with no specs).

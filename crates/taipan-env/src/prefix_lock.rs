@@ -84,6 +84,7 @@ pub async fn lock_new(prefix: &Path) -> Result<PrefixLock> {
     std::fs::create_dir_all(prefix.join("conda-meta"))
         .map_err(|e| not_writable(prefix, Some(e)))?;
     let lock = take(prefix, created_prefix, created_meta, true).await;
+    crate::crashpoint::hit("locked-new");
     if lock.is_err() && created_prefix {
         let _ = std::fs::remove_dir_all(prefix);
     }

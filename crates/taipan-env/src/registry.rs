@@ -40,10 +40,55 @@ pub fn trash_path(prefix: &Path) -> Option<PathBuf> {
     Some(prefix.with_file_name(format!(".{name}.conda-removing")))
 }
 
+/// `~/.conda/taipan-removing.txt`: environments whose removal started and has not ended.
+fn removals_path(home: &Path) -> PathBuf {
+    home.join(".conda").join("taipan-removing.txt")
+}
+
+/// Notes that the removal of `prefix` starts, so that it is finished even if it is killed
+/// (an environment outside the envs directories and not registered is found this way).
+pub fn removal_started(ctx: &Context, prefix: &Path) -> Result<()> {
+    use std::io::Write;
+    let path = removals_path(&ctx.home);
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)?;
+    file.write_all(format!("{}\n", prefix.display()).as_bytes())?;
+    file.sync_data()?;
+    Ok(())
+}
+
+/// Notes that the removal of `prefix` ended.
+pub fn removal_ended(ctx: &Context, prefix: &Path) {
+    let path = removals_path(&ctx.home);
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        return;
+    };
+    let rest: String = text
+        .lines()
+        .filter(|l| Path::new(l) != prefix)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    if rest.is_empty() {
+        let _ = std::fs::remove_file(&path);
+    } else {
+        let _ = crate::fsutil::write_atomic(&path, rest.as_bytes());
+    }
+}
+
 /// Finishes removals that were interrupted: environments moved aside but not yet deleted
-/// (found beside registered paths and in the envs directories), then unregistered.
+/// (noted when they started, or found beside registered paths and in the envs
+/// directories), then unregistered.
 pub fn finish_removals(ctx: &Context) {
+    let started: Vec<PathBuf> = std::fs::read_to_string(removals_path(&ctx.home))
+        .map(|t| t.lines().map(PathBuf::from).collect())
+        .unwrap_or_default();
     let mut candidates = listed(&ctx.home);
+    candidates.extend(started.iter().cloned());
     for dir in &ctx.envs_dirs {
         let Ok(rd) = std::fs::read_dir(dir) else {
             continue;
@@ -77,6 +122,12 @@ pub fn finish_removals(ctx: &Context) {
             .filter(|p| !gone.contains(p))
             .collect();
         let _ = write(&ctx.home, &keep);
+    }
+    for prefix in started {
+        let trash = trash_path(&prefix);
+        if trash.is_none_or(|t| std::fs::symlink_metadata(t).is_err()) {
+            removal_ended(ctx, &prefix);
+        }
     }
 }
 

@@ -258,8 +258,8 @@ impl Unpacker {
                 None => break,
             };
         }
-        let real = std::fs::canonicalize(existing).ok();
-        if !real.is_some_and(|r| r.starts_with(&self.dest)) {
+        let real = std::fs::canonicalize(existing)?;
+        if !real.starts_with(&self.dest) {
             return Err(Failure::Refused(format!(
                 "the member '{}' would be written through a link that leads outside the package",
                 rel.display()

@@ -77,9 +77,14 @@ fn open_layers(ctx: &Context) -> Result<PackageCache> {
 }
 
 /// Removes what interrupted downloads and extractions left in the writable cache.
+/// (Only an existing cache is looked at: nothing is created.)
 pub fn sweep(ctx: &Context) {
-    if let Ok(dir) = ctx.writable_pkgs_dir() {
-        lock::sweep(&dir);
+    let writable = ctx
+        .pkgs_dirs
+        .iter()
+        .find(|d| d.is_dir() && crate::context::pkgs_dir_writable(d));
+    if let Some(dir) = writable {
+        lock::sweep(dir);
     }
 }
 

@@ -15,9 +15,12 @@
 //! | `create` | these paths will be created | remove them |
 //! | `mkdir` | these directories did not exist | remove them with what is below |
 //! | `commit` | the new state is complete | — (the stash is deleted) |
+//! | `undone` | rollback removed what was created | (restore the stash next) |
 //!
 //! Paths are relative to the prefix. After `commit` only clean-up is left, which recovery
-//! finishes; before it, recovery undoes every step in reverse order.
+//! finishes; before it, recovery undoes every step in reverse order. Rollback itself is
+//! journaled (`undone`) and every step of it can be repeated, so a rollback that is killed
+//! is finished by the next one. The journal's own file goes last.
 
 use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
@@ -56,6 +59,8 @@ enum Line {
         paths: Vec<String>,
     },
     Commit,
+    /// Rollback removed what the transaction created; what follows restores the stash.
+    Undone,
 }
 
 /// How a path to be replaced is treated when it is a directory.
@@ -78,6 +83,8 @@ pub(crate) struct Journal {
     prefix_created: bool,
     meta_created: bool,
     history_len: Option<u64>,
+    /// Whether rollback already removed what was created (`undone` was logged).
+    undone: bool,
     /// (original path, stash path), in order.
     moved: Vec<(PathBuf, PathBuf)>,
     created: Vec<PathBuf>,
@@ -178,6 +185,7 @@ impl Journal {
             prefix_created: false,
             meta_created: false,
             history_len: None,
+            undone: false,
             moved: Vec::new(),
             created: Vec::new(),
             created_set: HashSet::new(),
@@ -412,19 +420,51 @@ impl Journal {
     }
 
     /// Clean-up after the commit point: the old files go, directories left empty by
-    /// unlinking go, then the journal.
+    /// unlinking go, then the journal. Every step can be repeated.
     fn finish(&mut self) {
         let _ = std::fs::remove_dir_all(self.dir.join(STASH));
         crashpoint::hit("stash-removed");
         self.remove_empty_dirs();
+        self.remove_journal();
+    }
+
+    /// Removes the journal directory, its log last: until then a recovery can resume.
+    fn remove_journal(&mut self) {
         self.log = None;
+        let _ = std::fs::remove_dir_all(self.dir.join(STASH));
+        let _ = std::fs::remove_dir_all(self.dir.join(TMP));
         let _ = std::fs::remove_dir_all(&self.dir);
     }
 
-    /// Undoes every step, newest first. Returns what could not be undone.
+    /// Undoes every step, newest first; can be repeated after an interruption. Returns what
+    /// could not be undone (the journal is then kept).
     pub fn rollback(&mut self) -> Vec<String> {
         let _ = self.flush();
         let mut errors = Vec::new();
+        if !self.undone {
+            self.remove_created(&mut errors);
+            if !errors.is_empty() {
+                return errors;
+            }
+            // From here on a path that exists is a restored one: never remove it again.
+            self.write(&Line::Undone);
+            if let Err(e) = self.sync() {
+                errors.push(e.message);
+                return errors;
+            }
+            self.undone = true;
+        }
+        crashpoint::hit("rollback-removed");
+        self.restore_stash(&mut errors);
+        crashpoint::hit("rollback-restored");
+        self.restore_history(&mut errors);
+        if errors.is_empty() {
+            self.remove_new_dirs();
+        }
+        errors
+    }
+
+    fn remove_created(&mut self, errors: &mut Vec<String>) {
         for path in self.created.iter().rev() {
             let Ok(meta) = std::fs::symlink_metadata(path) else {
                 continue;
@@ -456,7 +496,9 @@ impl Journal {
                 _ => {}
             }
         }
-        crashpoint::hit("rollback-removed");
+    }
+
+    fn restore_stash(&mut self, errors: &mut Vec<String>) {
         for (original, stashed) in self.moved.iter().rev() {
             if std::fs::symlink_metadata(stashed).is_err() {
                 continue;
@@ -475,20 +517,31 @@ impl Journal {
                 errors.push(format!("{}: {e}", original.display()));
             }
         }
-        crashpoint::hit("rollback-restored");
-        self.restore_history(&mut errors);
-        if errors.is_empty() {
-            self.log = None;
-            if self.prefix_created {
-                let _ = std::fs::remove_dir_all(&self.prefix);
-            } else if self.meta_created {
-                let _ = std::fs::remove_dir_all(self.prefix.join("conda-meta"));
-                let _ = std::fs::remove_dir_all(&self.dir);
-            } else {
-                let _ = std::fs::remove_dir_all(&self.dir);
+    }
+
+    /// After a rollback: a prefix or `conda-meta` the transaction created goes (everything
+    /// but the journal first), then the journal.
+    fn remove_new_dirs(&mut self) {
+        if self.prefix_created {
+            if let Ok(entries) = std::fs::read_dir(&self.prefix) {
+                for entry in entries.flatten() {
+                    if entry.file_name() != JOURNAL_DIR {
+                        let path = entry.path();
+                        let _ = if path.is_dir() && !path.is_symlink() {
+                            std::fs::remove_dir_all(&path)
+                        } else {
+                            std::fs::remove_file(&path)
+                        };
+                    }
+                }
             }
+        } else if self.meta_created {
+            let _ = std::fs::remove_dir_all(self.prefix.join("conda-meta"));
         }
-        errors
+        self.remove_journal();
+        if self.prefix_created {
+            let _ = std::fs::remove_dir(&self.prefix);
+        }
     }
 
     fn restore_history(&self, errors: &mut Vec<String>) {
@@ -650,11 +703,12 @@ pub fn recover_journal(prefix: &Path) -> Result<Option<Recovered>> {
                 journal.mkdirs.extend(paths.iter().map(|p| prefix.join(p)));
             }
             Line::Commit => committed = true,
+            Line::Undone => journal.undone = true,
         }
     }
     let Some((cmd, pid)) = begun else {
         // Killed before the journal's first line: nothing was changed.
-        let _ = std::fs::remove_dir_all(&dir);
+        journal.remove_journal();
         return Ok(None);
     };
     if committed {

@@ -99,11 +99,16 @@ async fn link_each<'a>(
         crashpoint::hit("link-logged");
         scripts::run_pre_link(plan, record, &dir, settings, outcome)?;
         let scripted = p.scripted;
+        if scripted {
+            // A script may have changed what directories resolve to.
+            journal.fence.forget();
+        }
         links.start(p, plan, prefix, settings);
         crashpoint::hit("link-started");
         if scripted {
             links.drain(plan, extracted, settings, journal).await?;
             scripts::run_post_link(plan, record, settings, outcome)?;
+            journal.fence.forget();
             crashpoint::hit("post-link");
         } else if links.queue.len() > PACKAGES_AT_ONCE {
             links

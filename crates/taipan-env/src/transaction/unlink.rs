@@ -34,6 +34,7 @@ pub(crate) fn unlink_one(
             ));
         }
         scripts::collect_messages(&plan.prefix, outcome);
+        journal.fence.forget();
     }
     let mut paths: Vec<PathBuf> = Vec::new();
     let mut seen = HashSet::new();

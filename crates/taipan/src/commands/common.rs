@@ -155,11 +155,7 @@ pub fn history_cmd(argv: &[String]) -> String {
 
 /// Takes the lock of an existing environment before anything reads it, and says what was
 /// done about an interrupted command it found (on stderr, also with `--json`).
-pub async fn lock_env(
-    ctx: &Context,
-    prefix: &std::path::Path,
-) -> Result<taipan_env::prefix_lock::PrefixLock> {
-    taipan_env::cache::sweep(ctx);
+pub async fn lock_env(prefix: &std::path::Path) -> Result<taipan_env::prefix_lock::PrefixLock> {
     let lock = taipan_env::prefix_lock::lock(prefix).await?;
     report_recovery(prefix, lock.recovered.as_ref());
     Ok(lock)

@@ -20,6 +20,8 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
         ));
     }
     let ctx = Load::for_solve(argv, s).context()?;
+    // What killed downloads and extractions left in the cache goes first.
+    taipan_env::cache::sweep(&ctx);
     let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
     if taipan_env::context::same_path(&prefix, &ctx.root_prefix)
         && taipan_env::registry::is_conda_env(&prefix)
@@ -37,6 +39,9 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
         s.yes || ctx.config.always_yes.unwrap_or(false) || s.output.json,
     )
     .await?;
+    if !s.dry_run && !taipan_env::context::dir_writable(&prefix) {
+        return Err(taipan_env::prefix_lock::not_writable(&prefix, None));
+    }
     let (file_specs, urls) = transact::read_files(&s.file)?;
     let mut texts: Vec<String> = s.specs.iter().chain(&file_specs).cloned().collect();
     if !a.no_default_packages && a.clone.is_none() && !texts.is_empty() {
@@ -160,7 +165,7 @@ async fn check_existing(
             return Err(CondaError::new("CondaSystemExit", "Exiting."));
         }
     }
-    let lock = super::common::lock_env(ctx, prefix).await?;
+    let lock = super::common::lock_env(prefix).await?;
     taipan_env::ops::remove_env(ctx, prefix, lock).await
 }
 

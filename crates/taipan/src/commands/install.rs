@@ -16,6 +16,8 @@ use crate::cli::InstallArgs;
 pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
     let s = &a.solve;
     let ctx = Load::for_solve(argv, s).context()?;
+    // What killed downloads and extractions left in the cache goes first.
+    taipan_env::cache::sweep(&ctx);
     let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
     require_env(&prefix, s.target.name.as_deref())?;
     let (file_specs, urls) = transact::read_files(&s.file)?;
@@ -31,7 +33,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
         .map(|t| parse_spec(t))
         .collect::<Result<Vec<_>>>()?;
     // Held until the transaction ends: what is solved against is what is changed.
-    let mut lock = super::common::lock_env(&ctx, &prefix).await?;
+    let mut lock = super::common::lock_env(&prefix).await?;
     let installed = taipan_env::prefix::records(&prefix)?;
     let mut entry = Entry {
         cmd: history_cmd(argv),

@@ -17,6 +17,7 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
         ..Load::new(argv, &a.output)
     }
     .context()?;
+    taipan_env::cache::sweep(&ctx);
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
     taipan_env::registry::finish_removals(&ctx);
     super::install::require_env(&prefix, a.target.name.as_deref())?;
@@ -34,7 +35,7 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
         .iter()
         .map(|n| taipan_env::history::spec_name(n))
         .collect();
-    let mut lock = super::common::lock_env(&ctx, &prefix).await?;
+    let mut lock = super::common::lock_env(&prefix).await?;
     let installed = taipan_env::prefix::installed(&ctx, &prefix)?;
     for w in &installed.warnings {
         eprintln!("WARNING: {w}");
@@ -128,7 +129,7 @@ async fn remove_env(
     )? {
         return Ok(0);
     }
-    let lock = super::common::lock_env(ctx, prefix).await?;
+    let lock = super::common::lock_env(prefix).await?;
     taipan_env::ops::remove_env(ctx, prefix, lock).await?;
     if a.output.json {
         println!(

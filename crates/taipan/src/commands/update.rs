@@ -14,6 +14,8 @@ use crate::cli::UpdateArgs;
 pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
     let s = &a.solve;
     let ctx = Load::for_solve(argv, s).context()?;
+    // What killed downloads and extractions left in the cache goes first.
+    taipan_env::cache::sweep(&ctx);
     let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
     super::install::require_env(&prefix, s.target.name.as_deref())?;
     let (file_specs, urls) = transact::read_files(&s.file)?;
@@ -27,7 +29,7 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
             "no package names supplied\n# Example: conda update -n myenv scipy",
         ));
     }
-    let mut lock = super::common::lock_env(&ctx, &prefix).await?;
+    let mut lock = super::common::lock_env(&prefix).await?;
     let installed = taipan_env::prefix::records(&prefix)?;
     check_names(&names, &installed, &prefix)?;
     let specs = names

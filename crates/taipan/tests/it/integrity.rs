@@ -287,3 +287,111 @@ fn an_archive_that_unpacks_to_more_than_it_declares_is_stopped_while_extracting(
         );
     }
 }
+
+/// A small tmpfs, mounted for one test (needs root, as CI runs).
+struct SmallDisk(std::path::PathBuf);
+
+impl SmallDisk {
+    fn mount(dir: &std::path::Path, size: &str) -> Option<Self> {
+        // SAFETY: geteuid cannot fail.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        std::fs::create_dir_all(dir).ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir)
+            .status()
+            .ok()?
+            .success();
+        ok.then(|| Self(dir.to_path_buf()))
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+fn big_channel(ctx: &TestContext) -> ChannelBuilder {
+    let mut ch = ChannelBuilder::new(&ctx.path("ch"));
+    ch.add(
+        &PackageBuilder::new("small", "1.0").file("share/small.txt", "small\n"),
+        ArchiveFormat::Conda,
+    );
+    let mut big = PackageBuilder::new("big", "1.0");
+    for i in 0..8 {
+        // Not compressible to nothing, 512 KiB each.
+        let data: Vec<u8> = (0..512 * 1024u32)
+            .map(|x| (x.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        big = big.file(&format!("share/big/{i}.bin"), data);
+    }
+    ch.add(&big, ArchiveFormat::Conda);
+    ch.index().unwrap();
+    ch
+}
+
+#[test]
+fn a_full_disk_leaves_nothing_behind() {
+    let ctx = TestContext::new();
+    let Some(disk) = SmallDisk::mount(&ctx.path("small"), "2m") else {
+        eprintln!("SKIPPED a_full_disk_leaves_nothing_behind: mounting a tmpfs needs root (CI runs as root)");
+        return;
+    };
+    let ch = big_channel(&ctx);
+    let url = ch.url().to_string();
+    // The package cache fills up while extracting: nothing of the package is kept.
+    let pkgs = disk.0.join("pkgs");
+    let (code, _, err) = output(
+        ctx.cmd()
+            .env("CONDA_PKGS_DIRS", &pkgs)
+            .args(["create", "-y", "--override-channels", "-c", &url, "-p"])
+            .arg(ctx.path("env"))
+            .arg("big"),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("big-1.0-0") && err.contains("No space left"),
+        "{err}"
+    );
+    assert!(!ctx.path("env").exists());
+    let left: Vec<String> = std::fs::read_dir(&pkgs)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') || n.starts_with("big-1.0-0") && !n.ends_with(".lock"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    // The prefix's file system fills up while linking (copies: the cache is elsewhere): the
+    // transaction is rolled back and the prefix is as it was.
+    let prefix = disk.0.join("env");
+    ctx.cmd()
+        .args([
+            "create",
+            "-y",
+            "-q",
+            "--override-channels",
+            "-c",
+            &url,
+            "-p",
+        ])
+        .arg(&prefix)
+        .arg("small")
+        .assert()
+        .success();
+    let before = tree(&prefix);
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["install", "-y", "--override-channels", "-c", &url, "-p"])
+            .arg(&prefix)
+            .arg("big"),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("rolled back"), "{err}");
+    assert_eq!(tree(&prefix), before);
+}

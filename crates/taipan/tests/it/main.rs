@@ -2,7 +2,10 @@
 //! runs the real binary in an isolated HOME/root/cache, and checks outputs and prefix state.
 
 mod ansible;
+mod bad_input;
 mod common;
+mod concurrency;
+mod crash;
 mod create;
 mod deploy;
 mod errors;
