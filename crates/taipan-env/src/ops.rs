@@ -309,6 +309,9 @@ pub async fn create_empty(ctx: &Context, prefix: &Path, history: &Entry) -> Resu
     let lock = crate::prefix_lock::lock_new(prefix).await?;
     let result = crate::history::append(prefix, history)
         .and_then(|()| crate::registry::register(ctx, prefix));
+    // The history says what it is now.
+    let marker = crate::transaction::journal::CREATING;
+    let _ = std::fs::remove_file(prefix.join("conda-meta").join(marker));
     if result.is_err() && lock.created_prefix {
         let _ = std::fs::remove_dir_all(prefix);
     }

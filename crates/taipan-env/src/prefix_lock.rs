@@ -72,7 +72,7 @@ pub async fn lock(prefix: &Path) -> Result<PrefixLock> {
 /// for the lock); remembers what did not exist, for rollback.
 pub async fn lock_new(prefix: &Path) -> Result<PrefixLock> {
     // What a create killed before its journal began left is taken over as its own.
-    let leftover = crate::transaction::journal::only_lock_file(prefix);
+    let leftover = crate::transaction::journal::abandoned(prefix);
     let only_meta = leftover
         && std::fs::read_dir(prefix)
             .is_ok_and(|d| d.flatten().all(|e| e.file_name() == "conda-meta"));
@@ -83,6 +83,17 @@ pub async fn lock_new(prefix: &Path) -> Result<PrefixLock> {
     }
     std::fs::create_dir_all(prefix.join("conda-meta"))
         .map_err(|e| not_writable(prefix, Some(e)))?;
+    if created_meta {
+        // Until the journal begins (or the history is written), this marks the new
+        // `conda-meta` as the start of a create: if it is killed, recovery removes it.
+        std::fs::write(
+            prefix
+                .join("conda-meta")
+                .join(crate::transaction::journal::CREATING),
+            b"",
+        )
+        .map_err(|e| not_writable(prefix, Some(e)))?;
+    }
     let lock = take(prefix, created_prefix, created_meta, true).await;
     crate::crashpoint::hit("locked-new");
     if lock.is_err() && created_prefix {

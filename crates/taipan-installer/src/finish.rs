@@ -47,11 +47,15 @@ pub async fn finish(f: &Finish) -> Result<()> {
         run_script(&meta, "pre_install.sh")?;
     }
     std::fs::create_dir_all(f.prefix.join("conda-meta"))?;
+    // Linked packages are deleted from the cache as the last environment is installed:
+    // an earlier one may share them with a later one.
+    let extra = extra_envs(&meta)?;
     println!("Installing the base environment ...");
-    install_env(f, "base", &meta, &f.prefix).await?;
-    for (name, dir) in extra_envs(&meta)? {
+    install_env(f, "base", &meta, &f.prefix, extra.is_empty()).await?;
+    for (i, (name, dir)) in extra.iter().enumerate() {
         println!("Installing the {name} environment ...");
-        install_env(f, &name, &dir, &f.prefix.join("envs").join(&name)).await?;
+        let last = i + 1 == extra.len();
+        install_env(f, name, dir, &f.prefix.join("envs").join(name), last).await?;
     }
     if meta.join("condarc").is_file() {
         std::fs::copy(meta.join("condarc"), f.prefix.join(".condarc"))?;
@@ -121,7 +125,7 @@ fn move_pkgs(from: &Path, to: &Path) -> Result<()> {
 /// Installs one environment offline from `dir/lock.txt` into `prefix`, then writes its
 /// history (the build's `history.in`, replacing what the install wrote, or appended on
 /// update) and `initial-state.explicit.txt`.
-async fn install_env(f: &Finish, name: &str, dir: &Path, prefix: &Path) -> Result<()> {
+async fn install_env(f: &Finish, name: &str, dir: &Path, prefix: &Path, last: bool) -> Result<()> {
     let existed = prefix.join("conda-meta").is_dir();
     let ctx = context(f, prefix)?;
     let records = locked_records(dir)?;
@@ -140,7 +144,7 @@ async fn install_env(f: &Finish, name: &str, dir: &Path, prefix: &Path) -> Resul
         prefix,
         records,
         &entry,
-        !f.keep_pkgs,
+        last && !f.keep_pkgs,
         lock.as_mut(),
     )
     .await;

@@ -171,6 +171,7 @@ impl Journal {
             history_len,
         });
         journal.sync()?;
+        let _ = std::fs::remove_file(prefix.join("conda-meta").join(CREATING));
         crashpoint::hit("journal-begun");
         Ok(journal)
     }
@@ -616,26 +617,36 @@ fn journal_error(dir: &Path, e: std::io::Error) -> CondaError {
     )
 }
 
+/// Marks a `conda-meta` a `create` has just made, until its journal (or its history)
+/// says what it is: a create killed before that left only this.
+pub const CREATING: &str = ".taipan-creating";
+
 /// Whether a prefix holds the journal of an unfinished transaction, or what a command
 /// creating it left before its journal began.
 pub fn pending(prefix: &Path) -> bool {
-    prefix.join(JOURNAL_DIR).exists() || only_lock_file(prefix)
+    prefix.join(JOURNAL_DIR).exists() || abandoned(prefix)
 }
 
-/// A `conda-meta` that holds nothing but the lock file: the start of a `create` that was
-/// killed before it journaled anything (an environment always has a history, or records).
-pub fn only_lock_file(prefix: &Path) -> bool {
-    let Ok(entries) = std::fs::read_dir(prefix.join("conda-meta")) else {
+/// A `conda-meta` marked as being created that holds no history and no record: the start
+/// of a `create` that was killed before it journaled anything.
+pub fn abandoned(prefix: &Path) -> bool {
+    let meta = prefix.join("conda-meta");
+    if !meta.join(CREATING).exists() || meta.join("history").exists() {
+        return false;
+    }
+    let Ok(entries) = std::fs::read_dir(&meta) else {
         return false;
     };
-    let names: Vec<std::ffi::OsString> = entries.flatten().map(|e| e.file_name()).collect();
-    !names.is_empty() && names.iter().all(|n| n == ".guard")
+    !entries
+        .flatten()
+        .any(|e| e.path().extension().is_some_and(|x| x == "json"))
 }
 
-/// Removes what a `create` killed before its first journaled change left: the lone
+/// Removes what a `create` killed before its first journaled change left: the marked
 /// `conda-meta`, and the prefix if nothing else is in it. Held under the prefix's lock.
 fn abandoned_create(prefix: &Path) -> bool {
-    if !only_lock_file(prefix) {
+    if !abandoned(prefix) {
+        let _ = std::fs::remove_file(prefix.join("conda-meta").join(CREATING));
         return false;
     }
     let _ = std::fs::remove_dir_all(prefix.join("conda-meta"));
@@ -654,7 +665,7 @@ pub fn recover(prefix: &Path) -> Result<Option<Recovered>> {
     recover_journal(prefix)
 }
 
-/// [`recover`] for a command that creates the prefix: an empty `conda-meta` is its own
+/// [`recover`] for a command that creates the prefix: a marked `conda-meta` is its own
 /// (or one it takes over), only a journal needs recovery.
 pub fn recover_journal(prefix: &Path) -> Result<Option<Recovered>> {
     let dir = prefix.join(JOURNAL_DIR);
