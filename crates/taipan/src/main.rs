@@ -72,7 +72,7 @@ fn main() -> ExitCode {
         }
     };
     if cli.version {
-        println!("conda {}", taipan_env::history::CONDA_COMPAT_VERSION);
+        println!("{}", version_line());
         return ExitCode::SUCCESS;
     }
     let Some(command) = cli.command else {
@@ -105,19 +105,54 @@ fn report_panic(info: &std::panic::PanicHookInfo<'_>) {
     );
 }
 
+/// The first conda flag taipan does not implement, among taipan's own arguments: not after
+/// `--`, and not among the arguments of the program `conda run` starts (`conda run -n e
+/// pytest -k x`: `-k` is pytest's).
 fn unsupported_flag(args: &[String]) -> Option<String> {
-    let mut after_double_dash = false;
-    for a in args.iter().skip(1) {
+    let mut command: Option<&str> = None;
+    let mut args = args.iter().skip(1);
+    while let Some(a) = args.next() {
         if a == "--" {
-            after_double_dash = true;
+            break;
         }
-        if after_double_dash {
+        if !a.starts_with('-') {
+            match command {
+                None => command = Some(a),
+                // `conda run`'s first operand is the program: the rest is its own.
+                Some("run") => break,
+                Some(_) => {}
+            }
             continue;
         }
         let flag = a.split('=').next().unwrap_or(a);
         if UNSUPPORTED_FLAGS.contains(&flag) {
             return Some(flag.to_string());
         }
+        if command == Some("run") && RUN_VALUE_FLAGS.contains(&a.as_str()) {
+            args.next();
+        }
     }
     None
+}
+
+/// `conda run`'s options that take a value as the next argument.
+const RUN_VALUE_FLAGS: &[&str] = &["-n", "--name", "-p", "--prefix", "--cwd"];
+
+/// `--version`: as `conda`, what conda prints; as `taipan`, taipan's own version and the
+/// conda version it follows.
+fn version_line() -> String {
+    let conda = taipan_env::history::CONDA_COMPAT_VERSION;
+    let started_as = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .unwrap_or_default();
+    if started_as == "conda" {
+        format!("conda {conda}")
+    } else {
+        format!(
+            "taipan {} (conda {conda} compatible)",
+            env!("CARGO_PKG_VERSION")
+        )
+    }
 }

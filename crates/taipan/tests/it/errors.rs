@@ -131,7 +131,22 @@ fn version_help_and_completion() {
     let ctx = TestContext::new();
     let (code, out, _) = output(ctx.cmd().arg("--version"));
     assert_eq!(code, 0);
-    assert!(out.starts_with("conda "), "{out}");
+    assert_eq!(
+        out,
+        format!(
+            "taipan {} (conda 25.11.0 compatible)\n",
+            env!("CARGO_PKG_VERSION")
+        )
+    );
+    // Started as `conda`, it says what conda says.
+    let conda = ctx.path("bin/conda");
+    std::fs::create_dir_all(conda.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(crate::common::bin(), &conda).unwrap();
+    let mut cmd = assert_cmd::Command::new(&conda);
+    ctx.isolate(&mut cmd);
+    let (code, out, _) = output(cmd.arg("--version"));
+    assert_eq!(code, 0);
+    assert_eq!(out, "conda 25.11.0\n");
     for sub in [
         "create", "install", "update", "remove", "list", "search", "info",
     ] {

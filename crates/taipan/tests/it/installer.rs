@@ -694,7 +694,7 @@ fn shipped_binary_needs_glibc_2_17_at_most() {
         highest.1
     );
     let version = Command::new(&binary).arg("--version").output().unwrap();
-    assert!(String::from_utf8_lossy(&version.stdout).starts_with("conda "));
+    assert!(String::from_utf8_lossy(&version.stdout).starts_with("taipan "));
 }
 
 /// `extra_envs`: each env is solved at build time against its own channels, shipped once

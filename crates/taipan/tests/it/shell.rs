@@ -329,6 +329,27 @@ fn run_passes_output_exit_code_and_cwd() {
     let (code, _, err) = output(ctx.cmd().args(["run", "-n", "nope", "true"]));
     assert_eq!(code, 1);
     assert!(err.contains("EnvironmentNameNotFound"), "{err}");
+    // The program's own flags are its own, even those conda does not implement (`-k`).
+    let (code, out, err) = output(
+        ctx.cmd()
+            .args(["run", "-n", "work", "--cwd"])
+            .arg(&dir)
+            .args([
+                "sh",
+                "-c",
+                "echo \"$@\"",
+                "sh",
+                "-k",
+                "x",
+                "--revision",
+                "3",
+            ]),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "-k x --revision 3\n");
+    // Before the program they are still refused.
+    let (code, _, err) = output(ctx.cmd().args(["run", "-k", "-n", "work", "true"]));
+    assert_eq!(code, 2, "{err}");
 }
 
 #[test]
