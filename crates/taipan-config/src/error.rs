@@ -104,21 +104,3 @@ pub enum ConfigError {
     #[error("At least one -c / --channel flag must be supplied when using --override-channels.")]
     OverrideChannelsWithoutChannel,
 }
-
-impl ConfigError {
-    /// The name of the conda exception class that corresponds to this error, for conda-compatible
-    /// error output (`<Name>: <message>` and the JSON `exception_name` field).
-    pub fn conda_exception_name(&self) -> &'static str {
-        match self {
-            Self::Io { .. } | Self::InvalidYaml { .. } | Self::NotAMapping { .. } => {
-                "ConfigurationLoadError"
-            }
-            Self::InvalidValue { .. }
-            | Self::InvalidEnvVar { .. }
-            | Self::InvalidCliValue { .. } => "CustomValidationError",
-            Self::MultipleKeys { .. } => "MultipleKeysError",
-            Self::OverrideChannelsDisabled => "OperationNotAllowed",
-            Self::OverrideChannelsWithoutChannel => "ArgumentError",
-        }
-    }
-}

@@ -589,7 +589,10 @@ fn override_channels_and_use_local() {
     fx.write("home/.condarc", "override_channels_enabled: false\n");
     o.cli.channels = strs(&["x"]);
     let err = Config::load(&o).expect_err("disabled");
-    assert_eq!(err.conda_exception_name(), "OperationNotAllowed");
+    assert!(
+        matches!(err, taipan_config::ConfigError::OverrideChannelsDisabled),
+        "{err:?}"
+    );
 }
 
 #[test]

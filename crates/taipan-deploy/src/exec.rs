@@ -4,6 +4,7 @@ use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use taipan_env::error::ErrorKind;
 
 use taipan_env::{CondaError, Result};
 
@@ -67,7 +68,7 @@ impl Log {
 
 fn log_error(path: &Path, e: std::io::Error) -> CondaError {
     CondaError::new(
-        "DeployError",
+        ErrorKind::DeployError,
         format!(
             "cannot write the log file {}: {e}\n  Pass --log-file PATH to put it elsewhere.",
             path.display()
@@ -86,7 +87,7 @@ pub fn run(log: &mut Log, mut cmd: Command, shown: &str) -> Result<Output> {
     log.line(&format!("$ {shown}"));
     let out = cmd.output().map_err(|e| {
         log.line(&format!("    cannot run: {e}"));
-        CondaError::new("DeployError", format!("cannot run `{shown}`: {e}"))
+        CondaError::new(ErrorKind::DeployError, format!("cannot run `{shown}`: {e}"))
     })?;
     log.output(&out);
     Ok(out)
@@ -99,7 +100,7 @@ pub fn run_ok(log: &mut Log, cmd: Command, shown: &str, hint: &str) -> Result<Ou
         return Ok(out);
     }
     Err(CondaError::new(
-        "DeployError",
+        ErrorKind::DeployError,
         format!(
             "`{shown}` failed (exit {}):\n{}\n  {hint}",
             code(&out),

@@ -10,6 +10,7 @@
 //! A plan comes first ([`Deployment::plan`]); every step reports whether it changed something
 //! or found it already done, so a second run changes nothing.
 
+use taipan_env::error::ErrorKind;
 pub mod exec;
 pub mod os;
 pub mod packages;
@@ -131,7 +132,7 @@ pub fn require_root(action: &str) -> Result<()> {
         return Ok(());
     }
     Err(CondaError::new(
-        "DeployError",
+        ErrorKind::DeployError,
         format!(
             "taipan deploy{action} must run as root: it installs system packages and writes files for \
              the target user.\n  Run it with sudo: sudo taipan deploy{action} …  (or see the plan first: \

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use taipan_env::error::ErrorKind;
 
 use serde::Serialize;
 use taipan_env::{CondaError, Result};
@@ -66,7 +67,7 @@ pub fn detect() -> Result<OsInfo> {
     let path = os_release_path();
     let text = std::fs::read_to_string(&path).map_err(|e| {
         CondaError::new(
-            "DeployError",
+            ErrorKind::DeployError,
             format!(
                 "cannot read {}: {e}\n  taipan deploy needs /etc/os-release to tell the system's family \
                  (set TAIPAN_OS_RELEASE=FILE to use another file).",
@@ -103,7 +104,7 @@ pub fn parse(text: &str, path: &Path) -> Result<OsInfo> {
             id.clone()
         };
         return Err(CondaError::new(
-            "DeployError",
+            ErrorKind::DeployError,
             format!(
                 "unsupported system `{shown}` (ID_LIKE: `{}`) in {}.\n  taipan deploy supports the Debian \
                  family (debian, ubuntu: apt) and the RedHat family (rhel, centos, fedora, rocky, \

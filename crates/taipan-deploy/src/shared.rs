@@ -5,6 +5,7 @@
 
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::Path;
+use taipan_env::error::ErrorKind;
 
 use taipan_env::{CondaError, Result};
 
@@ -55,7 +56,7 @@ fn walk(path: &Path, gid: u32, changed: &mut usize) -> Result<()> {
 
 fn fail(path: &Path, e: std::io::Error) -> CondaError {
     CondaError::new(
-        "DeployError",
+        ErrorKind::DeployError,
         format!("cannot share {}: {e}", path.display()),
     )
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
+use taipan_env::error::ErrorKind;
 
 use serde::Serialize;
 use taipan_env::{CondaError, Result};
@@ -42,7 +43,7 @@ impl Source {
                 let name = name.rsplit('/').next().unwrap_or_default();
                 if name.is_empty() {
                     return Err(CondaError::new(
-                        "DeployError",
+                        ErrorKind::DeployError,
                         format!(
                             "--installer {u}: the URL does not end in a file name (…/NAME.sh)."
                         ),
@@ -65,7 +66,7 @@ impl Source {
 
 fn missing(what: &str) -> CondaError {
     CondaError::new(
-        "DeployError",
+        ErrorKind::DeployError,
         format!("--installer {what}: no such file.\n  Give the path of an installer (.sh) or an http(s) URL, or leave --installer out to deploy the default distribution."),
     )
 }
@@ -105,7 +106,7 @@ impl Identity {
         match (field("# NAME:"), field("# VER:")) {
             (Some(name), Some(version)) => Ok(Self { name, version }),
             _ => Err(CondaError::new(
-                "DeployError",
+                ErrorKind::DeployError,
                 format!(
                     "{} is not a constructor-format installer (no `# NAME:` / `# VER:` header lines).\n  \
                      Pass an installer made by `taipan installer build` or constructor (e.g. Anaconda3-…-Linux-x86_64.sh).",
@@ -147,7 +148,7 @@ pub async fn obtain(
 async fn download(url: &str, dest: &Path) -> Result<PathBuf> {
     let fail = |e: String| {
         CondaError::new(
-            "CondaHTTPError",
+            ErrorKind::CondaHTTPError,
             format!("downloading the installer {url} failed: {e}\n  Check the URL and the network (proxies come from HTTPS_PROXY/HTTP_PROXY)."),
         )
     };
@@ -179,7 +180,7 @@ pub fn check_sha256(path: &Path, expected: &str, shown: &str) -> Result<String> 
     let actual = sha256(path)?;
     if !actual.eq_ignore_ascii_case(expected.trim()) {
         return Err(CondaError::new(
-            "ChecksumMismatchError",
+            ErrorKind::ChecksumMismatchError,
             format!(
                 "the installer {shown} has sha256 {actual}, but --sha256 says {}.\n  \
                  The file is corrupt or not the one you meant; nothing was installed. Download it again or fix --sha256.",
@@ -200,7 +201,7 @@ pub fn place(from: &Path, dest: &Path) -> Result<()> {
         .tempfile_in(dir)
         .map_err(|e| {
             CondaError::new(
-                "DeployError",
+                ErrorKind::DeployError,
                 format!("cannot write the installer into {}: {e}", dir.display()),
             )
         })?;

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
+use taipan_env::error::ErrorKind;
 
 use serde::Serialize;
 use taipan_env::{CondaError, Result};
@@ -634,7 +635,7 @@ impl Deployment {
                 .note(format!("{name}: {first} — run `conda update --update-all -y` once the channels are reachable")));
         }
         Err(CondaError::new(
-            "DeployError",
+            ErrorKind::DeployError,
             format!(
                 "`{shown}` failed (exit {}): {}\n  See the log; fix the environment and run taipan deploy again.",
                 exec::code(&out),
@@ -682,7 +683,7 @@ impl Deployment {
                 format!("no {} to remove", self.placed.display()),
             )),
             Err(e) => Err(CondaError::new(
-                "DeployError",
+                ErrorKind::DeployError,
                 format!("cannot remove {}: {e}", self.placed.display()),
             )),
         }
@@ -694,7 +695,7 @@ impl Deployment {
         let text = prefix.display().to_string();
         if !prefix.is_absolute() || text.contains(char::is_whitespace) {
             return Err(CondaError::new(
-                "DeployError",
+                ErrorKind::DeployError,
                 format!("--prefix {text}: the prefix must be an absolute path without spaces (conda cannot work in paths with spaces)."),
             ));
         }
@@ -721,7 +722,7 @@ impl Deployment {
         .success();
         if !ok {
             return Err(CondaError::new(
-                "DeployError",
+                ErrorKind::DeployError,
                 format!(
                     "{} is not writable by user {}, so the prefix {text} cannot be created there.\n  \
                      Choose another --prefix (for example in {}), or make the directory writable.",

@@ -2,6 +2,7 @@
 //! the user's environment registry pruned.
 
 use std::path::Path;
+use taipan_env::error::ErrorKind;
 
 use taipan_env::{CondaError, Result};
 
@@ -14,7 +15,7 @@ pub fn check_removable(prefix: &Path, home: &Path) -> Result<()> {
     let protected = prefix == Path::new("/") || prefix == home || prefix.parent().is_none();
     if protected || !prefix.join("conda-meta/history").is_file() {
         return Err(CondaError::new(
-            "DeployError",
+            ErrorKind::DeployError,
             format!(
                 "{} is not a conda installation (no conda-meta/history); taipan deploy --uninstall \
                  will not remove it.\n  Pass the installation's --prefix.",
@@ -31,7 +32,7 @@ pub fn remove_prefix(prefix: &Path) -> Result<bool> {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(false),
         Err(e) => Err(CondaError::new(
-            "DeployError",
+            ErrorKind::DeployError,
             format!("cannot remove {}: {e}", prefix.display()),
         )),
     }

@@ -4,6 +4,7 @@ use std::ffi::{CStr, CString};
 use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::Command;
+use taipan_env::error::ErrorKind;
 
 use serde::Serialize;
 use taipan_env::{CondaError, Result};
@@ -27,7 +28,7 @@ pub struct User {
 pub fn lookup(name: &str) -> Result<User> {
     let missing = || {
         CondaError::new(
-            "DeployError",
+            ErrorKind::DeployError,
             format!("user `{name}` does not exist on this system.\n  Create it first (useradd -m {name}) or pass another --user."),
         )
     };
@@ -63,7 +64,7 @@ pub fn lookup(name: &str) -> Result<User> {
 pub fn group_id(name: &str) -> Result<u32> {
     let missing = || {
         CondaError::new(
-            "DeployError",
+            ErrorKind::DeployError,
             format!("group `{name}` does not exist.\n  Create it first (groupadd {name}) or pass another --shared group."),
         )
     };
@@ -160,7 +161,7 @@ impl User {
         if is_root() {
             std::os::unix::fs::lchown(path, Some(self.uid), Some(self.gid)).map_err(|e| {
                 CondaError::new(
-                    "DeployError",
+                    ErrorKind::DeployError,
                     format!("cannot give {} to {}: {e}", path.display(), self.name),
                 )
             })?;

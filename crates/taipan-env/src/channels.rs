@@ -1,6 +1,7 @@
 //! Turns configured channel strings (`conda-forge`, `defaults`, URLs, paths) into channels,
 //! through `channel_alias`, `custom_channels` and `default_channels`, as conda does.
 
+use crate::error::ErrorKind;
 use std::path::Path;
 
 use rattler_conda_types::{Channel, ChannelConfig, ChannelUrl};
@@ -13,7 +14,7 @@ use crate::error::{CondaError, Result};
 pub fn resolve(ctx: &Context) -> Result<Vec<Channel>> {
     if ctx.config.channels.is_empty() {
         return Err(CondaError::new(
-            "NoChannelsConfiguredError",
+            ErrorKind::NoChannelsConfiguredError,
             "No channels configured. Add a channel with `-c CHANNEL`, or configure one with\n  `channels:` in ~/.condarc (for example `channels: [conda-forge]`).",
         ));
     }
@@ -56,7 +57,7 @@ pub fn resolve_one(ctx: &Context, name: &str) -> Result<Vec<Channel>> {
 
 fn bad_channel(name: &str, why: impl std::fmt::Display) -> CondaError {
     CondaError::new(
-        "ChannelError",
+        ErrorKind::ChannelError,
         format!("cannot use channel '{name}': {why}\n  Use a channel name (conda-forge), a URL (https://…, file:///…) or an absolute path."),
     )
 }

@@ -1,6 +1,7 @@
 //! Where things are: the root prefix, the loaded configuration, package caches, envs dirs,
 //! and the target prefix of a command (`-n`/`-p`/`$CONDA_PREFIX`/root), following conda's rules.
 
+use crate::error::ErrorKind;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -76,8 +77,7 @@ impl Context {
         if let Some(dirs) = opts.env.get("TAIPAN_SYSTEM_CONFIG_DIRS") {
             load.system_dirs = std::env::split_paths(dirs).collect();
         }
-        let loaded = Config::load(&load)
-            .map_err(|e| CondaError::new("ConfigurationLoadError", e.to_string()))?;
+        let loaded = Config::load(&load).map_err(CondaError::from)?;
         let root_writable = prefix_writable(&root_prefix);
         let pkgs_dirs = loaded.config.pkgs_dirs(&root_prefix, &home);
         let envs_dirs = loaded.config.envs_dirs(&root_prefix, &home, root_writable);
@@ -106,7 +106,7 @@ impl Context {
             let p = absolute(&expand_user(p, &self.home));
             if p.to_str().is_none() {
                 return Err(CondaError::new(
-                    "CondaValueError",
+                    ErrorKind::CondaValueError,
                     format!(
                         "The environment path '{}' is not valid UTF-8.\n  conda environments need UTF-8 paths (their records name every file); choose another path.",
                         p.display()
@@ -143,7 +143,7 @@ impl Context {
             .find(|d| dir_writable(d))
             .ok_or_else(|| {
                 CondaError::new(
-                    "NoWritableEnvsDirError",
+                    ErrorKind::NoWritableEnvsDirError,
                     format!(
                         "No writeable envs directories configured.{}",
                         crate::error::dashlist(self.envs_dirs.iter().map(|d| d.display()))
@@ -162,7 +162,7 @@ impl Context {
             }
         }
         Err(CondaError::new(
-            "NoWritablePkgsDirError",
+            ErrorKind::NoWritablePkgsDirError,
             format!(
                 "No writeable pkgs directories configured.{}",
                 crate::error::dashlist(self.pkgs_dirs.iter().map(|d| d.display()))
@@ -211,7 +211,7 @@ impl Context {
 pub fn validate_env_name(name: &str) -> Result<()> {
     if name.is_empty() || name.contains(['/', ':', '#', ' ']) {
         return Err(CondaError::new(
-            "CondaValueError",
+            ErrorKind::CondaValueError,
             format!("Invalid environment name: '{name}'\n  Characters not allowed: ('/', ' ', ':', '#')"),
         ));
     }
@@ -230,7 +230,7 @@ fn resolve_subdir(
     match chosen {
         Some(s) => s.parse::<Subdir>().map_err(|_| {
             CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!("'{s}' is not a valid platform (subdir); use e.g. linux-64, osx-arm64, win-64, noarch"),
             )
         }),

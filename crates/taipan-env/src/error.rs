@@ -2,42 +2,152 @@
 
 use serde_json::{Map, Value};
 
-/// An error as conda reports it: an exception name (`PackagesNotFoundError`, …), a message,
-/// optional extra JSON fields, and the process exit code.
+/// conda's exception classes that taipan raises (`conda.exceptions.<name>`), plus taipan's
+/// own (`DeployError`, `InstallError`). The name is what users and scripts see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    ArgumentError,
+    ChannelError,
+    ChecksumMismatchError,
+    CommandNotFoundError,
+    CondaEnvironmentError,
+    CondaError,
+    CondaFileIOError,
+    CondaHTTPError,
+    CondaSSLError,
+    CondaSystemExit,
+    CondaValueError,
+    CondaVerificationError,
+    ConfigurationLoadError,
+    CorruptedEnvironmentError,
+    OperationNotAllowed,
+    MultipleKeysError,
+    CustomValidationError,
+    DeployError,
+    EnvironmentLocationNotFound,
+    EnvironmentNameNotFound,
+    EnvironmentNotWritableError,
+    FileNotFoundError,
+    InstallError,
+    InvalidMatchSpec,
+    InvalidSpecError,
+    KeyboardInterrupt,
+    LinkError,
+    NoChannelsConfiguredError,
+    NoWritableEnvsDirError,
+    NoWritablePkgsDirError,
+    OfflineError,
+    PackageNotInstalledError,
+    PackagesNotFoundError,
+    ProxyError,
+    RemoveError,
+    SafetyError,
+    SpecsConfigurationConflictError,
+    UnavailableInvalidChannel,
+    UnsatisfiableError,
+}
+
+impl ErrorKind {
+    /// The exception's class name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::ArgumentError => "ArgumentError",
+            ErrorKind::ChannelError => "ChannelError",
+            ErrorKind::ChecksumMismatchError => "ChecksumMismatchError",
+            ErrorKind::CommandNotFoundError => "CommandNotFoundError",
+            ErrorKind::CondaEnvironmentError => "CondaEnvironmentError",
+            ErrorKind::CondaError => "CondaError",
+            ErrorKind::CondaFileIOError => "CondaFileIOError",
+            ErrorKind::CondaHTTPError => "CondaHTTPError",
+            ErrorKind::CondaSSLError => "CondaSSLError",
+            ErrorKind::CondaSystemExit => "CondaSystemExit",
+            ErrorKind::CondaValueError => "CondaValueError",
+            ErrorKind::CondaVerificationError => "CondaVerificationError",
+            ErrorKind::ConfigurationLoadError => "ConfigurationLoadError",
+            ErrorKind::CorruptedEnvironmentError => "CorruptedEnvironmentError",
+            ErrorKind::OperationNotAllowed => "OperationNotAllowed",
+            ErrorKind::MultipleKeysError => "MultipleKeysError",
+            ErrorKind::CustomValidationError => "CustomValidationError",
+            ErrorKind::DeployError => "DeployError",
+            ErrorKind::EnvironmentLocationNotFound => "EnvironmentLocationNotFound",
+            ErrorKind::EnvironmentNameNotFound => "EnvironmentNameNotFound",
+            ErrorKind::EnvironmentNotWritableError => "EnvironmentNotWritableError",
+            ErrorKind::FileNotFoundError => "FileNotFoundError",
+            ErrorKind::InstallError => "InstallError",
+            ErrorKind::InvalidMatchSpec => "InvalidMatchSpec",
+            ErrorKind::InvalidSpecError => "InvalidSpecError",
+            ErrorKind::KeyboardInterrupt => "KeyboardInterrupt",
+            ErrorKind::LinkError => "LinkError",
+            ErrorKind::NoChannelsConfiguredError => "NoChannelsConfiguredError",
+            ErrorKind::NoWritableEnvsDirError => "NoWritableEnvsDirError",
+            ErrorKind::NoWritablePkgsDirError => "NoWritablePkgsDirError",
+            ErrorKind::OfflineError => "OfflineError",
+            ErrorKind::PackageNotInstalledError => "PackageNotInstalledError",
+            ErrorKind::PackagesNotFoundError => "PackagesNotFoundError",
+            ErrorKind::ProxyError => "ProxyError",
+            ErrorKind::RemoveError => "RemoveError",
+            ErrorKind::SafetyError => "SafetyError",
+            ErrorKind::SpecsConfigurationConflictError => "SpecsConfigurationConflictError",
+            ErrorKind::UnavailableInvalidChannel => "UnavailableInvalidChannel",
+            ErrorKind::UnsatisfiableError => "UnsatisfiableError",
+        }
+    }
+
+    /// The process exit code: 2 for usage errors, 1 for everything else.
+    pub fn exit_code(self) -> i32 {
+        match self {
+            ErrorKind::ArgumentError => 2,
+            _ => 1,
+        }
+    }
+}
+
+impl std::fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// An error as conda reports it: an exception kind (`PackagesNotFoundError`, …), a message,
+/// and optional extra JSON fields.
 #[derive(Debug, Clone)]
 pub struct CondaError {
-    /// conda's exception class name, e.g. `PackagesNotFoundError`.
-    pub name: String,
+    /// conda's exception class.
+    pub kind: ErrorKind,
     /// The human message (without the `Name: ` prefix).
     pub message: String,
     /// Extra keys for the JSON error object (`packages`, `channel_urls`, …).
     pub extra: Box<Map<String, Value>>,
-    /// Exit code: 1 for errors, 2 for usage errors.
-    pub exit_code: i32,
 }
 
 impl CondaError {
-    /// A generic error with exit code 1.
-    pub fn new(name: &str, message: impl Into<String>) -> Self {
+    /// An error of this kind.
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
         Self {
-            name: name.to_string(),
+            kind,
             message: message.into(),
             extra: Box::default(),
-            exit_code: 1,
         }
     }
 
     /// A usage error (`ArgumentError`, exit code 2).
     pub fn argument(message: impl Into<String>) -> Self {
-        Self {
-            exit_code: 2,
-            ..Self::new("ArgumentError", message)
-        }
+        Self::new(ErrorKind::ArgumentError, message)
     }
 
     /// `CondaError` for anything without a more specific class.
     pub fn generic(message: impl Into<String>) -> Self {
-        Self::new("CondaError", message)
+        Self::new(ErrorKind::CondaError, message)
+    }
+
+    /// The exception's class name.
+    pub fn name(&self) -> &'static str {
+        self.kind.as_str()
+    }
+
+    /// The process exit code.
+    pub fn exit_code(&self) -> i32 {
+        self.kind.exit_code()
     }
 
     /// Adds an extra JSON field.
@@ -52,12 +162,12 @@ impl CondaError {
         map.insert("caused_by".into(), Value::from("None"));
         map.insert(
             "error".into(),
-            Value::from(format!("{}: {}", self.name, self.message)),
+            Value::from(format!("{}: {}", self.name(), self.message)),
         );
-        map.insert("exception_name".into(), Value::from(self.name.clone()));
+        map.insert("exception_name".into(), Value::from(self.name()));
         map.insert(
             "exception_type".into(),
-            Value::from(format!("<class 'conda.exceptions.{}'>", self.name)),
+            Value::from(format!("<class 'conda.exceptions.{}'>", self.name())),
         );
         map.insert("message".into(), Value::from(self.message.clone()));
         for (k, v) in self.extra.iter() {
@@ -72,11 +182,30 @@ impl CondaError {
 
 impl std::fmt::Display for CondaError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.name, self.message)
+        write!(f, "{}: {}", self.name(), self.message)
     }
 }
 
 impl std::error::Error for CondaError {}
+
+/// The configuration loader's errors, as the conda exceptions they are.
+impl From<taipan_config::ConfigError> for CondaError {
+    fn from(err: taipan_config::ConfigError) -> Self {
+        use taipan_config::ConfigError as C;
+        let kind = match &err {
+            C::Io { .. } | C::InvalidYaml { .. } | C::NotAMapping { .. } => {
+                ErrorKind::ConfigurationLoadError
+            }
+            C::InvalidValue { .. } | C::InvalidEnvVar { .. } | C::InvalidCliValue { .. } => {
+                ErrorKind::CustomValidationError
+            }
+            C::MultipleKeys { .. } => ErrorKind::MultipleKeysError,
+            C::OverrideChannelsDisabled => ErrorKind::OperationNotAllowed,
+            C::OverrideChannelsWithoutChannel => ErrorKind::ArgumentError,
+        };
+        CondaError::new(kind, err.to_string())
+    }
+}
 
 impl From<std::io::Error> for CondaError {
     fn from(err: std::io::Error) -> Self {
@@ -93,4 +222,38 @@ pub fn dashlist<I: IntoIterator<Item = S>, S: std::fmt::Display>(items: I) -> St
         .into_iter()
         .map(|i| format!("\n  - {i}"))
         .collect::<String>()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_exit_codes_and_json() {
+        assert_eq!(
+            ErrorKind::PackagesNotFoundError.as_str(),
+            "PackagesNotFoundError"
+        );
+        assert_eq!(CondaError::argument("x").exit_code(), 2);
+        assert_eq!(CondaError::generic("x").exit_code(), 1);
+        let json = CondaError::new(ErrorKind::LinkError, "boom")
+            .with("url", "u")
+            .to_json();
+        assert_eq!(json["exception_name"], "LinkError");
+        assert_eq!(json["error"], "LinkError: boom");
+        assert_eq!(
+            json["exception_type"],
+            "<class 'conda.exceptions.LinkError'>"
+        );
+        assert_eq!(json["url"], "u");
+        assert_eq!(json["success"], false);
+    }
+
+    #[test]
+    fn configuration_errors_keep_their_conda_class() {
+        let err: CondaError = taipan_config::ConfigError::OverrideChannelsDisabled.into();
+        assert_eq!(err.name(), "OperationNotAllowed");
+        let err: CondaError = taipan_config::ConfigError::OverrideChannelsWithoutChannel.into();
+        assert_eq!(err.exit_code(), 2);
+    }
 }

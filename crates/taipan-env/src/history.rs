@@ -12,6 +12,7 @@
 //! The requested specs of an environment are the replay of every block's
 //! `update`/`remove`/`neutered` specs; conda's solver rules depend on them.
 
+use crate::error::ErrorKind;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::Path;
@@ -251,7 +252,7 @@ pub fn append(prefix: &Path, entry: &Entry) -> Result<()> {
         .open(&path)
         .map_err(|e| {
             CondaError::new(
-                "EnvironmentNotWritableError",
+                ErrorKind::EnvironmentNotWritableError,
                 format!(
                     "The current user does not have write permissions to the target environment.\n  environment location: {}\n  ({e})",
                     prefix.display()

@@ -26,4 +26,4 @@ pub mod repodata;
 pub mod solve;
 pub mod transaction;
 
-pub use error::{CondaError, Result};
+pub use error::{CondaError, ErrorKind, Result};

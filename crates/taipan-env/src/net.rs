@@ -1,6 +1,7 @@
 //! The HTTP client every download goes through: timeouts, retries, proxies, TLS and auth
 //! from the configuration (`remote_*`, `proxy_servers`, `ssl_verify`, `~/.netrc` / keyring).
 
+use crate::error::ErrorKind;
 use std::time::Duration;
 
 use rattler_networking::{AuthenticationMiddleware, LazyClient};
@@ -76,7 +77,7 @@ fn proxies(ctx: &Context) -> Result<Vec<reqwest::Proxy>> {
             }
             .map_err(|e| {
                 CondaError::new(
-                    "CondaValueError",
+                    ErrorKind::CondaValueError,
                     format!("invalid proxy_servers entry '{scheme}: {proxy}': {e}\n  Fix it in your .condarc."),
                 )
             })
@@ -100,13 +101,13 @@ fn ca_certs(verify: &taipan_config::SslVerify) -> Result<Vec<reqwest::Certificat
     for f in files {
         let pem = std::fs::read(&f).map_err(|e| {
             CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!("ssl_verify: cannot read CA bundle {}: {e}", f.display()),
             )
         })?;
         let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
             CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!("ssl_verify: {} is not a PEM bundle: {e}", f.display()),
             )
         })?;

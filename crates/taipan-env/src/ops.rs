@@ -1,5 +1,6 @@
 //! The operations commands are built from: solve a request into a plan, then apply it.
 
+use crate::error::ErrorKind;
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -163,7 +164,7 @@ fn filter_deps(
 }
 
 fn add_channels_to_error(mut e: CondaError, channels: &[Channel], ctx: &Context) -> CondaError {
-    if e.name == "PackagesNotFoundError" {
+    if e.kind == ErrorKind::PackagesNotFoundError {
         let urls = crate::channels::subdir_urls(channels, ctx.subdir.as_str());
         e.message.push_str(&format!(
             "\nCurrent channels:\n{}\n\nTo search for alternate channels that may provide the conda package you're\nlooking for, navigate to\n\n    https://anaconda.org\n\nand use the search bar at the top of the page.\n",
@@ -226,7 +227,7 @@ pub async fn apply(
         // Another command may have created it while this one was solving.
         if !crate::prefix::records(&plan.prefix)?.is_empty() && plan.unlink.is_empty() {
             return Err(CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!(
                     "{} was created by another command meanwhile; run this one again.",
                     plan.prefix.display()
@@ -267,7 +268,7 @@ pub async fn apply(
 pub async fn remove_env(ctx: &Context, prefix: &Path, lock: PrefixLock) -> Result<()> {
     let trash = crate::registry::trash_path(prefix).ok_or_else(|| {
         CondaError::new(
-            "CondaValueError",
+            ErrorKind::CondaValueError,
             format!("cannot remove {}: not a removable path", prefix.display()),
         )
     })?;
@@ -279,7 +280,7 @@ pub async fn remove_env(ctx: &Context, prefix: &Path, lock: PrefixLock) -> Resul
     std::fs::rename(prefix, &trash)
         .map_err(|e| {
             CondaError::new(
-                "EnvironmentNotWritableError",
+                ErrorKind::EnvironmentNotWritableError,
                 format!(
                     "cannot remove {}: {e}\n  The directory that holds it must be writable.",
                     prefix.display()
@@ -291,7 +292,7 @@ pub async fn remove_env(ctx: &Context, prefix: &Path, lock: PrefixLock) -> Resul
     drop(lock);
     std::fs::remove_dir_all(&trash).map_err(|e| {
         CondaError::new(
-            "CondaError",
+            ErrorKind::CondaError,
             format!(
                 "cannot delete {} (the removed environment): {e}\n  It is deleted by the next conda command that can.",
                 trash.display()
@@ -347,7 +348,7 @@ pub fn explicit_urls(file: &std::path::Path, text: &str) -> Result<Vec<ExplicitU
         };
         let url = url.ok_or_else(|| {
             CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!(
                     "{}:{}: '{loc}' is not a URL or path to a package",
                     file.display(),
@@ -454,7 +455,7 @@ async fn explicit_record(
     let id: rattler_conda_types::package::DistArchiveIdentifier =
         file_name.parse().map_err(|_| {
             CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!("'{url}' does not name a .conda or .tar.bz2 package file"),
             )
         })?;
@@ -506,7 +507,7 @@ fn parse_hash(
         }
     }
     Err(CondaError::new(
-        "CondaValueError",
+        ErrorKind::CondaValueError,
         format!("'{url}#{h}': the part after '#' is neither a sha256 nor an md5 checksum"),
     ))
 }

@@ -1,5 +1,6 @@
 //! Reading an environment: installed records, history, pins.
 
+use crate::error::ErrorKind;
 use std::path::Path;
 
 use rattler_conda_types::{MatchSpec, PrefixRecord};
@@ -20,7 +21,7 @@ pub fn records(prefix: &Path) -> Result<Vec<PrefixRecord>> {
         if path.extension().is_some_and(|e| e == "json") {
             let record = PrefixRecord::from_path(&path).map_err(|e| {
                 CondaError::new(
-                    "CorruptedEnvironmentError",
+                    ErrorKind::CorruptedEnvironmentError,
                     format!("cannot read {}: {e}\n  Fix or remove the file, then reinstall that package.", path.display()),
                 )
             })?;

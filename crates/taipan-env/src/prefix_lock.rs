@@ -3,6 +3,7 @@
 //! interrupted command left (see [`crate::transaction::journal`]). Commands that change a
 //! prefix take it before they read it, so what they solve against is what they change.
 
+use crate::error::ErrorKind;
 use std::path::{Path, PathBuf};
 
 use crate::error::{CondaError, Result};
@@ -58,7 +59,7 @@ pub async fn lock(prefix: &Path) -> Result<PrefixLock> {
     if !crate::registry::is_conda_env(prefix) {
         // Recovery undid the interrupted creation of this environment.
         return Err(CondaError::new(
-            "EnvironmentLocationNotFound",
+            ErrorKind::EnvironmentLocationNotFound,
             format!(
                 "Not a conda environment: {}\n  A command creating it was interrupted; what it had done was rolled back.",
                 prefix.display()
@@ -121,7 +122,7 @@ async fn take(
     // moves it away) or replaced it: then the file locked is not the one at the path.
     if !same_file(&guard, &path) {
         return Err(CondaError::new(
-            "EnvironmentLocationNotFound",
+            ErrorKind::EnvironmentLocationNotFound,
             format!(
                 "Not a conda environment: {}\n  Another conda command removed or replaced it while this one was waiting for it.",
                 prefix.display()
@@ -180,7 +181,7 @@ pub fn not_writable(prefix: &Path, e: Option<std::io::Error>) -> CondaError {
     let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
     let cause = e.map(|e| format!("\n  ({e})")).unwrap_or_default();
     CondaError::new(
-        "EnvironmentNotWritableError",
+        ErrorKind::EnvironmentNotWritableError,
         format!(
             "The current user does not have write permissions to the target environment.\n  environment location: {}\n  uid: {uid}\n  gid: {gid}{cause}",
             prefix.display()
@@ -211,7 +212,7 @@ pub fn needs_recovery(prefix: &Path) -> bool {
 /// conda's `CorruptedEnvironmentError` for a prefix that [`needs_recovery`].
 pub fn recovery_needed_error(prefix: &Path) -> CondaError {
     CondaError::new(
-        "CorruptedEnvironmentError",
+        ErrorKind::CorruptedEnvironmentError,
         format!(
             "The target environment has been corrupted. Corrupted environments most commonly occur when the conda process is force-terminated while in an unlink-link transaction.\n  environment location: {}\nIts changes were journaled: the next conda command that changes this environment (install, update, remove) rolls the interrupted one back first.",
             prefix.display()

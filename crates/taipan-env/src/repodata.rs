@@ -1,6 +1,7 @@
 //! Fetching repodata through rattler's gateway: `file://` and `http(s)://` channels, `.zst`
 //! and sharded repodata, cached under `<pkgs>/cache` with ETag/Last-Modified revalidation.
 
+use crate::error::ErrorKind;
 use rattler_conda_types::{Channel, MatchSpec, RepoDataRecord, Subdir};
 use rattler_repodata_gateway::fetch::CacheAction;
 use std::sync::Arc;
@@ -133,12 +134,12 @@ fn gateway_error(ctx: &Context, err: rattler_repodata_gateway::GatewayError) -> 
     }
     if ctx.config.offline {
         return CondaError::new(
-            "OfflineError",
+            ErrorKind::OfflineError,
             format!("{text}\n\nThe repodata is not in the local cache and offline mode is on.\nRun once without --offline (or `offline: false`) to fill the cache."),
         );
     }
     CondaError::new(
-        "UnavailableInvalidChannel",
+        ErrorKind::UnavailableInvalidChannel,
         format!("{text}\n\nCheck that the channel URL is right and reachable, and that it has a repodata.json for this platform."),
     )
 }

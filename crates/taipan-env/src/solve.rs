@@ -2,6 +2,7 @@
 //! its minor version, pins are hard constraints, aggressive updates float, conda in the root
 //! never goes down, installed packages stay unless removed.
 
+use crate::error::ErrorKind;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
@@ -87,7 +88,7 @@ pub struct Rules {
 pub fn parse_spec(text: &str) -> Result<MatchSpec> {
     MatchSpec::from_str(text.trim(), ParseStrictness::Lenient).map_err(|e| {
         CondaError::new(
-            "InvalidMatchSpec",
+            ErrorKind::InvalidMatchSpec,
             format!("Invalid spec '{text}': {e}\n  Write specs like `numpy`, `numpy=1.26`, `numpy>=1.20,<2` or `conda-forge::numpy`."),
         )
     })
@@ -211,7 +212,7 @@ fn check_available(req: &Request, index: &Index) -> Result<()> {
         return Ok(());
     }
     Err(CondaError::new(
-        "PackagesNotFoundError",
+        ErrorKind::PackagesNotFoundError,
         format!(
             "The following packages are not available from current channels:\n{}\n",
             dashlist(&missing)
@@ -232,7 +233,7 @@ fn check_pins(req: &Request, installed: &Installed, index: &Index) -> Result<()>
             let both = index.iter().any(|r| spec.matches(r) && pin.matches(r));
             if !both {
                 return Err(CondaError::new(
-                    "SpecsConfigurationConflictError",
+                    ErrorKind::SpecsConfigurationConflictError,
                     format!(
                         "Requested specs conflict with configured specs.\n  requested specs: {}\n  pinned specs: {}\nUse 'conda config --remove pinned_packages {pin}' or edit conda-meta/pinned to change the pin, or pass --no-pin.",
                         dashlist([spec.to_string()]),
@@ -416,13 +417,13 @@ fn run(
 fn unsat_error(err: SolveError) -> CondaError {
     match err {
         SolveError::Unsolvable(reasons) => CondaError::new(
-            "UnsatisfiableError",
+            ErrorKind::UnsatisfiableError,
             format!(
                 "The following specifications were found to be incompatible with each other:\n\n{}\n\nRelax or remove one of the conflicting specs, or add a channel that offers compatible builds.",
                 reasons.join("\n")
             ),
         ),
-        other => CondaError::new("UnsatisfiableError", other.to_string()),
+        other => CondaError::new(ErrorKind::UnsatisfiableError, other.to_string()),
     }
 }
 
@@ -447,7 +448,7 @@ pub fn removal(installed: &Installed, names: &[String], force: bool) -> Result<V
     if !missing.is_empty() {
         let list: Vec<String> = missing.iter().map(|s| s.to_string()).collect();
         return Err(CondaError::new(
-            "PackagesNotFoundError",
+            ErrorKind::PackagesNotFoundError,
             format!(
                 "The following packages are missing from the target environment:\n{}\n",
                 dashlist(&list)
@@ -538,7 +539,7 @@ fn add_orphans(
 pub fn package_name(text: &str) -> Result<PackageName> {
     PackageName::from_str(text.trim()).map_err(|e| {
         CondaError::new(
-            "CondaValueError",
+            ErrorKind::CondaValueError,
             format!("invalid package name '{text}': {e}"),
         )
     })

@@ -4,6 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use taipan_env::error::ErrorKind;
 
 use rattler_conda_types::RepoDataRecord;
 use taipan_env::context::{Context, ContextOptions};
@@ -113,7 +114,7 @@ async fn stage_packages(
 ) -> Result<()> {
     let binary = payload::file_id(taipan_binary).map_err(|e| {
         CondaError::new(
-            "CondaFileIOError",
+            ErrorKind::CondaFileIOError,
             format!("cannot read {}: {}", taipan_binary.display(), e.message),
         )
     })?;
@@ -191,7 +192,7 @@ async fn fetch(ctx: &Context, records: &[RepoDataRecord], dir: &Path) -> Result<
                 .map_err(|_| CondaError::generic(format!("bad file URL {}", r.url)))?;
             std::fs::read(&path).map_err(|e| {
                 CondaError::new(
-                    "CondaFileIOError",
+                    ErrorKind::CondaFileIOError,
                     format!("cannot read {}: {e}", path.display()),
                 )
             })?
@@ -216,7 +217,10 @@ async fn fetch(ctx: &Context, records: &[RepoDataRecord], dir: &Path) -> Result<
 }
 
 fn http_error(r: &RepoDataRecord, e: impl std::fmt::Display) -> CondaError {
-    CondaError::new("CondaHTTPError", format!("cannot download {}: {e}", r.url))
+    CondaError::new(
+        ErrorKind::CondaHTTPError,
+        format!("cannot download {}: {e}", r.url),
+    )
 }
 
 fn verify(r: &RepoDataRecord, bytes: &[u8]) -> Result<()> {
@@ -236,7 +240,7 @@ fn verify(r: &RepoDataRecord, bytes: &[u8]) -> Result<()> {
         return Ok(());
     }
     Err(CondaError::new(
-        "ChecksumMismatchError",
+        ErrorKind::ChecksumMismatchError,
         format!("{} does not match the checksum in the channel's repodata.\n  Re-index the channel or fetch the package again.", r.url),
     ))
 }
@@ -254,7 +258,7 @@ fn stage_files(
     std::fs::create_dir_all(&meta)?;
     std::fs::copy(taipan, stage.join("_conda")).map_err(|e| {
         CondaError::new(
-            "CondaFileIOError",
+            ErrorKind::CondaFileIOError,
             format!("cannot embed {}: {e}", taipan.display()),
         )
     })?;
@@ -281,7 +285,7 @@ fn stage_files(
             let src = spec_dir.join(p);
             std::fs::copy(&src, meta.join(name)).map_err(|e| {
                 CondaError::new(
-                    "CondaFileIOError",
+                    ErrorKind::CondaFileIOError,
                     format!("cannot read {}: {e}", src.display()),
                 )
             })?;

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use taipan_env::error::ErrorKind;
 
 use rattler_conda_types::compression_level::CompressionLevel;
 use rattler_conda_types::package::{
@@ -45,7 +46,7 @@ impl Identity {
 pub fn identity() -> Result<Identity> {
     serde_yaml::from_str(SPEC).map_err(|e| {
         CondaError::new(
-            "InvalidSpecError",
+            ErrorKind::InvalidSpecError,
             format!("the embedded distribution/construct.yaml: {e}"),
         )
     })
@@ -79,7 +80,7 @@ pub fn write_channel(root: &Path, taipan_binary: &Path, version: &str) -> Result
     std::fs::create_dir_all(root.join("noarch"))?;
     let exe = std::fs::read(taipan_binary).map_err(|e| {
         CondaError::new(
-            "FileNotFoundError",
+            ErrorKind::FileNotFoundError,
             format!(
                 "cannot read the taipan binary {}: {e}",
                 taipan_binary.display()
@@ -274,9 +275,9 @@ fn write_repodata(dir: &Path, subdir: &str, record: Option<(String, PackageRecor
     }))
     .map_err(json_error)?;
     if let Some((file_name, record)) = record {
-        let key = file_name
-            .parse()
-            .map_err(|_| CondaError::new("CondaError", format!("bad file name {file_name}")))?;
+        let key = file_name.parse().map_err(|_| {
+            CondaError::new(ErrorKind::CondaError, format!("bad file name {file_name}"))
+        })?;
         repodata.conda_packages.insert(key, record);
     }
     let bytes = serde_json::to_vec_pretty(&repodata).map_err(json_error)?;
@@ -285,5 +286,8 @@ fn write_repodata(dir: &Path, subdir: &str, record: Option<(String, PackageRecor
 }
 
 fn json_error(e: impl std::fmt::Display) -> CondaError {
-    CondaError::new("CondaError", format!("writing the taipan package: {e}"))
+    CondaError::new(
+        ErrorKind::CondaError,
+        format!("writing the taipan package: {e}"),
+    )
 }

@@ -6,6 +6,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use taipan_env::error::ErrorKind;
 
 use rattler_conda_types::RepoDataRecord;
 use taipan_env::context::{Context, ContextOptions};
@@ -191,7 +192,7 @@ fn locked_records(dir: &Path) -> Result<Vec<RepoDataRecord>> {
     let path = dir.join("records.json");
     let damaged = |what: String| {
         CondaError::new(
-            "CondaVerificationError",
+            ErrorKind::CondaVerificationError,
             format!(
                 "{}: {what}\n  The installer is damaged; download it again.",
                 path.display()
@@ -268,7 +269,7 @@ fn install_shell_files(prefix: &Path) -> Result<()> {
         return Ok(());
     }
     Err(CondaError::new(
-        "InstallError",
+        ErrorKind::InstallError,
         format!(
             "cannot write the activation files:{}\n  Check the permissions of {}.",
             taipan_env::error::dashlist(failed),
@@ -316,13 +317,13 @@ fn run_script(meta: &Path, name: &str) -> Result<()> {
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(CondaError::new(
-            "InstallError",
+            ErrorKind::InstallError,
             format!(
                 "executing {name} failed ({s}); see its output above.\n  Fix the script in the installer spec, or run the installer with -s to skip it."
             ),
         )),
         Err(e) => Err(CondaError::new(
-            "InstallError",
+            ErrorKind::InstallError,
             format!("executing {name} failed: cannot run sh: {e}"),
         )),
     }

@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use taipan_env::error::ErrorKind;
 
 use rattler_conda_types::RepoDataRecord;
 use taipan_env::{CondaError, Result};
@@ -53,7 +54,7 @@ pub fn add_package(
     }
     let extracted = rattler_package_streaming::fs::extract(archive, &dir).map_err(|e| {
         CondaError::new(
-            "CondaVerificationError",
+            ErrorKind::CondaVerificationError,
             format!(
                 "cannot extract {}: {e}\n  The package in the channel is damaged; rebuild or re-fetch it.",
                 record.url

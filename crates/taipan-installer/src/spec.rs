@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use taipan_env::error::ErrorKind;
 
 use serde::Deserialize;
 use taipan_env::{CondaError, Result};
@@ -110,7 +111,7 @@ impl ExtraEnv {
     fn check(&self, file: &Path, name: &str) -> Result<()> {
         let fail = |what: String| {
             Err(CondaError::new(
-                "InvalidSpecError",
+                ErrorKind::InvalidSpecError,
                 format!("{}: extra_envs.{name}: {what}", file.display()),
             ))
         };
@@ -143,13 +144,13 @@ impl Spec {
     pub fn load(path: &Path) -> Result<(Self, PathBuf)> {
         let text = std::fs::read_to_string(path).map_err(|e| {
             CondaError::new(
-                "CondaFileIOError",
+                ErrorKind::CondaFileIOError,
                 format!("cannot read {}: {e}", path.display()),
             )
         })?;
         let spec: Spec = serde_yaml::from_str(&text).map_err(|e| {
             let at = e.location().map(|l| format!(", line {}", l.line())).unwrap_or_default();
-            CondaError::new("InvalidSpecError", format!("{}{at}: {e}\n  Fix the installer spec (construct.yaml keys: name, version, channels, specs, …).", path.display()))
+            CondaError::new(ErrorKind::InvalidSpecError, format!("{}{at}: {e}\n  Fix the installer spec (construct.yaml keys: name, version, channels, specs, …).", path.display()))
         })?;
         let dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
         let mut spec = spec;
@@ -162,7 +163,7 @@ impl Spec {
         }
         if spec.specs.is_empty() {
             return Err(CondaError::new(
-                "InvalidSpecError",
+                ErrorKind::InvalidSpecError,
                 format!(
                     "{}: `specs` is empty; list the packages of the base environment.",
                     path.display()

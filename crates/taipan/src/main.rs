@@ -59,7 +59,7 @@ fn main() -> ExitCode {
             Ok(code) => ExitCode::from(code),
             Err(err) => {
                 output::print_error(&err, false);
-                ExitCode::from(err.exit_code.clamp(1, 255) as u8)
+                ExitCode::from(err.exit_code().clamp(1, 255) as u8)
             }
         };
     }
@@ -83,7 +83,7 @@ fn main() -> ExitCode {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             output::print_error(&err, json);
-            ExitCode::from(err.exit_code.clamp(1, 255) as u8)
+            ExitCode::from(err.exit_code().clamp(1, 255) as u8)
         }
     }
 }

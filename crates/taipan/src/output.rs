@@ -1,6 +1,7 @@
 //! Printing in conda's layouts: the package plan, JSON actions, errors, prompts.
 
 use std::io::{BufRead, IsTerminal, Write};
+use taipan_env::error::ErrorKind;
 
 use rattler_conda_types::{PrefixRecord, RepoDataRecord};
 use serde_json::{json, Value};
@@ -16,7 +17,7 @@ pub fn print_error(err: &CondaError, json: bool) {
             serde_json::to_string_pretty(&err.to_json()).unwrap_or_default()
         );
     } else {
-        eprintln!("\n{}: {}\n", err.name, err.message.trim_end());
+        eprintln!("\n{}: {}\n", err.name(), err.message.trim_end());
     }
 }
 
@@ -264,7 +265,7 @@ pub fn confirm(yes: bool, json: bool) -> Result<bool, CondaError> {
         let n = stdin.lock().read_line(&mut line)?;
         if n == 0 {
             return Err(CondaError::new(
-                "CondaSystemExit",
+                ErrorKind::CondaSystemExit,
                 "No answer on standard input; pass -y (or set always_yes) to run without asking.",
             ));
         }

@@ -6,6 +6,7 @@
 //! in the cache too). A body that stalls longer than `remote_read_timeout_secs`, or breaks
 //! off, is retried like a failed request, up to `remote_max_retries` times.
 
+use crate::error::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -79,7 +80,7 @@ fn check(
     match mismatch {
         None => Ok(()),
         Some((kind, expected, actual)) => Err(CondaError::new(
-            "ChecksumMismatchError",
+            ErrorKind::ChecksumMismatchError,
             format!(
                 "Conda detected a mismatch between the expected content and downloaded content\nfor url '{url}'.\n  download saved to: {}\n  expected {kind}: {expected}\n  actual {kind}: {actual}\nThe package of {} does not match its channel's repodata; it was not used.",
                 path.display(),
@@ -93,7 +94,7 @@ fn check(
 
 fn file_error(path: &Path, e: std::io::Error) -> CondaError {
     CondaError::new(
-        "CondaFileIOError",
+        ErrorKind::CondaFileIOError,
         format!(
             "'{}'. {e}\n  Check that the file exists and can be read.",
             path.display()
@@ -112,7 +113,7 @@ pub async fn fetch(
     if url.scheme() == "file" {
         let path = url.to_file_path().map_err(|_| {
             CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!("'{url}' is not a valid file URL"),
             )
         })?;
@@ -209,7 +210,7 @@ impl Attempt {
         match self {
             Attempt::Fatal(e) => e,
             Attempt::Retry(text) => CondaError::new(
-                "CondaHTTPError",
+                ErrorKind::CondaHTTPError,
                 format!(
                     "Could not download {} from {url}\n  {text}\nAn HTTP error occurred when trying to retrieve this URL. HTTP errors are often intermittent: check the channel and run the command again.",
                     want.label
@@ -234,7 +235,7 @@ async fn download_once(
     let response = client.get(url.clone()).send().await.map_err(|e| {
         Attempt::Fatal(
             CondaError::new(
-                "CondaHTTPError",
+                ErrorKind::CondaHTTPError,
                 format!(
                     "Could not connect to {url}\n  {}\nCheck the channel's address, your network and proxy settings.",
                     crate::transaction::error_chain(&e)
@@ -247,7 +248,7 @@ async fn download_once(
     if !status.is_success() {
         return Err(Attempt::Fatal(
             CondaError::new(
-                "CondaHTTPError",
+                ErrorKind::CondaHTTPError,
                 format!(
                     "HTTP {status} for url <{url}>\n\nAn HTTP error occurred when trying to retrieve {}.\nCheck the channel, or run the command again if the server had a passing problem.",
                     want.file_name
@@ -283,7 +284,7 @@ async fn download_once(
         size += chunk.len() as u64;
         if want.size.is_some_and(|s| size > s) {
             return Err(Attempt::Fatal(CondaError::new(
-                "ChecksumMismatchError",
+                ErrorKind::ChecksumMismatchError,
                 format!(
                     "Conda detected a mismatch between the expected content and downloaded content\nfor url '{url}'.\n  expected size: {}\n  the server sent more than that; the download was stopped.",
                     want.size.unwrap_or_default()

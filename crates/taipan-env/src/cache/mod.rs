@@ -9,6 +9,7 @@
 //! rattler's [`PackageCache`] keeps the entries (validation, revisions, the temporary
 //! directory an entry is unpacked into before it is renamed into place).
 
+use crate::error::ErrorKind;
 pub mod download;
 pub mod extract;
 pub mod lock;
@@ -242,7 +243,7 @@ impl Fetcher {
                 let taken = failure.lock().ok().and_then(|mut f| f.take());
                 return Err(taken.unwrap_or_else(|| {
                     CondaError::new(
-                        "CondaError",
+                        ErrorKind::CondaError,
                         format!(
                             "cannot put {} into the package cache {}:\n  {}",
                             item.expected.label,
@@ -375,7 +376,7 @@ impl Fetcher {
     /// checksum its lock gives.
     fn damaged_payload(&self, item: &Item) -> CondaError {
         CondaError::new(
-            "CondaVerificationError",
+            ErrorKind::CondaVerificationError,
             format!(
                 "cannot extract {}: the installer's copy of {} in {} is missing or does not match the sha256 of its lock.\nThe installer is damaged; download it again.",
                 item.expected.file_name,
@@ -393,7 +394,7 @@ impl Fetcher {
         let location = self.pkgs_dir.join(&item.entry);
         match failure {
             extract::Failure::Refused(why) => CondaError::new(
-                "CondaVerificationError",
+                ErrorKind::CondaVerificationError,
                 format!(
                     "The package for {} located at {}\nappears to be corrupted or unsafe: {why}\nThe package was not used and nothing of it was kept. Get an intact copy of the package.",
                     item.expected.label,
@@ -401,7 +402,7 @@ impl Fetcher {
                 ),
             ),
             extract::Failure::Safety(why) => CondaError::new(
-                "SafetyError",
+                ErrorKind::SafetyError,
                 format!(
                     "The package for {} located at {}\nappears to be corrupted. {why}\n(`safety_checks: enabled`; nothing of it was kept.)",
                     item.expected.label,
@@ -409,7 +410,7 @@ impl Fetcher {
                 ),
             ),
             extract::Failure::Io(e) => CondaError::new(
-                "CondaError",
+                ErrorKind::CondaError,
                 format!(
                     "cannot unpack {} into {}: {e}\nNothing of it was kept. Free some space or check the permissions of the package cache.",
                     item.expected.label,
@@ -430,7 +431,7 @@ fn entry(dir: PathBuf, lock: EntryLock, archive: Option<PathBuf>) -> Entry {
 
 fn lock_error(entry_dir: &Path, e: std::io::Error) -> CondaError {
     CondaError::new(
-        "CondaError",
+        ErrorKind::CondaError,
         format!(
             "cannot lock the package cache entry {}: {e}\n  Another conda command may be using it; try again when it has finished.",
             entry_dir.display()
@@ -573,7 +574,7 @@ pub(crate) async fn fetch_explicit(
     let archive: rattler_conda_types::package::CondaArchiveIdentifier =
         file_name.parse().map_err(|_| {
             CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!("'{url}' does not name a .conda or .tar.bz2 package file"),
             )
         })?;

@@ -22,6 +22,7 @@
 //! journaled (`undone`) and every step of it can be repeated, so a rollback that is killed
 //! is finished by the next one. The journal's own file goes last.
 
+use crate::error::ErrorKind;
 use std::collections::{BTreeSet, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -139,7 +140,7 @@ impl Journal {
         let dir = prefix.join(JOURNAL_DIR);
         if dir.exists() {
             return Err(CondaError::new(
-                "CorruptedEnvironmentError",
+                ErrorKind::CorruptedEnvironmentError,
                 format!(
                     "{} holds the journal of an unfinished transaction; it must be recovered first.",
                     dir.display()
@@ -244,7 +245,7 @@ impl Journal {
         })?;
         rel.to_str().map(str::to_string).ok_or_else(|| {
             CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!(
                     "the path {} is not valid UTF-8; conda environments can only hold UTF-8 paths",
                     path.display()
@@ -321,7 +322,7 @@ impl Journal {
                     continue;
                 }
                 return Err(CondaError::new(
-                    "LinkError",
+                    ErrorKind::LinkError,
                     format!(
                         "cannot link {}: a directory is in the way.\n  Remove or rename that directory, then run the command again.",
                         path.display()
@@ -589,7 +590,7 @@ impl Journal {
 
 fn outside(path: &Path) -> CondaError {
     CondaError::new(
-        "CondaVerificationError",
+        ErrorKind::CondaVerificationError,
         format!(
             "refusing to change {}: its directory is a link that leads outside the environment.",
             path.display()
@@ -599,7 +600,7 @@ fn outside(path: &Path) -> CondaError {
 
 fn not_writable(prefix: &Path, e: std::io::Error) -> CondaError {
     CondaError::new(
-        "EnvironmentNotWritableError",
+        ErrorKind::EnvironmentNotWritableError,
         format!(
             "The current user does not have write permissions to the target environment.\n  environment location: {}\n  ({e})",
             prefix.display()
@@ -609,7 +610,7 @@ fn not_writable(prefix: &Path, e: std::io::Error) -> CondaError {
 
 fn journal_error(dir: &Path, e: std::io::Error) -> CondaError {
     CondaError::new(
-        "CondaError",
+        ErrorKind::CondaError,
         format!(
             "cannot write the transaction journal in {}: {e}\n  Free some space on that file system and run the command again.",
             dir.display()
@@ -729,7 +730,7 @@ pub fn recover_journal(prefix: &Path) -> Result<Option<Recovered>> {
     let errors = journal.rollback();
     if !errors.is_empty() {
         return Err(CondaError::new(
-            "CorruptedEnvironmentError",
+            ErrorKind::CorruptedEnvironmentError,
             format!(
                 "The environment at {} was left half-changed by an interrupted command ({cmd}), and rolling it back failed for:{}\n  The journal is kept in {}; fix the cause (permissions, disk space) and run the command again.",
                 prefix.display(),

@@ -1,6 +1,7 @@
 //! Linking the packages of a plan: each one checked against its prefix, journaled, then
 //! linked by rattler, several at a time.
 
+use crate::error::ErrorKind;
 use std::collections::{HashSet, VecDeque};
 use std::path::{Path, PathBuf};
 
@@ -135,7 +136,7 @@ fn record_path(plan: &Plan, record: &RepoDataRecord) -> PathBuf {
 fn prepare<'a>(plan: &Plan, record: &'a RepoDataRecord, dir: &Path) -> Result<Prepared<'a>> {
     let paths_json = PathsJson::from_package_directory_with_deprecated_fallback(dir).map_err(|e| {
         CondaError::new(
-            "CondaVerificationError",
+            ErrorKind::CondaVerificationError,
             format!("The package for {} located at {}\nappears to be corrupted: cannot read info/paths.json: {e}", record.identifier, dir.display()),
         )
     })?;
@@ -253,7 +254,7 @@ fn link_target(
     match std::fs::read_link(&source) {
         Ok(target) if is_link && !target.as_os_str().is_empty() => Ok(target),
         _ => Err(CondaError::new(
-            "CondaVerificationError",
+            ErrorKind::CondaVerificationError,
             format!(
                 "The package for {} located at {}\nappears to be corrupted. The path '{}'\nis declared as a symbolic link in info/paths.json, but the archive does not contain a valid link there.\nGet an intact copy of the package (the cache entry was removed).",
                 record.identifier,
@@ -295,7 +296,7 @@ fn check_against_prefix(plan: &Plan, p: &Prepared<'_>, journal: &mut Journal) ->
 
 fn unsafe_package(record: &RepoDataRecord, dir: &Path, path: &Path, why: &str) -> CondaError {
     CondaError::new(
-        "CondaVerificationError",
+        ErrorKind::CondaVerificationError,
         format!(
             "The package for {} located at {}\nis unsafe: the path '{}' {why}.\nNothing of it was installed and it was removed from the package cache; do not use this package.",
             record.identifier,
@@ -423,7 +424,7 @@ impl<'a> InFlight<'a> {
             Err(e) => {
                 extracted.purge(p.record);
                 Err(CondaError::new(
-                    "LinkError",
+                    ErrorKind::LinkError,
                     format!(
                         "An error occurred while installing package '{}'.\n  {}",
                         p.record.identifier, e

@@ -10,6 +10,7 @@
 //! - `link`, `unlink`: the steps, with the confinement checks.
 //! - `scripts`, `pyc`: link scripts and `.pyc` compilation.
 
+use crate::error::ErrorKind;
 pub mod journal;
 mod link;
 pub mod packages;
@@ -65,7 +66,7 @@ impl Drop for InterruptGuard {
 fn check_interrupt() -> Result<()> {
     if INTERRUPTED.load(Ordering::SeqCst) {
         return Err(CondaError::new(
-            "KeyboardInterrupt",
+            ErrorKind::KeyboardInterrupt,
             "Operation interrupted by the user.",
         ));
     }
@@ -224,7 +225,7 @@ pub fn error_chain(err: &dyn std::error::Error) -> String {
 pub fn read_index_json(dir: &Path) -> Result<IndexJson> {
     IndexJson::from_package_directory(dir).map_err(|e| {
         CondaError::new(
-            "CondaVerificationError",
+            ErrorKind::CondaVerificationError,
             format!("{}: cannot read info/index.json: {e}", dir.display()),
         )
     })

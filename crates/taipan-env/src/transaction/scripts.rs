@@ -1,6 +1,7 @@
 //! Link scripts (`pre-link`, `post-link`, `pre-unlink`), run as conda runs them, and the
 //! `.messages.txt` they leave.
 
+use crate::error::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -84,7 +85,7 @@ fn run_link_script(
 
 fn link_error(record: &RepoDataRecord, kind: &str, err: CondaError) -> CondaError {
     CondaError::new(
-        "LinkError",
+        ErrorKind::LinkError,
         format!(
             "{kind} script failed for package {}\n{}",
             record.identifier, err.message

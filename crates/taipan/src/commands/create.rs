@@ -1,6 +1,7 @@
 //! `conda create`.
 
 use std::collections::HashSet;
+use taipan_env::error::ErrorKind;
 
 use taipan_env::history::Entry;
 use taipan_env::solve::{parse_spec, Kind, Request};
@@ -27,7 +28,7 @@ pub async fn run(a: CreateArgs, argv: &[String]) -> Result<u8> {
         && taipan_env::registry::is_conda_env(&prefix)
     {
         return Err(CondaError::new(
-            "CondaValueError",
+            ErrorKind::CondaValueError,
             "The target prefix is the base prefix. Aborting.",
         ));
     }
@@ -122,7 +123,7 @@ fn clone_source(ctx: &taipan_env::context::Context, source: &str) -> Result<std:
     };
     if !taipan_env::registry::is_conda_env(&path) {
         return Err(CondaError::new(
-            "EnvironmentLocationNotFound",
+            ErrorKind::EnvironmentLocationNotFound,
             format!("Not a conda environment: {}", path.display()),
         ));
     }
@@ -144,7 +145,7 @@ async fn check_existing(
                 .unwrap_or(false)
         {
             return Err(CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!("The target directory exists but is not a conda environment: {}\n  Choose another name or path, or empty that directory first.", prefix.display()),
             ));
         }
@@ -152,7 +153,7 @@ async fn check_existing(
     }
     if dry_run {
         return Err(CondaError::new(
-            "CondaValueError",
+            ErrorKind::CondaValueError,
             "Cannot `create --dry-run` with an existing conda environment",
         ));
     }
@@ -162,7 +163,7 @@ async fn check_existing(
             prefix.display()
         );
         if !crate::output::confirm_remove()? {
-            return Err(CondaError::new("CondaSystemExit", "Exiting."));
+            return Err(CondaError::new(ErrorKind::CondaSystemExit, "Exiting."));
         }
     }
     let lock = super::common::lock_env(prefix).await?;

@@ -1,6 +1,7 @@
 //! `taipan deploy`: plan, confirm (for --uninstall), carry out, report.
 
 use std::io::{BufRead, IsTerminal, Write};
+use taipan_env::error::ErrorKind;
 
 use taipan_deploy::{steps, Deployment, Options};
 use taipan_env::{CondaError, Result};
@@ -75,7 +76,7 @@ fn confirm(prefix: &std::path::Path) -> Result<()> {
     let stdin = std::io::stdin();
     if !stdin.is_terminal() {
         return Err(CondaError::new(
-            "DeployError",
+            ErrorKind::DeployError,
             format!(
                 "taipan deploy --uninstall would remove {} and everything in it; pass --yes to confirm when not at a terminal.",
                 prefix.display()
@@ -90,7 +91,7 @@ fn confirm(prefix: &std::path::Path) -> Result<()> {
         return Ok(());
     }
     Err(CondaError::new(
-        "CondaSystemExit",
+        ErrorKind::CondaSystemExit,
         "Exiting: nothing was removed.",
     ))
 }

@@ -2,6 +2,7 @@
 
 use serde_json::json;
 use taipan_env::context::Context;
+use taipan_env::error::ErrorKind;
 use taipan_env::Result;
 
 use super::common::Load;
@@ -114,7 +115,7 @@ pub fn vars(cmd: crate::cli::VarsCommand, argv: &[String]) -> Result<u8> {
             };
             if key == "PATH" {
                 return Err(taipan_env::CondaError::new(
-                    "CondaValueError",
+                    ErrorKind::CondaValueError,
                     "PATH is reserved: it cannot be set with `conda env config vars`.",
                 ));
             }

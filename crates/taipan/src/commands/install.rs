@@ -1,6 +1,7 @@
 //! `conda install`.
 
 use std::collections::HashSet;
+use taipan_env::error::ErrorKind;
 
 use rattler_conda_types::match_spec::Matches;
 use taipan_env::history::Entry;
@@ -24,7 +25,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
     let texts: Vec<String> = s.specs.iter().chain(&file_specs).cloned().collect();
     if texts.is_empty() && urls.is_empty() && !a.update_all {
         return Err(CondaError::new(
-            "CondaValueError",
+            ErrorKind::CondaValueError,
             "too few arguments, must supply command line package specs or --file\n\nExample: conda install -n myenv scipy",
         ));
     }
@@ -109,11 +110,11 @@ pub fn require_env(prefix: &std::path::Path, name: Option<&str>) -> Result<()> {
     }
     match name {
         Some(n) => Err(CondaError::new(
-            "EnvironmentNameNotFound",
+            ErrorKind::EnvironmentNameNotFound,
             format!("Could not find conda environment: {n}\nYou can list all discoverable environments with `conda info --envs`."),
         )),
         None => Err(CondaError::new(
-            "EnvironmentLocationNotFound",
+            ErrorKind::EnvironmentLocationNotFound,
             format!("Not a conda environment: {}\n  Create it first with `conda create -p {}`.", prefix.display(), prefix.display()),
         )),
     }

@@ -2,6 +2,7 @@
 
 use rattler_conda_types::PrefixRecord;
 use serde_json::json;
+use taipan_env::error::ErrorKind;
 use taipan_env::prefix::channel_name;
 use taipan_env::{CondaError, Result};
 
@@ -40,12 +41,15 @@ pub fn run(a: ListArgs) -> Result<u8> {
             .case_insensitive(true)
             .build()
             .map_err(|e| {
-                CondaError::new("CondaValueError", format!("invalid regex '{pattern}': {e}"))
+                CondaError::new(
+                    ErrorKind::CondaValueError,
+                    format!("invalid regex '{pattern}': {e}"),
+                )
             })?;
         records.retain(|r| re.is_match(r.repodata_record.package_record.name.as_normalized()));
         if records.is_empty() && !a.output.json {
             return Err(CondaError::new(
-                "PackagesNotFoundError",
+                ErrorKind::PackagesNotFoundError,
                 format!("No packages in {} match '{pattern}'.", prefix.display()),
             ));
         }

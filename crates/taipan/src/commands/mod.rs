@@ -1,5 +1,6 @@
 //! One module per command; each builds a [`Context`] and calls the `taipan_env` library.
 
+use taipan_env::error::ErrorKind;
 pub mod common;
 mod create;
 mod deploy;
@@ -49,7 +50,7 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
             env::vars(v, argv)
         }
         Command::Activate(_) | Command::Deactivate(_) => Err(CondaError::new(
-            "CommandNotFoundError",
+            ErrorKind::CommandNotFoundError,
             "Your shell has not been properly configured to use 'conda activate'.\nTo initialize your shell, run\n\n    $ conda init <SHELL_NAME>\n\nCurrently supported shells are: bash, zsh, fish, tcsh\n\nOr, for one session: eval \"$(conda shell.bash hook)\"\n",
         )),
         Command::Init(a) => init::run(a, argv),

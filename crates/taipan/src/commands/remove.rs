@@ -1,5 +1,6 @@
 //! `conda remove` / `conda uninstall`.
 
+use taipan_env::error::ErrorKind;
 use taipan_env::history::Entry;
 use taipan_env::transaction::Plan;
 use taipan_env::{CondaError, Result};
@@ -26,7 +27,7 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
     }
     if a.names.is_empty() {
         return Err(CondaError::new(
-            "CondaValueError",
+            ErrorKind::CondaValueError,
             "no package names supplied,\n       try \"conda remove -h\" for more details",
         ));
     }
@@ -40,16 +41,7 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
     for w in &installed.warnings {
         eprintln!("WARNING: {w}");
     }
-    let removed = taipan_env::solve::removal(&installed, &names, a.force).map_err(|e| {
-        if e.name == "PackagesNotFoundError" {
-            CondaError {
-                name: "PackagesNotFoundError".into(),
-                ..e
-            }
-        } else {
-            e
-        }
-    })?;
+    let removed = taipan_env::solve::removal(&installed, &names, a.force)?;
     if taipan_env::context::same_path(&prefix, &ctx.root_prefix) {
         refuse_removing_conda(&removed)?;
     }
@@ -80,7 +72,7 @@ fn refuse_removing_conda(removed: &[rattler_conda_types::PrefixRecord]) -> Resul
         .any(|r| r.repodata_record.package_record.name.as_normalized() == "conda")
     {
         return Err(CondaError::new(
-            "RemoveError",
+            ErrorKind::RemoveError,
             "This operation will remove conda without replacing it with\nanother version of conda.",
         ));
     }
@@ -94,7 +86,7 @@ async fn remove_env(
 ) -> Result<u8> {
     if taipan_env::context::same_path(prefix, &ctx.root_prefix) {
         return Err(CondaError::new(
-            "CondaEnvironmentError",
+            ErrorKind::CondaEnvironmentError,
             "cannot remove root environment, add -n NAME or -p PREFIX option",
         ));
     }
@@ -103,7 +95,7 @@ async fn remove_env(
         .is_some_and(|p| taipan_env::context::same_path(&p, prefix))
     {
         return Err(CondaError::new(
-            "CondaEnvironmentError",
+            ErrorKind::CondaEnvironmentError,
             "Cannot remove current environment. Deactivate and run conda remove again",
         ));
     }

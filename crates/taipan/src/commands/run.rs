@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::process::Command;
+use taipan_env::error::ErrorKind;
 
 use taipan_env::{CondaError, Result};
 use taipan_shell::Shell;
@@ -32,7 +33,7 @@ pub fn run(a: RunArgs, argv: &[String]) -> Result<u8> {
     if let Some(cwd) = &a.cwd {
         if !cwd.is_dir() {
             return Err(CondaError::new(
-                "CondaError",
+                ErrorKind::CondaError,
                 format!("--cwd: {} is not a directory", cwd.display()),
             ));
         }

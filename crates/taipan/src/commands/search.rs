@@ -1,6 +1,7 @@
 //! `conda search`.
 
 use std::collections::BTreeMap;
+use taipan_env::error::ErrorKind;
 
 use rattler_conda_types::match_spec::Matches;
 use rattler_conda_types::{MatchSpec, RepoDataRecord};
@@ -34,7 +35,7 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
     if records.is_empty() {
         let urls = taipan_env::channels::subdir_urls(&channels, ctx.subdir.as_str());
         return Err(CondaError::new(
-            "PackagesNotFoundError",
+            ErrorKind::PackagesNotFoundError,
             format!(
                 "The following packages are not available from current channels:\n{}\n\nCurrent channels:\n{}\n",
                 taipan_env::error::dashlist([&text]),
@@ -87,7 +88,7 @@ async fn find(
         .query(channels.to_vec(), platforms, names)
         .execute()
         .await
-        .map_err(|e| CondaError::new("UnavailableInvalidChannel", e.to_string()))?;
+        .map_err(|e| CondaError::new(ErrorKind::UnavailableInvalidChannel, e.to_string()))?;
     Ok(out
         .repodata
         .iter()
@@ -111,7 +112,7 @@ async fn matching_names(
         .replace("\\*", ".*")
     );
     let re = regex::Regex::new(&pattern)
-        .map_err(|e| CondaError::new("CondaValueError", e.to_string()))?;
+        .map_err(|e| CondaError::new(ErrorKind::CondaValueError, e.to_string()))?;
     let gateway = taipan_env::repodata::gateway(ctx)?;
     let names = gateway
         .names(
@@ -120,7 +121,7 @@ async fn matching_names(
         )
         .execute()
         .await
-        .map_err(|e| CondaError::new("UnavailableInvalidChannel", e.to_string()))?;
+        .map_err(|e| CondaError::new(ErrorKind::UnavailableInvalidChannel, e.to_string()))?;
     Ok(names
         .into_iter()
         .filter(|n| re.is_match(n.as_normalized()))

@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use taipan_env::error::ErrorKind;
 
 use taipan_env::context::Context;
 use taipan_env::{CondaError, Result};
@@ -40,7 +41,7 @@ pub fn run(argv: &[String]) -> Result<u8> {
         None => (spec, false),
     };
     let shell = Shell::parse(name).ok_or_else(|| {
-        CondaError::new("CondaError", format!("{name} is not a supported shell. taipan supports posix, sh, ash, dash, bash, zsh, csh, tcsh, fish, xonsh and powershell."))
+        CondaError::new(ErrorKind::CondaError, format!("{name} is not a supported shell. taipan supports posix, sh, ash, dash, bash, zsh, csh, tcsh, fish, xonsh and powershell."))
     })?;
     let output = Output::default();
     let ctx = Load::new(argv, &output).context()?;
@@ -124,7 +125,7 @@ pub fn resolve(ctx: &Context, target: &str) -> Result<PathBuf> {
         ));
         if !path.join("conda-meta").is_dir() {
             return Err(CondaError::new(
-                "EnvironmentLocationNotFound",
+                ErrorKind::EnvironmentLocationNotFound,
                 format!("Not a conda environment: {}", path.display()),
             ));
         }
@@ -139,7 +140,7 @@ pub fn resolve(ctx: &Context, target: &str) -> Result<PathBuf> {
         .find(|p| p.join("conda-meta").is_dir())
         .ok_or_else(|| {
             CondaError::new(
-                "EnvironmentNameNotFound",
+                ErrorKind::EnvironmentNameNotFound,
                 format!("Could not find conda environment: {target}\nYou can list all discoverable environments with `conda info --envs`."),
             )
         })

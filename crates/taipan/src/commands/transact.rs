@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
+use taipan_env::error::ErrorKind;
 
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use rattler_conda_types::RepoDataRecord;
@@ -334,7 +335,7 @@ pub fn read_files(files: &[std::path::PathBuf]) -> Result<(Vec<String>, Vec<Expl
     for f in files {
         let text = std::fs::read_to_string(f).map_err(|e| {
             CondaError::new(
-                "CondaFileIOError",
+                ErrorKind::CondaFileIOError,
                 format!("'{}'. {e}\n  Check the path given to --file.", f.display()),
             )
         })?;

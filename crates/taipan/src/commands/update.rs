@@ -1,6 +1,7 @@
 //! `conda update` / `conda upgrade`.
 
 use std::collections::HashSet;
+use taipan_env::error::ErrorKind;
 
 use taipan_env::history::Entry;
 use taipan_env::solve::{parse_spec, Kind};
@@ -20,12 +21,12 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
     super::install::require_env(&prefix, s.target.name.as_deref())?;
     let (file_specs, urls) = transact::read_files(&s.file)?;
     if !urls.is_empty() {
-        return Err(CondaError::new("CondaValueError", "`conda update --file` cannot use an @EXPLICIT file; use `conda install --file` instead."));
+        return Err(CondaError::new(ErrorKind::CondaValueError, "`conda update --file` cannot use an @EXPLICIT file; use `conda install --file` instead."));
     }
     let names: Vec<String> = s.specs.iter().chain(&file_specs).cloned().collect();
     if names.is_empty() && !a.all {
         return Err(CondaError::new(
-            "CondaValueError",
+            ErrorKind::CondaValueError,
             "no package names supplied\n# Example: conda update -n myenv scipy",
         ));
     }
@@ -71,7 +72,7 @@ fn check_names(
         let name = taipan_env::history::spec_name(n);
         if name != n.trim().to_ascii_lowercase() {
             return Err(CondaError::new(
-                "CondaValueError",
+                ErrorKind::CondaValueError,
                 format!("Invalid spec for 'conda update': {n}\nUse 'conda install' instead."),
             ));
         }
@@ -80,7 +81,7 @@ fn check_names(
             .any(|r| r.repodata_record.package_record.name.as_normalized() == name)
         {
             return Err(CondaError::new(
-                "PackageNotInstalledError",
+                ErrorKind::PackageNotInstalledError,
                 format!(
                     "Package is not installed in prefix.\n  prefix: {}\n  package name: {n}",
                     prefix.display()
