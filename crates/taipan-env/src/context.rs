@@ -35,6 +35,8 @@ pub struct Context {
     /// or validated, so a second lookup of the same package (reading an `@EXPLICIT` file,
     /// then linking it) does not check every file again.
     pub package_cache: crate::cache::Shared,
+    /// The path this program was started as (argv[0] resolved).
+    pub exe: Option<PathBuf>,
 }
 
 /// Inputs for [`Context::load`].
@@ -97,6 +99,7 @@ impl Context {
             subdir,
             env: opts.env.clone(),
             package_cache: Default::default(),
+            exe: opts.exe.clone(),
         })
     }
 
@@ -198,12 +201,71 @@ impl Context {
         }
     }
 
+    /// The `conda` a shell or script should call: the root prefix's `bin/conda`, else the
+    /// path this program was started as.
+    pub fn conda_exe(&self) -> PathBuf {
+        let in_root = self.root_prefix.join("bin/conda");
+        if in_root.exists() {
+            return in_root;
+        }
+        self.exe.clone().unwrap_or_else(|| PathBuf::from("conda"))
+    }
+
+    /// An environment named on the command line (`activate X`, `run -n X`): a path if it
+    /// has a `/`, else a name (`base` is the root prefix).
+    pub fn resolve_env(&self, target: &str) -> Result<PathBuf> {
+        if target.contains('/') {
+            let path = absolute(&expand_user(Path::new(target), &self.home));
+            if !path.join("conda-meta").is_dir() {
+                return Err(CondaError::new(
+                    ErrorKind::EnvironmentLocationNotFound,
+                    format!("Not a conda environment: {}", path.display()),
+                ));
+            }
+            return Ok(path);
+        }
+        if target == "base" || target == "root" {
+            return Ok(self.root_prefix.clone());
+        }
+        self.envs_dirs
+            .iter()
+            .map(|d| d.join(target))
+            .find(|p| p.join("conda-meta").is_dir())
+            .ok_or_else(|| not_found(Some(target), Path::new(target)))
+    }
+
+    /// The target of a command that needs an existing environment: conda's
+    /// `EnvironmentNameNotFound` (`-n`) or `EnvironmentLocationNotFound` (`-p`) otherwise.
+    pub fn require_env(&self, prefix: &Path, name: Option<&str>) -> Result<()> {
+        if crate::registry::is_conda_env(prefix) {
+            return Ok(());
+        }
+        Err(not_found(name, prefix))
+    }
+
     /// The active prefix (`$CONDA_PREFIX`), if any.
     pub fn active_prefix(&self) -> Option<PathBuf> {
         self.env
             .get("CONDA_PREFIX")
             .filter(|s| !s.is_empty())
             .map(PathBuf::from)
+    }
+}
+
+fn not_found(name: Option<&str>, prefix: &Path) -> CondaError {
+    match name {
+        Some(n) => CondaError::new(
+            ErrorKind::EnvironmentNameNotFound,
+            format!("Could not find conda environment: {n}\nYou can list all discoverable environments with `conda info --envs`."),
+        ),
+        None => CondaError::new(
+            ErrorKind::EnvironmentLocationNotFound,
+            format!(
+                "Not a conda environment: {}\n  Create it first with `conda create -p {}`.",
+                prefix.display(),
+                prefix.display()
+            ),
+        ),
     }
 }
 

@@ -159,6 +159,63 @@ pub fn requested_specs(revisions: &[Revision]) -> BTreeMap<String, String> {
     map
 }
 
+/// One revision's changes, paired by package name as conda shows them (dist strings as
+/// written).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Changes {
+    /// Packages added.
+    pub install: Vec<String>,
+    /// Packages removed.
+    pub remove: Vec<String>,
+    /// (old, new) with a newer version.
+    pub upgrade: Vec<(String, String)>,
+    /// (old, new) with an older version.
+    pub downgrade: Vec<(String, String)>,
+}
+
+impl Revision {
+    /// The revision's changes: a package both removed and added is an upgrade or a
+    /// downgrade by version.
+    pub fn changes(&self) -> Changes {
+        use crate::dist::Dist;
+        let by_name = |dists: &[String]| -> BTreeMap<String, String> {
+            dists
+                .iter()
+                .map(|d| (Dist::parse(d).name, d.clone()))
+                .collect()
+        };
+        let removed = by_name(&self.removed);
+        let added = by_name(&self.added);
+        let mut out = Changes::default();
+        for (name, new) in &added {
+            let Some(old) = removed.get(name) else {
+                out.install.push(new.clone());
+                continue;
+            };
+            let (old_v, new_v) = (Dist::parse(old).version, Dist::parse(new).version);
+            let newer = match (
+                old_v.parse::<rattler_conda_types::Version>(),
+                new_v.parse::<rattler_conda_types::Version>(),
+            ) {
+                (Ok(o), Ok(n)) => n >= o,
+                _ => true,
+            };
+            let pair = (old.clone(), new.clone());
+            if newer {
+                out.upgrade.push(pair);
+            } else {
+                out.downgrade.push(pair);
+            }
+        }
+        for (name, old) in &removed {
+            if !added.contains_key(name) {
+                out.remove.push(old.clone());
+            }
+        }
+        out
+    }
+}
+
 /// What one transaction writes into the history.
 #[derive(Debug, Clone, Default)]
 pub struct Entry {

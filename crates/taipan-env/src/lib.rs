@@ -13,6 +13,7 @@ pub mod channels;
 pub mod confine;
 pub mod context;
 pub mod crashpoint;
+pub mod dist;
 pub mod error;
 pub mod fsutil;
 pub mod history;

@@ -241,6 +241,8 @@ pub async fn apply(
         allow_softlinks: ctx.config.allow_softlinks,
         requested,
         root_prefix: ctx.root_prefix.clone(),
+        envs_dirs: ctx.envs_dirs.clone(),
+        conda_exe: ctx.conda_exe(),
         created_prefix: lock.created_prefix,
         created_meta: lock.created_meta,
         hardlinks: false,
@@ -250,9 +252,13 @@ pub async fn apply(
     entry.removed = plan
         .unlink
         .iter()
-        .map(|r| crate::prefix::dist_str(&r.repodata_record))
+        .map(|r| crate::dist::Dist::of(&r.repodata_record).to_string())
         .collect();
-    entry.added = plan.link.iter().map(crate::prefix::dist_str).collect();
+    entry.added = plan
+        .link
+        .iter()
+        .map(|r| crate::dist::Dist::of(r).to_string())
+        .collect();
     let register = || crate::registry::register(ctx, &plan.prefix);
     let outcome = crate::transaction::execute(plan, extracted, &settings, &entry, &register).await;
     if let Some(own) = own {

@@ -62,33 +62,3 @@ pub fn installed(ctx: &Context, prefix: &Path) -> Result<Installed> {
         warnings,
     })
 }
-
-/// conda's dist string: `<channel>/<subdir>::<name>-<version>-<build>`.
-pub fn dist_str(record: &rattler_conda_types::RepoDataRecord) -> String {
-    let r = &record.package_record;
-    format!(
-        "{}/{}::{}-{}-{}",
-        channel_name(record),
-        r.subdir,
-        r.name.as_normalized(),
-        r.version,
-        r.build
-    )
-}
-
-/// The channel's canonical name for a record (URL for local channels).
-pub fn channel_name(record: &rattler_conda_types::RepoDataRecord) -> String {
-    let channel = record.channel.clone().unwrap_or_default();
-    let trimmed = channel.trim_end_matches('/');
-    let subdir = &record.package_record.subdir;
-    let base = trimmed
-        .strip_suffix(&format!("/{subdir}"))
-        .unwrap_or(trimmed);
-    if let Some(rest) = base.strip_prefix("https://conda.anaconda.org/") {
-        return rest.to_string();
-    }
-    if let Some(rest) = base.strip_prefix("https://repo.anaconda.com/") {
-        return rest.to_string();
-    }
-    base.to_string()
-}

@@ -124,7 +124,7 @@ pub fn write_env_files(env: &EnvPlan, dir: &Path) -> Result<()> {
             .map(|h| format!("#{}", hex(&h)))
             .unwrap_or_default();
         initial.push_str(&format!("{}{md5}\n", r.url));
-        history.push_str(&format!("+{}\n", taipan_env::prefix::dist_str(r)));
+        history.push_str(&format!("+{}\n", taipan_env::dist::Dist::of(r)));
     }
     history.push_str(&format!(
         "# update specs: {}\n",

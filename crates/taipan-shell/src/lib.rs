@@ -6,12 +6,15 @@
 //! - [`hook`]: the `conda` shell function each shell evaluates (`conda shell.bash hook`).
 //! - [`files`]: the activation files a root prefix carries (`bin/activate`, `etc/profile.d/…`).
 //! - [`init`]: the `# >>> conda initialize >>>` block in users' rc files.
+//! - [`wrap`]: scripts that run something inside an activated environment (`conda run`,
+//!   link scripts).
 
 pub mod activate;
 pub mod files;
 pub mod hook;
 pub mod init;
 pub mod render;
+pub mod wrap;
 
 /// Shells taipan speaks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

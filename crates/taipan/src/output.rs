@@ -5,7 +5,7 @@ use taipan_env::error::ErrorKind;
 
 use rattler_conda_types::{PrefixRecord, RepoDataRecord};
 use serde_json::{json, Value};
-use taipan_env::prefix::channel_name;
+use taipan_env::dist::channel_name;
 use taipan_env::transaction::Plan;
 use taipan_env::CondaError;
 
@@ -86,7 +86,7 @@ fn human_size(bytes: u64) -> String {
 
 /// conda's `channel/subdir::name-version-build ` (trailing space, as conda prints it).
 fn dist_value(r: &RepoDataRecord) -> String {
-    format!("{} ", taipan_env::prefix::dist_str(r))
+    format!("{} ", taipan_env::dist::Dist::of(r))
 }
 
 fn truncate(name: &str, width: usize) -> String {

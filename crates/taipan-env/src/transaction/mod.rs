@@ -84,6 +84,10 @@ pub struct LinkSettings {
     pub requested: HashMap<String, String>,
     /// Value for `ROOT_PREFIX` in link scripts.
     pub root_prefix: PathBuf,
+    /// `envs_dirs`, for the activation link scripts run in.
+    pub envs_dirs: Vec<PathBuf>,
+    /// The `conda` link scripts see as `CONDA_EXE`.
+    pub conda_exe: PathBuf,
     /// Whether the prefix directory did not exist before (removed entirely on failure).
     pub created_prefix: bool,
     /// Whether `conda-meta` did not exist before (removed on failure).

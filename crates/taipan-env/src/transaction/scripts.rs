@@ -2,7 +2,7 @@
 //! `.messages.txt` they leave.
 
 use crate::error::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use rattler_conda_types::{PackageRecord, RepoDataRecord};
@@ -126,7 +126,7 @@ pub(crate) fn run_script(
     );
     let wrapper = match mode {
         ScriptMode::Plain => None,
-        ScriptMode::Activated => Some(activation_wrapper(prefix, script)?),
+        ScriptMode::Activated => Some(activation_wrapper(prefix, script, settings)?),
     };
     let mut cmd = Command::new("bash");
     match &wrapper {
@@ -162,32 +162,24 @@ pub(crate) fn run_script(
     )))
 }
 
-/// A temporary bash script that activates `prefix` and sources `script`.
-fn activation_wrapper(prefix: &Path, script: &Path) -> Result<tempfile::NamedTempFile> {
-    let q = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', "'\"'\"'"));
-    let name = prefix
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let mut body = format!(
-        "export CONDA_PREFIX={p}\nexport CONDA_SHLVL=1\nexport CONDA_DEFAULT_ENV={n}\nexport PATH={bin}:\"$PATH\"\n",
-        p = q(prefix),
-        n = q(Path::new(&name)),
-        bin = q(&prefix.join("bin")),
-    );
-    let mut activate: Vec<PathBuf> = std::fs::read_dir(prefix.join("etc/conda/activate.d"))
-        .map(|rd| {
-            rd.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|e| e == "sh"))
-                .collect()
-        })
-        .unwrap_or_default();
-    activate.sort();
-    for a in activate {
-        body.push_str(&format!(". {}\n", q(&a)));
-    }
-    body.push_str(&format!("set -x\n. {}\n", q(script)));
+/// A temporary bash script that activates `prefix` (as `conda activate` would, package
+/// `activate.d` scripts included) and sources `script`.
+fn activation_wrapper(
+    prefix: &Path,
+    script: &Path,
+    settings: &LinkSettings,
+) -> Result<tempfile::NamedTempFile> {
+    let shell_settings = taipan_shell::activate::Settings {
+        changeps1: false,
+        env_prompt: String::new(),
+        auto_stack: 0,
+        root_prefix: settings.root_prefix.clone(),
+        conda_exe: settings.conda_exe.clone(),
+        envs_dirs: settings.envs_dirs.clone(),
+        script_ext: "sh",
+    };
+    let env: std::collections::HashMap<String, String> = std::env::vars().collect();
+    let body = taipan_shell::wrap::link_script(&env, prefix, &shell_settings, script);
     let mut file = tempfile::Builder::new()
         .prefix("conda-link-script")
         .suffix(".sh")

@@ -79,7 +79,7 @@ pub fn vars(cmd: crate::cli::VarsCommand, argv: &[String]) -> Result<u8> {
     }
     .context()?;
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
-    super::install::require_env(&prefix, a.target.name.as_deref())?;
+    ctx.require_env(&prefix, a.target.name.as_deref())?;
     let state_path = prefix.join("conda-meta/state");
     let mut state: serde_json::Value = std::fs::read_to_string(&state_path)
         .ok()

@@ -20,7 +20,7 @@ pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
     // What killed downloads and extractions left in the cache goes first.
     taipan_env::cache::sweep(&ctx);
     let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
-    require_env(&prefix, s.target.name.as_deref())?;
+    ctx.require_env(&prefix, s.target.name.as_deref())?;
     let (file_specs, urls) = transact::read_files(&s.file)?;
     let texts: Vec<String> = s.specs.iter().chain(&file_specs).cloned().collect();
     if texts.is_empty() && urls.is_empty() && !a.update_all {
@@ -101,21 +101,4 @@ fn all_satisfied(
     specs
         .iter()
         .all(|s| installed.iter().any(|r| s.matches(&r.repodata_record)))
-}
-
-/// The target must be an existing environment.
-pub fn require_env(prefix: &std::path::Path, name: Option<&str>) -> Result<()> {
-    if taipan_env::registry::is_conda_env(prefix) {
-        return Ok(());
-    }
-    match name {
-        Some(n) => Err(CondaError::new(
-            ErrorKind::EnvironmentNameNotFound,
-            format!("Could not find conda environment: {n}\nYou can list all discoverable environments with `conda info --envs`."),
-        )),
-        None => Err(CondaError::new(
-            ErrorKind::EnvironmentLocationNotFound,
-            format!("Not a conda environment: {}\n  Create it first with `conda create -p {}`.", prefix.display(), prefix.display()),
-        )),
-    }
 }

@@ -2,8 +2,8 @@
 
 use rattler_conda_types::PrefixRecord;
 use serde_json::json;
+use taipan_env::dist::{channel_name, Dist};
 use taipan_env::error::ErrorKind;
-use taipan_env::prefix::channel_name;
 use taipan_env::{CondaError, Result};
 
 use super::common::Load;
@@ -18,7 +18,7 @@ pub fn run(a: ListArgs) -> Result<u8> {
     }
     .context()?;
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
-    super::install::require_env(&prefix, a.target.name.as_deref())?;
+    ctx.require_env(&prefix, a.target.name.as_deref())?;
     super::common::refuse_if_interrupted(&prefix)?;
     if a.revisions {
         return revisions(&prefix, a.output.json);
@@ -180,54 +180,6 @@ fn table(prefix: &std::path::Path, records: &[PrefixRecord]) -> String {
     out
 }
 
-/// One revision's changes, paired by package name as conda shows them.
-struct RevisionDiff {
-    install: Vec<String>,
-    remove: Vec<String>,
-    upgrade: Vec<(String, String)>,
-    downgrade: Vec<(String, String)>,
-}
-
-fn diff(rev: &taipan_env::history::Revision) -> RevisionDiff {
-    use std::collections::BTreeMap;
-    let name_of = |d: &str| parse_dist(d).0;
-    let removed: BTreeMap<String, &String> = rev.removed.iter().map(|d| (name_of(d), d)).collect();
-    let added: BTreeMap<String, &String> = rev.added.iter().map(|d| (name_of(d), d)).collect();
-    let mut out = RevisionDiff {
-        install: Vec::new(),
-        remove: Vec::new(),
-        upgrade: Vec::new(),
-        downgrade: Vec::new(),
-    };
-    for (name, new) in &added {
-        match removed.get(name) {
-            None => out.install.push((*new).clone()),
-            Some(old) => {
-                let (old_v, new_v) = (parse_dist(old).1, parse_dist(new).1);
-                let newer = match (
-                    old_v.parse::<rattler_conda_types::Version>(),
-                    new_v.parse::<rattler_conda_types::Version>(),
-                ) {
-                    (Ok(o), Ok(n)) => n >= o,
-                    _ => true,
-                };
-                let pair = ((*old).clone(), (*new).clone());
-                if newer {
-                    out.upgrade.push(pair)
-                } else {
-                    out.downgrade.push(pair)
-                }
-            }
-        }
-    }
-    for (name, old) in &removed {
-        if !added.contains_key(name) {
-            out.remove.push((*old).clone());
-        }
-    }
-    out
-}
-
 fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
     let (revs, warnings) = taipan_env::history::read(prefix)?;
     for w in &warnings {
@@ -238,7 +190,7 @@ fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
             .iter()
             .enumerate()
             .map(|(i, r)| {
-                let d = diff(r);
+                let d = r.changes();
                 let pairs = |v: &[(String, String)]| v.iter().map(|(o, n)| json!({"old": o, "new": n})).collect::<Vec<_>>();
                 json!({"date": r.date, "rev": i, "install": d.install, "remove": d.remove, "upgrade": pairs(&d.upgrade), "downgrade": pairs(&d.downgrade)})
             })
@@ -251,60 +203,25 @@ fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
     }
     for (i, r) in revs.iter().enumerate() {
         println!("{}  (rev {i})", r.date);
-        let d = diff(r);
+        let d = r.changes();
         for (old, new) in d.upgrade.iter().chain(&d.downgrade) {
-            let (name, _, _) = parse_dist(new);
+            let (old, new) = (Dist::parse(old), Dist::parse(new));
             println!(
-                "    {name}  {{{} -> {}}}",
-                version_with_channel(old),
-                version_with_channel(new)
+                "    {}  {{{} -> {}}}",
+                new.name,
+                old.version_with_channel(),
+                new.version_with_channel()
             );
         }
         for old in &d.remove {
-            println!("    -{}", short_dist(old));
+            println!("    -{}", Dist::parse(old).short());
         }
         for new in &d.install {
-            println!("    +{}", short_dist(new));
+            println!("    +{}", Dist::parse(new).short());
         }
         println!();
     }
     Ok(0)
-}
-
-/// `channel/subdir::name-ver-build` → (name, version, channel).
-fn parse_dist(d: &str) -> (String, String, String) {
-    let (channel, rest) = d.split_once("::").unwrap_or(("", d));
-    let channel = channel
-        .rsplit_once('/')
-        .map(|(c, _)| c)
-        .unwrap_or(channel)
-        .to_string();
-    let mut parts = rest.rsplitn(3, '-');
-    let _build = parts.next().unwrap_or_default();
-    let version = parts.next().unwrap_or_default().to_string();
-    let name = parts.next().unwrap_or_default().to_string();
-    (name, version, channel)
-}
-
-fn version_with_channel(d: &str) -> String {
-    let (_, version, channel) = parse_dist(d);
-    if channel.is_empty() || channel.starts_with("pkgs/") {
-        version
-    } else {
-        format!("{version} ({channel})")
-    }
-}
-
-/// `channel/subdir::name-ver-build` → `name-ver (channel)` as conda shows revisions.
-fn short_dist(d: &str) -> String {
-    let (channel, rest) = d.split_once("::").unwrap_or(("", d));
-    let channel = channel.rsplit_once('/').map(|(c, _)| c).unwrap_or(channel);
-    let nvb = rest.rsplit_once('-').map(|x| x.0).unwrap_or(rest);
-    if channel.is_empty() || channel.starts_with("pkgs/") {
-        nvb.to_string()
-    } else {
-        format!("{nvb} ({channel})")
-    }
 }
 
 fn hex(bytes: &[u8]) -> String {

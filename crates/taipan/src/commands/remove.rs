@@ -21,7 +21,7 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
     taipan_env::cache::sweep(&ctx);
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
     taipan_env::registry::finish_removals(&ctx);
-    super::install::require_env(&prefix, a.target.name.as_deref())?;
+    ctx.require_env(&prefix, a.target.name.as_deref())?;
     if a.all {
         return remove_env(&ctx, &prefix, &a).await;
     }

@@ -5,7 +5,6 @@ use std::process::Command;
 use taipan_env::error::ErrorKind;
 
 use taipan_env::{CondaError, Result};
-use taipan_shell::Shell;
 
 use super::common::Load;
 use crate::cli::RunArgs;
@@ -23,11 +22,10 @@ pub fn run(a: RunArgs, argv: &[String]) -> Result<u8> {
     }
     .context()?;
     let prefix = match (&a.target.name, &a.target.prefix) {
-        (Some(n), _) => super::shell::resolve(&ctx, n)?,
-        (None, Some(p)) => super::shell::resolve(
-            &ctx,
-            &taipan_env::context::absolute(p).display().to_string(),
-        )?,
+        (Some(n), _) => ctx.resolve_env(n)?,
+        (None, Some(p)) => {
+            ctx.resolve_env(&taipan_env::context::absolute(p).display().to_string())?
+        }
         (None, None) => ctx.target_prefix(None, None)?,
     };
     if let Some(cwd) = &a.cwd {
@@ -38,7 +36,7 @@ pub fn run(a: RunArgs, argv: &[String]) -> Result<u8> {
             ));
         }
     }
-    let script = wrapper(&ctx, argv, &prefix, &a.command)?;
+    let script = wrapper(&ctx, &prefix, &a.command)?;
     let mut cmd = Command::new("bash");
     cmd.arg(script.path());
     if let Some(cwd) = &a.cwd {
@@ -70,7 +68,6 @@ pub fn run(a: RunArgs, argv: &[String]) -> Result<u8> {
 /// run the deactivate.d scripts, exit with the command's code.
 fn wrapper(
     ctx: &taipan_env::context::Context,
-    argv: &[String],
     prefix: &std::path::Path,
     command: &[String],
 ) -> Result<tempfile::NamedTempFile> {
@@ -79,38 +76,11 @@ fn wrapper(
         env_prompt: String::new(),
         auto_stack: 0,
         root_prefix: ctx.root_prefix.clone(),
-        conda_exe: super::shell::conda_exe(ctx, argv),
+        conda_exe: ctx.conda_exe(),
         envs_dirs: ctx.envs_dirs.clone(),
         script_ext: "sh",
     };
-    // Start from a clean activation state: the command sees exactly this environment.
-    let mut env = ctx.env.clone();
-    for k in ["CONDA_PREFIX", "CONDA_SHLVL", "CONDA_DEFAULT_ENV"] {
-        env.remove(k);
-    }
-    let changes = taipan_shell::activate::activate(&env, prefix, false, &settings);
-    let mut body = taipan_shell::render::render(Shell::Posix, &changes);
-    let quoted: Vec<String> = command
-        .iter()
-        .map(|c| taipan_shell::render::sh_quote(c))
-        .collect();
-    body.push_str(&format!("{}\n_CONDA_EXE_RC=$?\n", quoted.join(" ")));
-    let deactivate = taipan_shell::activate::deactivate(
-        &changes
-            .export
-            .iter()
-            .cloned()
-            .chain(changes.path.clone().map(|p| ("PATH".to_string(), p)))
-            .collect(),
-        &settings,
-    );
-    for s in &deactivate.deactivate_scripts {
-        body.push_str(&format!(
-            ". {}\n",
-            taipan_shell::render::sh_quote(&s.display().to_string())
-        ));
-    }
-    body.push_str("exit $_CONDA_EXE_RC\n");
+    let body = taipan_shell::wrap::run_script(&ctx.env, prefix, &settings, command);
     let mut file = tempfile::Builder::new()
         .prefix("conda-run")
         .suffix(".sh")

@@ -141,7 +141,7 @@ fn print_table(records: &[RepoDataRecord]) {
             p.name.as_normalized(),
             p.version.to_string(),
             p.build,
-            taipan_env::prefix::channel_name(r)
+            taipan_env::dist::channel_name(r)
         );
     }
 }
@@ -175,7 +175,7 @@ fn print_json(records: &[RepoDataRecord]) {
         if let Some(obj) = v.as_object_mut() {
             obj.insert(
                 "channel".into(),
-                serde_json::Value::from(taipan_env::prefix::channel_name(r)),
+                serde_json::Value::from(taipan_env::dist::channel_name(r)),
             );
         }
         by_name

@@ -1,7 +1,7 @@
 //! `conda shell.<shell> activate|deactivate|reactivate|hook` and `taipan shell install-files`.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use taipan_env::error::ErrorKind;
 
 use taipan_env::context::Context;
@@ -12,22 +12,13 @@ use taipan_shell::Shell;
 use super::common::Load;
 use crate::cli::Output;
 
-/// The conda executable activation exports: the root's `bin/conda` if there is one.
-pub fn conda_exe(ctx: &Context, argv: &[String]) -> PathBuf {
-    let in_root = ctx.root_prefix.join("bin/conda");
-    if in_root.exists() {
-        return in_root;
-    }
-    super::common::exe_path(argv).unwrap_or_else(|| PathBuf::from("conda"))
-}
-
-fn settings(ctx: &Context, argv: &[String], shell: Shell) -> Settings {
+fn settings(ctx: &Context, shell: Shell) -> Settings {
     Settings {
         changeps1: ctx.config.changeps1,
         env_prompt: ctx.config.env_prompt.clone(),
         auto_stack: ctx.config.auto_stack,
         root_prefix: ctx.root_prefix.clone(),
-        conda_exe: conda_exe(ctx, argv),
+        conda_exe: ctx.conda_exe(),
         envs_dirs: ctx.envs_dirs.clone(),
         script_ext: shell.script_extension(),
     }
@@ -45,7 +36,7 @@ pub fn run(argv: &[String]) -> Result<u8> {
     })?;
     let output = Output::default();
     let ctx = Load::new(argv, &output).context()?;
-    let s = settings(&ctx, argv, shell);
+    let s = settings(&ctx, shell);
     let mut env: HashMap<String, String> = ctx.env.clone();
     if shell == Shell::Csh {
         // csh keeps its prompt in `$prompt`, which the dispatcher passes in; an exported PS1
@@ -70,7 +61,7 @@ pub fn run(argv: &[String]) -> Result<u8> {
         }
         Some("activate") => {
             let (target, stack) = activate_args(&rest[1..], &ctx)?;
-            let prefix = resolve(&ctx, &target)?;
+            let prefix = ctx.resolve_env(&target)?;
             activate::activate(&env, &prefix, stack, &s)
         }
         Some("deactivate") => activate::deactivate(&env, &s),
@@ -114,36 +105,6 @@ fn activate_args(args: &[String], ctx: &Context) -> Result<(String, bool)> {
         target.unwrap_or_else(|| ctx.config.default_activation_env.clone()),
         stack,
     ))
-}
-
-/// An env name or path → a prefix that is an environment.
-pub fn resolve(ctx: &Context, target: &str) -> Result<PathBuf> {
-    if target.contains('/') {
-        let path = taipan_env::context::absolute(&taipan_env::context::expand_user(
-            Path::new(target),
-            &ctx.home,
-        ));
-        if !path.join("conda-meta").is_dir() {
-            return Err(CondaError::new(
-                ErrorKind::EnvironmentLocationNotFound,
-                format!("Not a conda environment: {}", path.display()),
-            ));
-        }
-        return Ok(path);
-    }
-    if target == "base" || target == "root" {
-        return Ok(ctx.root_prefix.clone());
-    }
-    ctx.envs_dirs
-        .iter()
-        .map(|d| d.join(target))
-        .find(|p| p.join("conda-meta").is_dir())
-        .ok_or_else(|| {
-            CondaError::new(
-                ErrorKind::EnvironmentNameNotFound,
-                format!("Could not find conda environment: {target}\nYou can list all discoverable environments with `conda info --envs`."),
-            )
-        })
 }
 
 /// `taipan shell install-files -p PREFIX`: (re)writes the root prefix's activation files.

@@ -18,7 +18,7 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
     // What killed downloads and extractions left in the cache goes first.
     taipan_env::cache::sweep(&ctx);
     let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
-    super::install::require_env(&prefix, s.target.name.as_deref())?;
+    ctx.require_env(&prefix, s.target.name.as_deref())?;
     let (file_specs, urls) = transact::read_files(&s.file)?;
     if !urls.is_empty() {
         return Err(CondaError::new(ErrorKind::CondaValueError, "`conda update --file` cannot use an @EXPLICIT file; use `conda install --file` instead."));
