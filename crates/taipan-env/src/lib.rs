@@ -24,6 +24,7 @@ pub mod prefix;
 pub mod prefix_lock;
 pub mod registry;
 pub mod repodata;
+pub mod reporter;
 pub mod solve;
 pub mod transaction;
 

@@ -43,8 +43,13 @@ impl PrefixLock {
         self.guard.set_len(bytes.len() as u64)
     }
 
-    /// Releases the lock.
-    pub async fn release(mut self) {
+    /// Releases the lock (dropping it does the same).
+    pub async fn release(self) {}
+}
+
+impl Drop for PrefixLock {
+    fn drop(&mut self) {
+        // The guard file says the prefix is usable again; the lock goes with the file.
         let _ = self.set_state("ready");
     }
 }

@@ -8,7 +8,8 @@ use taipan_env::error::ErrorKind;
 
 use rattler_conda_types::RepoDataRecord;
 use taipan_env::context::{Context, ContextOptions};
-use taipan_env::ops::{self, NoSteps};
+use taipan_env::ops;
+use taipan_env::reporter::Quiet;
 use taipan_env::solve::{parse_spec, Kind, Request};
 use taipan_env::{CondaError, Result};
 
@@ -174,7 +175,7 @@ async fn solve(
         Kind::Create,
         req,
         HashSet::new(),
-        &NoSteps,
+        &Quiet,
     )
     .await?;
     Ok(solved.plan.link)

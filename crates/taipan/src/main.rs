@@ -3,6 +3,7 @@
 mod cli;
 mod commands;
 mod output;
+mod settings;
 
 use std::process::ExitCode;
 
@@ -44,7 +45,7 @@ fn main() -> ExitCode {
     // Arguments may hold any bytes (paths are not always UTF-8): clap reads them as they
     // are; the text form is only for messages and history.
     let args_os: Vec<std::ffi::OsString> = std::env::args_os().collect();
-    let args = commands::common::argv();
+    let args = commands::helpers::argv();
     let json = args.iter().any(|a| a == "--json");
     if let Some(flag) = unsupported_flag(&args) {
         let err = CondaError::argument(format!(

@@ -29,18 +29,6 @@ use download::Expected;
 use extract::{Checks, Safety};
 use lock::EntryLock;
 
-/// Progress callbacks for downloads.
-pub trait Progress: Send + Sync {
-    /// A package started downloading or validating.
-    fn start(&self, _record: &RepoDataRecord) {}
-    /// A package is in the cache.
-    fn done(&self, _record: &RepoDataRecord) {}
-}
-
-/// No progress output.
-pub struct Silent;
-impl Progress for Silent {}
-
 /// The process's package cache, opened on first use (see [`open`]).
 #[derive(Clone, Default)]
 pub struct Shared(Arc<std::sync::OnceLock<PackageCache>>);
@@ -497,7 +485,7 @@ fn record_from_index(
 pub async fn fetch_all(
     ctx: &Context,
     records: &[RepoDataRecord],
-    progress: Arc<dyn Progress>,
+    reporter: &dyn crate::reporter::Reporter,
 ) -> Result<Fetched> {
     if records.is_empty() {
         return Ok(Fetched::default());
@@ -506,11 +494,10 @@ pub async fn fetch_all(
     let results: Vec<(url::Url, Entry, Vec<String>)> = stream::iter(records.iter().cloned())
         .map(|record| {
             let fetcher = fetcher.clone();
-            let progress = progress.clone();
             async move {
-                progress.start(&record);
+                reporter.download_start(&record);
                 let (entry, warnings) = fetcher.get(&Item::of(&record)).await?;
-                progress.done(&record);
+                reporter.download_done(&record);
                 Ok::<_, CondaError>((record.url.clone(), entry, warnings))
             }
         })

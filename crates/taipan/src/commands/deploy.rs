@@ -6,12 +6,12 @@ use taipan_env::error::ErrorKind;
 use taipan_deploy::{steps, Deployment, Options};
 use taipan_env::{CondaError, Result};
 
-use super::common;
+use super::helpers;
 use crate::cli::DeployArgs;
 
 /// Runs the deployment (or its plan); exit 0 on success, 1 when a step failed.
 pub async fn run(a: DeployArgs) -> Result<u8> {
-    common::init_logging(&a.output);
+    helpers::init_logging(&a.output);
     let json = a.output.json;
     let quiet = a.output.quiet || json;
     let opts = Options {

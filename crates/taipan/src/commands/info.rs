@@ -3,15 +3,15 @@
 use serde_json::json;
 use taipan_env::Result;
 
-use super::common::Load;
+use super::helpers::Load;
 use crate::cli::InfoArgs;
 
 /// Runs `conda info`.
 pub fn run(a: InfoArgs) -> Result<u8> {
-    let argv = super::common::argv();
+    let argv = super::helpers::argv();
     let ctx = Load::new(&argv, &a.output).context()?;
     if a.envs {
-        super::env::print_envs(&ctx, a.output.json);
+        crate::output::envs::print_envs(&ctx, a.output.json);
         return Ok(0);
     }
     if a.base {

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use taipan_env::Result;
 
-use super::common;
+use super::helpers;
 use crate::cli::Output;
 
 /// Builds the installer of `spec`, or the embedded default distribution.
@@ -17,7 +17,7 @@ pub async fn build(
     binary: Option<PathBuf>,
     output: &Output,
 ) -> Result<u8> {
-    common::init_logging(output);
+    helpers::init_logging(output);
     let binary = match binary {
         Some(b) => b,
         None => std::env::current_exe()?,

@@ -6,12 +6,12 @@ use taipan_env::dist::{channel_name, Dist};
 use taipan_env::error::ErrorKind;
 use taipan_env::{CondaError, Result};
 
-use super::common::Load;
+use super::helpers::Load;
 use crate::cli::ListArgs;
 
 /// Runs `conda list`.
 pub fn run(a: ListArgs) -> Result<u8> {
-    let argv = super::common::argv();
+    let argv = super::helpers::argv();
     let ctx = Load {
         target: Some(&a.target),
         ..Load::new(&argv, &a.output)
@@ -19,7 +19,7 @@ pub fn run(a: ListArgs) -> Result<u8> {
     .context()?;
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
     ctx.require_env(&prefix, a.target.name.as_deref())?;
-    super::common::refuse_if_interrupted(&prefix)?;
+    super::helpers::refuse_if_interrupted(&prefix)?;
     if a.revisions {
         return revisions(&prefix, a.output.json);
     }
@@ -57,7 +57,7 @@ pub fn run(a: ListArgs) -> Result<u8> {
     if a.output.json {
         let items: Vec<_> = records
             .iter()
-            .map(|r| crate::output::action_item(&r.repodata_record))
+            .map(|r| crate::output::plan::action_item(&r.repodata_record))
             .collect();
         println!(
             "{}",

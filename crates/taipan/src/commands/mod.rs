@@ -1,10 +1,10 @@
 //! One module per command; each builds a [`Context`] and calls the `taipan_env` library.
 
 use taipan_env::error::ErrorKind;
-pub mod common;
 mod create;
 mod deploy;
 mod env;
+pub mod helpers;
 mod info;
 mod init;
 mod install;
@@ -14,7 +14,7 @@ mod remove;
 mod run;
 mod search;
 pub mod shell;
-mod transact;
+
 mod update;
 
 use taipan_env::{CondaError, Result};
@@ -82,7 +82,7 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
                 keep_pkgs,
                 skip_scripts,
                 register_envs,
-                cmd: common::history_cmd(argv),
+                cmd: helpers::history_cmd(argv),
                 env: std::env::vars().collect(),
             };
             installer::finish(&f).await

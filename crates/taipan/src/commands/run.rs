@@ -6,7 +6,7 @@ use taipan_env::error::ErrorKind;
 
 use taipan_env::{CondaError, Result};
 
-use super::common::Load;
+use super::helpers::Load;
 use crate::cli::RunArgs;
 
 /// Runs `conda run`.

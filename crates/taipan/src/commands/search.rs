@@ -7,12 +7,12 @@ use rattler_conda_types::match_spec::Matches;
 use rattler_conda_types::{MatchSpec, RepoDataRecord};
 use taipan_env::{CondaError, Result};
 
-use super::common::Load;
+use super::helpers::Load;
 use crate::cli::SearchArgs;
 
 /// Runs `conda search`.
 pub async fn run(a: SearchArgs) -> Result<u8> {
-    let argv = super::common::argv();
+    let argv = super::helpers::argv();
     let ctx = Load {
         channels: Some(&a.channels),
         platform: a.platform.clone(),
@@ -22,7 +22,7 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
     let channels = taipan_env::channels::resolve(&ctx)?;
     let text = a.spec.clone().unwrap_or_else(|| "*".into());
     let show = !a.output.json && !a.output.quiet;
-    let step = crate::output::Step::start("Loading channels", show);
+    let step = crate::output::prompt::Step::start("Loading channels", show);
     let found = find(&ctx, &channels, &text).await;
     step.finish(found.is_ok());
     let mut records = found?;

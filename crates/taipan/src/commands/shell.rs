@@ -9,7 +9,7 @@ use taipan_env::{CondaError, Result};
 use taipan_shell::activate::{self, Settings};
 use taipan_shell::Shell;
 
-use super::common::Load;
+use super::helpers::Load;
 use crate::cli::Output;
 
 fn settings(ctx: &Context, shell: Shell) -> Settings {
@@ -119,5 +119,5 @@ pub fn install_files(
         .map(|p| taipan_env::context::absolute(&p))
         .unwrap_or(ctx.root_prefix.clone());
     let report = taipan_shell::files::install(&root, dry_run);
-    super::init::print_report(&report, dry_run, output.json)
+    crate::output::init::print_report(&report, dry_run, output.json)
 }

@@ -1,25 +1,9 @@
-//! Printing in conda's layouts: the package plan, JSON actions, errors, prompts.
-
-use std::io::{BufRead, IsTerminal, Write};
-use taipan_env::error::ErrorKind;
+//! The package plan in conda's layouts: `## Package Plan ##` and the JSON `actions`.
 
 use rattler_conda_types::{PrefixRecord, RepoDataRecord};
 use serde_json::{json, Value};
-use taipan_env::dist::channel_name;
+use taipan_env::dist::{channel_name, Dist};
 use taipan_env::transaction::Plan;
-use taipan_env::CondaError;
-
-/// Prints an error as conda does: JSON on stdout with `--json`, else `\nName: message\n` on stderr.
-pub fn print_error(err: &CondaError, json: bool) {
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&err.to_json()).unwrap_or_default()
-        );
-    } else {
-        eprintln!("\n{}: {}\n", err.name(), err.message.trim_end());
-    }
-}
 
 /// One LINK/UNLINK/FETCH item in conda's JSON shape.
 pub fn action_item(r: &RepoDataRecord) -> Value {
@@ -86,7 +70,7 @@ fn human_size(bytes: u64) -> String {
 
 /// conda's `channel/subdir::name-version-build ` (trailing space, as conda prints it).
 fn dist_value(r: &RepoDataRecord) -> String {
-    format!("{} ", taipan_env::dist::Dist::of(r))
+    format!("{} ", Dist::of(r))
 }
 
 fn truncate(name: &str, width: usize) -> String {
@@ -250,68 +234,4 @@ fn classify(s: &mut Sections, old: Option<&PrefixRecord>, new: Option<&RepoDataR
         }
         (None, None) => {}
     }
-}
-
-/// Asks `Proceed ([y]/n)? `; returns false on `n`. Non-interactive stdin counts as yes only with `-y`.
-pub fn confirm(yes: bool, json: bool) -> Result<bool, CondaError> {
-    if yes || json {
-        return Ok(true);
-    }
-    let stdin = std::io::stdin();
-    loop {
-        print!("\nProceed ([y]/n)? ");
-        let _ = std::io::stdout().flush();
-        let mut line = String::new();
-        let n = stdin.lock().read_line(&mut line)?;
-        if n == 0 {
-            return Err(CondaError::new(
-                ErrorKind::CondaSystemExit,
-                "No answer on standard input; pass -y (or set always_yes) to run without asking.",
-            ));
-        }
-        match line.trim().to_ascii_lowercase().as_str() {
-            "" | "y" | "yes" => return Ok(true),
-            "n" | "no" => return Ok(false),
-            other => println!("Invalid choice: {other}"),
-        }
-    }
-}
-
-/// Prints `<msg>: done` / `...working... done` style step lines (quiet and json print nothing).
-pub struct Step {
-    enabled: bool,
-}
-
-impl Step {
-    /// Starts a step line.
-    pub fn start(msg: &str, enabled: bool) -> Self {
-        if enabled {
-            if std::io::stdout().is_terminal() {
-                print!("{msg}: ");
-            } else {
-                print!("{msg}: ...working... ");
-            }
-            let _ = std::io::stdout().flush();
-        }
-        Self { enabled }
-    }
-
-    /// Ends it with `done` or `failed`.
-    pub fn finish(self, ok: bool) {
-        if self.enabled {
-            println!("{}", if ok { "done" } else { "failed" });
-        }
-    }
-}
-
-/// Asks `Remove existing environment? (y/[n])`; default no.
-pub fn confirm_remove() -> Result<bool, CondaError> {
-    print!("Remove existing environment?\nThis will remove ALL directories contained within this specified prefix directory.\n (y/[n])? ");
-    let _ = std::io::stdout().flush();
-    let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line)?;
-    Ok(matches!(
-        line.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
 }

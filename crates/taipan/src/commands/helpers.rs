@@ -153,14 +153,6 @@ pub fn history_cmd(argv: &[String]) -> String {
     parts.join(" ")
 }
 
-/// Takes the lock of an existing environment before anything reads it, and says what was
-/// done about an interrupted command it found (on stderr, also with `--json`).
-pub async fn lock_env(prefix: &std::path::Path) -> Result<taipan_env::prefix_lock::PrefixLock> {
-    let lock = taipan_env::prefix_lock::lock(prefix).await?;
-    report_recovery(prefix, lock.recovered.as_ref());
-    Ok(lock)
-}
-
 /// The warning for a recovered interrupted transaction.
 pub fn report_recovery(
     prefix: &std::path::Path,

@@ -1,0 +1,180 @@
+//! `conda remove`: packages (with what depends on them and what only they needed), or a
+//! whole environment (`--all`).
+
+use std::path::{Path, PathBuf};
+
+use rattler_conda_types::PrefixRecord;
+
+use super::install::lock_env;
+use super::{transact, Transact, Transacted};
+use crate::context::{same_path, Context};
+use crate::error::{CondaError, ErrorKind, Result};
+use crate::history::Entry;
+use crate::prefix_lock::PrefixLock;
+use crate::reporter::{PlanSpecs, Reporter};
+use crate::transaction::Plan;
+
+/// `conda remove`.
+#[derive(Debug, Clone, Default)]
+pub struct RemoveRequest {
+    /// The environment.
+    pub prefix: PathBuf,
+    /// `-n`, for messages.
+    pub name: Option<String>,
+    /// The package names (or specs: their names count).
+    pub names: Vec<String>,
+    /// `--all`: the whole environment.
+    pub all: bool,
+    /// `--force`: only the named packages, nothing that depends on them.
+    pub force: bool,
+    /// `--dry-run`.
+    pub dry_run: bool,
+    /// The command line, for history.
+    pub cmd: String,
+}
+
+/// How a removal ended.
+pub enum Removed {
+    /// Packages: the plan and how it ended.
+    Packages(Transacted),
+    /// `--all --dry-run`: nothing was removed.
+    EnvDryRun,
+    /// `--all`, and the user said no.
+    EnvDeclined,
+    /// `--all`: the environment is gone.
+    Env,
+}
+
+/// Runs `conda remove`.
+pub async fn remove(ctx: &Context, req: RemoveRequest, reporter: &dyn Reporter) -> Result<Removed> {
+    crate::registry::finish_removals(ctx);
+    ctx.require_env(&req.prefix, req.name.as_deref())?;
+    if req.all {
+        return remove_all(ctx, &req, reporter).await;
+    }
+    if req.names.is_empty() {
+        return Err(CondaError::new(
+            ErrorKind::CondaValueError,
+            "no package names supplied,\n       try \"conda remove -h\" for more details",
+        ));
+    }
+    let names: Vec<String> = req
+        .names
+        .iter()
+        .map(|n| crate::history::spec_name(n))
+        .collect();
+    let mut lock = lock_env(&req.prefix, reporter).await?;
+    let installed = crate::prefix::installed(ctx, &req.prefix)?;
+    for w in &installed.warnings {
+        reporter.warning(w);
+    }
+    let removed = crate::solve::removal(&installed, &names, req.force)?;
+    if same_path(&req.prefix, &ctx.root_prefix) {
+        refuse_removing_conda(&removed)?;
+    }
+    let plan = Plan::removal(&req.prefix, &installed.records, removed, ctx.subdir);
+    let t = Transact {
+        dry_run: req.dry_run,
+        specs: PlanSpecs {
+            removed: names.clone(),
+            updated: Vec::new(),
+        },
+        history: Entry {
+            cmd: req.cmd.clone(),
+            remove_specs: names,
+            ..Entry::default()
+        },
+        ..Transact::default()
+    };
+    let done = transact(ctx, plan, t, Some(&mut lock), reporter).await?;
+    Ok(Removed::Packages(done))
+}
+
+/// conda refuses to remove itself from its own installation.
+fn refuse_removing_conda(removed: &[PrefixRecord]) -> Result<()> {
+    if removed
+        .iter()
+        .any(|r| r.repodata_record.package_record.name.as_normalized() == "conda")
+    {
+        return Err(CondaError::new(
+            ErrorKind::RemoveError,
+            "This operation will remove conda without replacing it with\nanother version of conda.",
+        ));
+    }
+    Ok(())
+}
+
+/// `remove --all`: never the root prefix or the active environment.
+async fn remove_all(
+    ctx: &Context,
+    req: &RemoveRequest,
+    reporter: &dyn Reporter,
+) -> Result<Removed> {
+    let prefix = &req.prefix;
+    if same_path(prefix, &ctx.root_prefix) {
+        return Err(CondaError::new(
+            ErrorKind::CondaEnvironmentError,
+            "cannot remove root environment, add -n NAME or -p PREFIX option",
+        ));
+    }
+    if ctx.active_prefix().is_some_and(|p| same_path(&p, prefix)) {
+        return Err(CondaError::new(
+            ErrorKind::CondaEnvironmentError,
+            "Cannot remove current environment. Deactivate and run conda remove again",
+        ));
+    }
+    if req.dry_run {
+        return Ok(Removed::EnvDryRun);
+    }
+    reporter.remove_env(prefix);
+    if !reporter.confirm()? {
+        return Ok(Removed::EnvDeclined);
+    }
+    let lock = lock_env(prefix, reporter).await?;
+    remove_env(ctx, prefix, lock).await?;
+    Ok(Removed::Env)
+}
+
+/// Removes a whole environment (`remove --all`), holding its lock: moved aside in one
+/// rename (so it is there or gone, never half-deleted), deleted, then unregistered. A
+/// removal killed midway is finished by the next command (see
+/// [`crate::registry::finish_removals`]).
+pub async fn remove_env(ctx: &Context, prefix: &Path, lock: PrefixLock) -> Result<()> {
+    let trash = crate::registry::trash_path(prefix).ok_or_else(|| {
+        CondaError::new(
+            ErrorKind::CondaValueError,
+            format!("cannot remove {}: not a removable path", prefix.display()),
+        )
+    })?;
+    if std::fs::symlink_metadata(&trash).is_ok() {
+        std::fs::remove_dir_all(&trash)?;
+    }
+    crate::registry::removal_started(ctx, prefix)?;
+    crate::crashpoint::hit("remove-env");
+    std::fs::rename(prefix, &trash)
+        .map_err(|e| {
+            CondaError::new(
+                ErrorKind::EnvironmentNotWritableError,
+                format!(
+                    "cannot remove {}: {e}\n  The directory that holds it must be writable.",
+                    prefix.display()
+                ),
+            )
+        })
+        .inspect_err(|_| crate::registry::removal_ended(ctx, prefix))?;
+    crate::crashpoint::hit("remove-env-moved");
+    drop(lock);
+    std::fs::remove_dir_all(&trash).map_err(|e| {
+        CondaError::new(
+            ErrorKind::CondaError,
+            format!(
+                "cannot delete {} (the removed environment): {e}\n  It is deleted by the next conda command that can.",
+                trash.display()
+            ),
+        )
+    })?;
+    crate::crashpoint::hit("remove-env-deleted");
+    crate::registry::unregister(ctx, prefix)?;
+    crate::registry::removal_ended(ctx, prefix);
+    Ok(())
+}

@@ -1,0 +1,161 @@
+//! Solving a request: the prefix as it is, the channels' repodata, conda's rules.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use rattler_conda_types::{Channel, GenericVirtualPackage, MatchSpec, PackageName, RepoDataRecord};
+use rattler_solve::ChannelPriority;
+use rattler_virtual_packages::{Override, VirtualPackageOverrides, VirtualPackages};
+
+use crate::context::Context;
+use crate::error::{CondaError, ErrorKind, Result};
+use crate::reporter::Reporter;
+use crate::solve::{self, Installed, Kind, Request, Rules};
+use crate::transaction::Plan;
+
+/// A solved request, ready to show and apply.
+pub struct Solved {
+    /// The operations.
+    pub plan: Plan,
+    /// Channels used (for messages).
+    pub channels: Vec<Channel>,
+    /// The prefix state before.
+    pub installed: Installed,
+    /// History specs relaxed to satisfy this request (conda's "neutered specs").
+    pub neutered: Vec<String>,
+}
+
+/// The virtual packages for the context's platform (`CONDA_OVERRIDE_*` respected).
+pub fn virtual_packages(ctx: &Context) -> Result<Vec<GenericVirtualPackage>> {
+    let mut overrides = VirtualPackageOverrides::from_env();
+    // conda: `CONDA_OVERRIDE_CUDA=""` means "no CUDA"; then don't probe the GPU's arch either.
+    if ctx
+        .env
+        .get("CONDA_OVERRIDE_CUDA")
+        .is_some_and(|v| v.is_empty())
+    {
+        overrides.cuda_arch = Some(Override::String(String::new()));
+    }
+    VirtualPackages::detect_for_platform(ctx.subdir, &overrides, None)
+        .map(|v| v.into_generic_virtual_packages().collect())
+        .map_err(|e| CondaError::generic(format!("cannot detect virtual packages: {e}")))
+}
+
+/// Channel priority from configuration, as the solver understands it.
+pub fn channel_priority(ctx: &Context) -> ChannelPriority {
+    match ctx.config.channel_priority {
+        taipan_config::ChannelPriority::Strict => ChannelPriority::Strict,
+        taipan_config::ChannelPriority::Flexible => ChannelPriority::Flexible,
+        taipan_config::ChannelPriority::Disabled => ChannelPriority::Disabled,
+    }
+}
+
+/// Solves a create/install/update request against the configured channels.
+pub async fn solve_request(
+    ctx: &Context,
+    prefix: &Path,
+    kind: Kind,
+    mut req: Request,
+    reinstall: HashSet<PackageName>,
+    reporter: &dyn Reporter,
+) -> Result<Solved> {
+    let installed = if kind == Kind::Create {
+        Installed {
+            pins: crate::prefix::pins(ctx, prefix)?,
+            ..Installed::default()
+        }
+    } else {
+        crate::prefix::installed(ctx, prefix)?
+    };
+    for w in &installed.warnings {
+        reporter.warning(w);
+    }
+    let channels = crate::channels::resolve(ctx)?;
+    reporter.channels(&channels, ctx.subdir.as_str());
+    req.channel_priority.get_or_insert(channel_priority(ctx));
+    req.is_root = crate::context::same_path(prefix, &ctx.root_prefix);
+    let mut query: Vec<MatchSpec> = req.specs.clone();
+    for r in &installed.records {
+        query.push(MatchSpec::from(
+            r.repodata_record.package_record.name.clone(),
+        ));
+    }
+    query.extend(installed.pins.iter().cloned());
+    for name in installed.history.keys() {
+        if let Ok(spec) = solve::parse_spec(name) {
+            query.push(spec);
+        }
+    }
+    query.retain(|s| {
+        s.name
+            .as_exact()
+            .is_some_and(|n| !n.as_normalized().starts_with("__"))
+    });
+    reporter.phase("Collecting package metadata (repodata.json)");
+    let index = crate::repodata::query(ctx, &channels, ctx.subdir, query).await;
+    reporter.phase_done(index.is_ok());
+    let index = index.map_err(|e| {
+        e.with(
+            "channel_urls",
+            crate::channels::subdir_urls(&channels, ctx.subdir.as_str()),
+        )
+    })?;
+    let vpkgs = virtual_packages(ctx)?;
+    let rules = Rules {
+        aggressive_update_packages: ctx.config.aggressive_update_packages.clone(),
+        auto_update_conda: ctx.config.auto_update_conda,
+    };
+    reporter.phase("Solving environment");
+    let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules);
+    reporter.phase_done(records.is_ok());
+    let solution = records.map_err(|e| add_channels_to_error(e, &channels, ctx))?;
+    let neutered = solution.neutered;
+    let records = solution.records;
+    let records = filter_deps(&req, &installed, records);
+    let plan = Plan::new(prefix, &installed.records, records, &reinstall, ctx.subdir)?;
+    Ok(Solved {
+        plan,
+        channels,
+        installed,
+        neutered,
+    })
+}
+
+/// `--no-deps` keeps the installed state except the requested packages; `--only-deps` takes
+/// the solution without them (keeping whatever version of them was installed).
+fn filter_deps(
+    req: &Request,
+    installed: &Installed,
+    solved: Vec<RepoDataRecord>,
+) -> Vec<RepoDataRecord> {
+    if !req.no_deps && !req.only_deps {
+        return solved;
+    }
+    let user: HashSet<String> = req
+        .specs
+        .iter()
+        .filter_map(|s| s.name.as_exact().map(|n| n.as_normalized().to_string()))
+        .collect();
+    let is_user = |r: &RepoDataRecord| user.contains(r.package_record.name.as_normalized());
+    let installed_records = installed.records.iter().map(|r| r.repodata_record.clone());
+    if req.no_deps {
+        let mut out: Vec<RepoDataRecord> = installed_records.filter(|r| !is_user(r)).collect();
+        out.extend(solved.into_iter().filter(|r| is_user(r)));
+        return out;
+    }
+    let mut out: Vec<RepoDataRecord> = solved.into_iter().filter(|r| !is_user(r)).collect();
+    out.extend(installed_records.filter(|r| is_user(r)));
+    out
+}
+
+fn add_channels_to_error(mut e: CondaError, channels: &[Channel], ctx: &Context) -> CondaError {
+    if e.kind == ErrorKind::PackagesNotFoundError {
+        let urls = crate::channels::subdir_urls(channels, ctx.subdir.as_str());
+        e.message.push_str(&format!(
+            "\nCurrent channels:\n{}\n\nTo search for alternate channels that may provide the conda package you're\nlooking for, navigate to\n\n    https://anaconda.org\n\nand use the search bar at the top of the page.\n",
+            crate::error::dashlist(&urls)
+        ));
+        e = e.with("channel_urls", urls);
+    }
+    e
+}

@@ -1,0 +1,64 @@
+//! Everything the CLI prints, in conda's layouts, behind one [`Printer`]: human text,
+//! `--json`, or nothing (`-q`).
+//!
+//! - [`plan`]: the package plan and the JSON `actions`.
+//! - [`reporter`]: the [`Reporter`](taipan_env::reporter::Reporter) operations talk to.
+//! - [`results`]: how a command's result is shown (`DryRunExit`, the JSON summary, …).
+//! - [`envs`], [`init`]: the environment list, `conda init`'s report.
+//! - [`prompt`]: questions and `<phase>: done` lines.
+
+pub mod envs;
+pub mod init;
+pub mod plan;
+pub mod prompt;
+pub mod reporter;
+pub mod results;
+
+use serde_json::Value;
+use taipan_env::CondaError;
+
+use crate::cli::Output;
+
+/// How a command prints: conda's text, `--json`, or `-q`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Printer {
+    /// `--json`: one JSON document on stdout.
+    pub json: bool,
+    /// `-q`: no progress or plan text.
+    pub quiet: bool,
+}
+
+impl Printer {
+    /// From a command's output flags.
+    pub fn new(output: &Output) -> Self {
+        Self {
+            json: output.json,
+            quiet: output.quiet,
+        }
+    }
+
+    /// Whether human text (plans, progress) is printed.
+    pub fn text(&self) -> bool {
+        !self.json && !self.quiet
+    }
+
+    /// Prints a JSON document (pretty, as conda does).
+    pub fn json(&self, value: &Value) {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(value).unwrap_or_default()
+        );
+    }
+}
+
+/// Prints an error as conda does: JSON on stdout with `--json`, else `\nName: message\n` on stderr.
+pub fn print_error(err: &CondaError, json: bool) {
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&err.to_json()).unwrap_or_default()
+        );
+    } else {
+        eprintln!("\n{}: {}\n", err.name(), err.message.trim_end());
+    }
+}

@@ -1,0 +1,83 @@
+//! Flags and configuration resolved once into the requests taipan-env's operations take
+//! (uv's `settings.rs`): commands only parse, call, render.
+
+use taipan_env::context::Context;
+use taipan_env::ops::{Change, CreateRequest, InstallRequest, RemoveRequest};
+use taipan_env::solve::Request;
+use taipan_env::Result;
+
+use crate::cli::{CreateArgs, InstallArgs, ModifyArgs, RemoveArgs, SolveArgs, UpdateArgs};
+use crate::commands::helpers::history_cmd;
+
+/// Whether to go on without asking: `-y`, `always_yes`, or `--json` (nothing to ask on).
+pub fn yes(ctx: &Context, yes_flag: bool) -> bool {
+    yes_flag || ctx.config.always_yes.unwrap_or(false)
+}
+
+/// The target, specs and flags create, install and update share.
+fn change(
+    ctx: &Context,
+    s: &SolveArgs,
+    m: Option<&ModifyArgs>,
+    update_all: bool,
+    argv: &[String],
+) -> Result<Change> {
+    let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
+    let m = m.cloned().unwrap_or_default();
+    Ok(Change {
+        prefix,
+        name: s.target.name.clone(),
+        specs: s.specs.clone(),
+        files: s.file.clone(),
+        cmd: history_cmd(argv),
+        dry_run: s.dry_run,
+        download_only: s.download_only,
+        solve: Request {
+            update_all,
+            freeze_installed: m.freeze_installed,
+            update_deps: m.update_deps,
+            update_specs: m.update_specs,
+            no_pin: s.no_pin,
+            prune: m.prune,
+            no_deps: s.no_deps,
+            only_deps: s.only_deps,
+            ..Request::default()
+        },
+    })
+}
+
+/// `conda create`.
+pub fn create(ctx: &Context, a: &CreateArgs, argv: &[String]) -> Result<CreateRequest> {
+    Ok(CreateRequest {
+        change: change(ctx, &a.solve, None, false, argv)?,
+        clone: a.clone.clone(),
+        no_default_packages: a.no_default_packages,
+    })
+}
+
+/// `conda install`.
+pub fn install(ctx: &Context, a: &InstallArgs, argv: &[String]) -> Result<InstallRequest> {
+    Ok(InstallRequest {
+        change: change(ctx, &a.solve, Some(&a.modify), a.update_all, argv)?,
+        satisfied_skip_solve: a.modify.satisfied_skip_solve,
+        force_reinstall: a.modify.force_reinstall,
+    })
+}
+
+/// `conda update`.
+pub fn update(ctx: &Context, a: &UpdateArgs, argv: &[String]) -> Result<Change> {
+    change(ctx, &a.solve, Some(&a.modify), a.all, argv)
+}
+
+/// `conda remove`.
+pub fn remove(ctx: &Context, a: &RemoveArgs, argv: &[String]) -> Result<RemoveRequest> {
+    Ok(RemoveRequest {
+        prefix: ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?,
+        name: a.target.name.clone(),
+        names: a.names.clone(),
+        all: a.all,
+        force: a.force,
+        dry_run: a.dry_run,
+        cmd: history_cmd(argv),
+    })
+}
