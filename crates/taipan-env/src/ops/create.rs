@@ -28,7 +28,7 @@ pub struct CreateRequest {
 /// How a create ended.
 pub enum Created {
     /// An environment from packages.
-    Packages(Transacted),
+    Packages(Box<Transacted>),
     /// An empty environment (no specs); `dry_run`: not created.
     Empty {
         /// `--dry-run`.
@@ -109,7 +109,7 @@ pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) 
         let exe = std::env::current_exe()?;
         root_setup(prefix, &exe)?;
     }
-    Ok(Created::Packages(done))
+    Ok(Created::Packages(Box::new(done)))
 }
 
 /// A root prefix carries `bin/conda` (a link to `conda`, unless it has one) and the

@@ -36,7 +36,7 @@ pub struct RemoveRequest {
 /// How a removal ended.
 pub enum Removed {
     /// Packages: the plan and how it ended.
-    Packages(Transacted),
+    Packages(Box<Transacted>),
     /// `--all --dry-run`: nothing was removed.
     EnvDryRun,
     /// `--all`, and the user said no.
@@ -87,7 +87,7 @@ pub async fn remove(ctx: &Context, req: RemoveRequest, reporter: &dyn Reporter) 
         ..Transact::default()
     };
     let done = transact(ctx, plan, t, Some(&mut lock), reporter).await?;
-    Ok(Removed::Packages(done))
+    Ok(Removed::Packages(Box::new(done)))
 }
 
 /// conda refuses to remove itself from its own installation.
