@@ -6,14 +6,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use serde_yaml::Value;
 
-use crate::error::ConfigError;
-use crate::merge::{merge, Entry};
-use crate::options::LoadOptions;
-use crate::params::PARAMS;
-use crate::search::{discover, search_path, SearchInputs};
-use crate::source::{cli_source, env_source, load_file, RawSource, Source, SourceKind};
+use crate::source::{Source, SourceKind};
 use crate::types::{ChannelPriority, PathConflict, SafetyChecks, SslVerify};
-use crate::value::Norm;
 
 /// conda's `DEFAULT_CHANNEL_ALIAS`.
 pub const DEFAULT_CHANNEL_ALIAS: &str = "https://conda.anaconda.org";
@@ -267,99 +261,7 @@ impl Default for Config {
     }
 }
 
-/// Reads every source named by `opts`, lowest precedence first.
-fn read_sources(
-    opts: &LoadOptions,
-    warnings: &mut Vec<String>,
-) -> Result<Vec<RawSource>, ConfigError> {
-    let search = search_path(&SearchInputs {
-        system_dirs: &opts.system_dirs,
-        root_prefix: &opts.root_prefix,
-        target_prefix: opts.target_prefix.as_deref(),
-        home: opts.home.as_deref(),
-        env: &opts.env,
-    });
-    let mut sources = Vec::new();
-    for file in discover(&search) {
-        tracing::debug!(path = %file.display(), "reading configuration file");
-        sources.push(load_file(&file, &opts.env, warnings)?);
-    }
-    sources.push(env_source(&opts.env)?);
-    sources.push(cli_source(opts.cli.pairs(), &opts.env)?);
-    Ok(sources)
-}
-
-/// Merges every parameter that some source sets; returns (canonical name, value).
-fn merge_all(sources: &[RawSource]) -> Vec<(&'static str, Norm)> {
-    let mut out = Vec::new();
-    for param in PARAMS {
-        let matches: Vec<&Entry> = sources
-            .iter()
-            .flat_map(|s| s.entries.iter())
-            .filter(|(p, _)| p.name == param.name)
-            .map(|(_, e)| e)
-            .collect();
-        if !matches.is_empty() {
-            out.push((param.name, merge(param.kind, &matches)));
-        }
-    }
-    out
-}
-
-fn public_sources(sources: &[RawSource]) -> Vec<Source> {
-    sources
-        .iter()
-        .filter(|s| matches!(s.kind, SourceKind::File(_)) || !s.entries.is_empty())
-        .map(RawSource::to_source)
-        .collect()
-}
-
-fn dedup(items: Vec<String>) -> Vec<String> {
-    let mut seen = std::collections::HashSet::new();
-    items
-        .into_iter()
-        .filter(|s| seen.insert(s.clone()))
-        .collect()
-}
-
 impl Config {
-    /// Loads the configuration: reads the search path, `CONDA_*` variables and the
-    /// command-line overrides in `opts`, and merges them with conda's precedence rules.
-    ///
-    /// Fails on a file that cannot be read, is not valid YAML, or gives a known key a value
-    /// of the wrong type; on an invalid `CONDA_*` value; and on `--override-channels` without
-    /// `-c` or when `override_channels_enabled` is false.
-    pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
-        let mut warnings = Vec::new();
-        let sources = read_sources(opts, &mut warnings)?;
-        let mut config = Config::default();
-        for (name, value) in merge_all(&sources) {
-            crate::apply::apply(&mut config, name, value, opts.home.as_deref());
-        }
-        config.finish_channels(opts)?;
-        config.sources = public_sources(&sources);
-        Ok(Loaded { config, warnings })
-    }
-
-    /// Applies `use_local` and `--override-channels` to the merged channel list.
-    fn finish_channels(&mut self, opts: &LoadOptions) -> Result<(), ConfigError> {
-        let local = self.use_local.then(|| "local".to_string());
-        if opts.cli.override_channels {
-            if !self.override_channels_enabled {
-                return Err(ConfigError::OverrideChannelsDisabled);
-            }
-            if opts.cli.channels.is_empty() {
-                return Err(ConfigError::OverrideChannelsWithoutChannel);
-            }
-            let cli = opts.cli.channels.iter().cloned();
-            self.channels = dedup(local.into_iter().chain(cli).collect());
-        } else if let Some(local) = local {
-            let rest = std::mem::take(&mut self.channels);
-            self.channels = dedup(std::iter::once(local).chain(rest).collect());
-        }
-        Ok(())
-    }
-
     /// The user configuration file, `~/.condarc` (what `conda config` writes by default).
     pub fn user_rc_path(home: &Path) -> PathBuf {
         home.join(".condarc")

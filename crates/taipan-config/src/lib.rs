@@ -33,6 +33,7 @@ mod apply;
 mod config;
 mod error;
 mod expand;
+mod load;
 mod merge;
 mod options;
 mod params;

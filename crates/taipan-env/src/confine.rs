@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
 
-use crate::transaction::journal::JOURNAL_DIR;
+use crate::layout::JOURNAL_DIR;
 
 /// Why a path a package names is refused, as a phrase for error messages.
 pub fn check_package_path(path: &Path) -> Result<(), &'static str> {

@@ -4,6 +4,7 @@
 use crate::error::ErrorKind;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 use rattler_conda_types::Subdir;
 use taipan_config::{CliOverrides, Config, LoadOptions};
@@ -34,9 +35,34 @@ pub struct Context {
     /// The package cache, opened once per process: it remembers which entries it extracted
     /// or validated, so a second lookup of the same package (reading an `@EXPLICIT` file,
     /// then linking it) does not check every file again.
-    pub package_cache: crate::cache::Shared,
+    pub package_cache: SharedCache,
     /// The path this program was started as (argv[0] resolved).
     pub exe: Option<PathBuf>,
+}
+
+/// The process's package cache, opened on first use (`cache::open`).
+#[derive(Clone, Default)]
+pub struct SharedCache(Arc<OnceLock<rattler_cache::package_cache::PackageCache>>);
+
+impl SharedCache {
+    /// The cache, if opened.
+    pub fn get(&self) -> Option<&rattler_cache::package_cache::PackageCache> {
+        self.0.get()
+    }
+
+    /// The cache, opened with `open` the first time.
+    pub fn get_or_init(
+        &self,
+        open: impl FnOnce() -> rattler_cache::package_cache::PackageCache,
+    ) -> &rattler_cache::package_cache::PackageCache {
+        self.0.get_or_init(open)
+    }
+}
+
+impl std::fmt::Debug for SharedCache {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SharedCache(PackageCache)")
+    }
 }
 
 /// Inputs for [`Context::load`].
@@ -237,7 +263,7 @@ impl Context {
     /// The target of a command that needs an existing environment: conda's
     /// `EnvironmentNameNotFound` (`-n`) or `EnvironmentLocationNotFound` (`-p`) otherwise.
     pub fn require_env(&self, prefix: &Path, name: Option<&str>) -> Result<()> {
-        if crate::registry::is_conda_env(prefix) {
+        if crate::layout::is_conda_env(prefix) {
             return Ok(());
         }
         Err(not_found(name, prefix))

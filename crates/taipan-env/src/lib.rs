@@ -18,6 +18,7 @@ pub mod error;
 pub mod fsutil;
 pub mod history;
 pub mod index;
+pub mod layout;
 pub mod net;
 pub mod ops;
 pub mod prefix;
@@ -26,6 +27,7 @@ pub mod registry;
 pub mod repodata;
 pub mod reporter;
 pub mod solve;
+pub mod spec;
 pub mod transaction;
 
 pub use error::{CondaError, ErrorKind, Result};

@@ -7,7 +7,8 @@ use rattler_conda_types::{MatchSpec, PrefixRecord};
 
 use crate::context::Context;
 use crate::error::{CondaError, Result};
-use crate::solve::{parse_spec, Installed};
+use crate::solve::Installed;
+use crate::spec::parse_spec;
 
 /// Loads the installed records of a prefix (`conda-meta/*.json`).
 pub fn records(prefix: &Path) -> Result<Vec<PrefixRecord>> {

@@ -61,7 +61,7 @@ pub async fn lock(prefix: &Path) -> Result<PrefixLock> {
         return Err(not_writable(prefix, None));
     }
     let lock = take(prefix, false, false, false).await?;
-    if !crate::registry::is_conda_env(prefix) {
+    if !crate::layout::is_conda_env(prefix) {
         // Recovery undid the interrupted creation of this environment.
         return Err(CondaError::new(
             ErrorKind::EnvironmentLocationNotFound,

@@ -4,14 +4,10 @@ use std::path::{Path, PathBuf};
 
 use crate::context::Context;
 use crate::error::Result;
+pub use crate::layout::is_conda_env;
 
 fn registry_path(home: &Path) -> PathBuf {
     home.join(".conda").join("environments.txt")
-}
-
-/// Whether a path is a conda environment (has `conda-meta/history` or a `conda-meta` dir).
-pub fn is_conda_env(prefix: &Path) -> bool {
-    prefix.join("conda-meta").join("history").is_file() || prefix.join("conda-meta").is_dir()
 }
 
 /// Every line of the registry, environment or not.

@@ -88,7 +88,7 @@ pub async fn query(
     if ctx.config.add_pip_as_python_dependency {
         // The patch adds `pip` to python's depends after discovery has read them, so ask for
         // pip's records explicitly.
-        if let Ok(pip) = crate::solve::parse_spec("pip") {
+        if let Ok(pip) = crate::spec::parse_spec("pip") {
             specs.push(pip);
         }
     }

@@ -3,12 +3,13 @@
 //! never goes down, installed packages stay unless removed.
 
 use crate::error::ErrorKind;
+pub use crate::spec::parse_spec;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::str::FromStr;
 
 use rattler_conda_types::match_spec::Matches;
 use rattler_conda_types::{
-    GenericVirtualPackage, MatchSpec, PackageName, ParseStrictness, PrefixRecord, RepoDataRecord,
+    GenericVirtualPackage, MatchSpec, PackageName, PrefixRecord, RepoDataRecord,
 };
 use rattler_solve::{resolvo::Solver, ChannelPriority, SolveError, SolverImpl, SolverTask};
 
@@ -82,16 +83,6 @@ pub struct Rules {
     pub aggressive_update_packages: Vec<String>,
     /// `auto_update_conda`.
     pub auto_update_conda: bool,
-}
-
-/// Parses a user spec string, with a clear error naming it.
-pub fn parse_spec(text: &str) -> Result<MatchSpec> {
-    MatchSpec::from_str(text.trim(), ParseStrictness::Lenient).map_err(|e| {
-        CondaError::new(
-            ErrorKind::InvalidMatchSpec,
-            format!("Invalid spec '{text}': {e}\n  Write specs like `numpy`, `numpy=1.26`, `numpy>=1.20,<2` or `conda-forge::numpy`."),
-        )
-    })
 }
 
 fn name_of(spec: &MatchSpec) -> String {

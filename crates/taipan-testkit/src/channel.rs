@@ -6,7 +6,7 @@ use anyhow::{anyhow, Context, Result};
 use rattler_index::{index_fs, IndexFsConfig, PackageRevisionAssignment};
 use url::Url;
 
-use crate::package::{ArchiveFormat, PackageBuilder};
+use crate::model::{ArchiveFormat, PackageBuilder};
 use crate::raw::RawPackage;
 
 /// A conda channel directory on disk.

@@ -36,6 +36,7 @@
 
 mod channel;
 pub mod http;
+mod model;
 pub mod nginx;
 mod package;
 mod raw;
@@ -44,7 +45,7 @@ mod stage;
 mod tests;
 
 pub use channel::ChannelBuilder;
-pub use package::{ArchiveFormat, FileKind, PackageBuilder, PREFIX_TOKEN};
+pub use model::{ArchiveFormat, FileKind, PackageBuilder, PREFIX_TOKEN};
 pub use rattler_conda_types::compression_level::CompressionLevel;
 pub use raw::RawPackage;
 

@@ -19,7 +19,7 @@ use rattler_digest::{compute_bytes_digest, Sha256};
 use serde_json::json;
 
 use crate::{
-    package::{FileKind, NoArch, PackageBuilder, Payload, PREFIX_TOKEN},
+    model::{FileKind, NoArch, PackageBuilder, Payload, PREFIX_TOKEN},
     PLACEHOLDER,
 };
 

@@ -29,24 +29,14 @@ use download::Expected;
 use extract::{Checks, Safety};
 use lock::EntryLock;
 
-/// The process's package cache, opened on first use (see [`open`]).
-#[derive(Clone, Default)]
-pub struct Shared(Arc<std::sync::OnceLock<PackageCache>>);
-
-impl std::fmt::Debug for Shared {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Shared(PackageCache)")
-    }
-}
-
 /// The layered cache: every `pkgs_dirs` entry is read, the first writable one written. One
 /// instance per context, so entries are validated at most once per process.
 pub fn open(ctx: &Context) -> Result<PackageCache> {
-    if let Some(cache) = ctx.package_cache.0.get() {
+    if let Some(cache) = ctx.package_cache.get() {
         return Ok(cache.clone());
     }
     let cache = open_layers(ctx)?;
-    Ok(ctx.package_cache.0.get_or_init(|| cache).clone())
+    Ok(ctx.package_cache.get_or_init(|| cache).clone())
 }
 
 fn open_layers(ctx: &Context) -> Result<PackageCache> {

@@ -40,7 +40,7 @@ pub enum Created {
 pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) -> Result<Created> {
     let change = &req.change;
     let prefix = &change.prefix;
-    if same_path(prefix, &ctx.root_prefix) && crate::registry::is_conda_env(prefix) {
+    if same_path(prefix, &ctx.root_prefix) && crate::layout::is_conda_env(prefix) {
         return Err(CondaError::new(
             ErrorKind::CondaValueError,
             "The target prefix is the base prefix. Aborting.",
@@ -146,7 +146,7 @@ fn clone_source(ctx: &Context, source: &str) -> Result<PathBuf> {
     } else {
         ctx.prefix_for_name(source)?
     };
-    if !crate::registry::is_conda_env(&path) {
+    if !crate::layout::is_conda_env(&path) {
         return Err(CondaError::new(
             ErrorKind::EnvironmentLocationNotFound,
             format!("Not a conda environment: {}", path.display()),
@@ -164,7 +164,7 @@ async fn replace_existing(
     dry_run: bool,
     reporter: &dyn Reporter,
 ) -> Result<()> {
-    if !crate::registry::is_conda_env(prefix) {
+    if !crate::layout::is_conda_env(prefix) {
         if prefix.exists()
             && std::fs::read_dir(prefix)
                 .map(|mut d| d.next().is_some())

@@ -33,8 +33,7 @@ use crate::confine::Fence;
 use crate::crashpoint;
 use crate::error::{CondaError, Result};
 
-/// The journal's directory in the prefix.
-pub const JOURNAL_DIR: &str = ".taipan-transaction";
+pub use crate::layout::JOURNAL_DIR;
 const LOG: &str = "journal.jsonl";
 const STASH: &str = "stash";
 const TMP: &str = "tmp";
