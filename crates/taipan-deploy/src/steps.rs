@@ -251,7 +251,13 @@ impl Deployment {
         ));
         let mut steps = Vec::new();
         let mut error = None;
-        for &name in self.steps() {
+        let names: Vec<&str> = self
+            .steps()
+            .iter()
+            .copied()
+            .filter(|n| self.describe(n).is_some())
+            .collect();
+        for (i, &name) in names.iter().enumerate() {
             let Some(detail) = self.describe(name) else {
                 continue;
             };
@@ -259,7 +265,8 @@ impl Deployment {
                 steps.push(step(name, Status::NotRun, 0, detail, None));
                 continue;
             }
-            (self.progress)(&format!("{name}: {detail}"));
+            // One line a step, as it starts; the summary says how each ended.
+            (self.progress)(&format!("[{}/{}] {name}: {detail}", i + 1, names.len()));
             self.log.line(&format!("== {name}: {detail}"));
             let start = Instant::now();
             let result = self.perform(name).await;
@@ -272,9 +279,7 @@ impl Deployment {
                     report
                 }
             };
-            let line = format!("{name}: {}", report.status.text());
-            self.log.line(&line);
-            (self.progress)(&line);
+            self.log.line(&format!("{name}: {}", report.status.text()));
             steps.push(report);
         }
         let message = error.as_ref().map(|e| e.to_string());
@@ -630,9 +635,9 @@ impl Deployment {
         let name = json["exception_name"].as_str().unwrap_or_default();
         let message = json["message"].as_str().unwrap_or_default();
         if is_network_error(name, message) {
-            let first = message.lines().next().unwrap_or(name);
-            return Ok(Outcome::new(Status::Skipped, "no reachable channel")
-                .note(format!("{name}: {first} — run `conda update --update-all -y` once the channels are reachable")));
+            // Expected on an offline server: not a failure, and not worded as one.
+            return Ok(Outcome::new(Status::Skipped, "no channel could be reached (offline?)")
+                .note(format!("the installation is complete; run `conda update --update-all -y` once the channels are reachable ({name})")));
         }
         Err(CondaError::new(
             ErrorKind::DeployError,

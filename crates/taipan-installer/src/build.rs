@@ -14,6 +14,7 @@ use taipan_env::solve::{parse_spec, Kind, Request};
 use taipan_env::{CondaError, Result};
 
 use crate::header::{self, HeaderInfo};
+use crate::layout::Script;
 use crate::payload::{self, hex, EnvPlan};
 use crate::spec::Spec;
 
@@ -120,7 +121,7 @@ async fn stage_packages(
         )
     })?;
     let archives = work.join("archives");
-    let pkgs = stage.join("pkgs");
+    let pkgs = crate::layout::Payload::at(stage).pkgs();
     std::fs::create_dir_all(&archives)?;
     std::fs::create_dir_all(&pkgs)?;
     let ctx = context(&spec.channels, work, env)?;
@@ -255,36 +256,32 @@ fn stage_files(
     taipan: &Path,
     stage: &Path,
 ) -> Result<()> {
-    let meta = stage.join(".taipan-installer");
-    std::fs::create_dir_all(&meta)?;
-    std::fs::copy(taipan, stage.join("_conda")).map_err(|e| {
+    let payload = crate::layout::Payload::at(stage);
+    std::fs::create_dir_all(payload.meta())?;
+    std::fs::copy(taipan, payload.binary()).map_err(|e| {
         CondaError::new(
             ErrorKind::CondaFileIOError,
             format!("cannot embed {}: {e}", taipan.display()),
         )
     })?;
     for env in envs {
-        let dir = match &env.name {
-            None => meta.clone(),
-            Some(name) => meta.join("envs").join(name),
-        };
-        payload::write_env_files(env, &dir)?;
+        payload::write_env_files(env, &payload.env(env.name.as_deref()))?;
     }
     if let Some(rc) = &spec.condarc {
         let text = match rc {
             serde_yaml::Value::String(s) => s.clone(),
             other => serde_yaml::to_string(other).unwrap_or_default(),
         };
-        std::fs::write(meta.join("condarc"), text)?;
+        std::fs::write(payload.condarc(), text)?;
     }
-    for (name, path) in [
-        ("pre_install.sh", &spec.pre_install),
-        ("post_install.sh", &spec.post_install),
-        ("LICENSE.txt", &spec.license_file),
+    for (dest, path) in [
+        (payload.script(Script::PreInstall), &spec.pre_install),
+        (payload.script(Script::PostInstall), &spec.post_install),
+        (payload.license(), &spec.license_file),
     ] {
         if let Some(p) = path {
             let src = spec_dir.join(p);
-            std::fs::copy(&src, meta.join(name)).map_err(|e| {
+            std::fs::copy(&src, dest).map_err(|e| {
                 CondaError::new(
                     ErrorKind::CondaFileIOError,
                     format!("cannot read {}: {e}", src.display()),

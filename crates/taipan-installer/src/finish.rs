@@ -13,6 +13,8 @@ use taipan_env::context::{Context, ContextOptions};
 use taipan_env::history::Entry;
 use taipan_env::{CondaError, Result};
 
+use crate::layout::{EnvFiles, Payload, Script, BINARY};
+
 /// What the header knows when it hands over.
 pub struct Finish {
     /// The root prefix being installed or updated.
@@ -37,32 +39,33 @@ pub struct Finish {
 /// and `extra_envs`, `.condarc`, `bin/conda`, activation files, `.nonadmin`, registration,
 /// post_install, cleanup. The first failure stops it; the header then removes a fresh prefix.
 pub async fn finish(f: &Finish) -> Result<()> {
-    let meta = f.payload.join(".taipan-installer");
+    let payload = Payload::at(&f.payload);
     // The running binary moves itself into place (replacing an older one on update).
-    let conda = f.payload.join("_conda");
+    let conda = payload.binary();
     if conda.exists() {
-        std::fs::rename(&conda, f.prefix.join("_conda"))?;
+        std::fs::rename(&conda, f.prefix.join(BINARY))?;
     }
-    move_pkgs(&f.payload.join("pkgs"), &f.prefix.join("pkgs"))?;
+    move_pkgs(&payload.pkgs(), &f.prefix.join("pkgs"))?;
     if !f.skip_scripts {
-        run_script(&meta, "pre_install.sh")?;
+        run_script(&payload.script(Script::PreInstall))?;
     }
     std::fs::create_dir_all(f.prefix.join("conda-meta"))?;
     // Linked packages are deleted from the cache as the last environment is installed:
     // an earlier one may share them with a later one.
-    let extra = extra_envs(&meta)?;
+    let extra = extra_envs(&payload)?;
     println!("Installing the base environment ...");
-    install_env(f, "base", &meta, &f.prefix, extra.is_empty()).await?;
-    for (i, (name, dir)) in extra.iter().enumerate() {
+    install_env(f, "base", &payload.env(None), &f.prefix, extra.is_empty()).await?;
+    for (i, name) in extra.iter().enumerate() {
         println!("Installing the {name} environment ...");
         let last = i + 1 == extra.len();
-        install_env(f, name, dir, &f.prefix.join("envs").join(name), last).await?;
+        let prefix = f.prefix.join("envs").join(name);
+        install_env(f, name, &payload.env(Some(name)), &prefix, last).await?;
     }
-    if meta.join("condarc").is_file() {
-        std::fs::copy(meta.join("condarc"), f.prefix.join(".condarc"))?;
+    if payload.condarc().is_file() {
+        std::fs::copy(payload.condarc(), f.prefix.join(".condarc"))?;
     }
-    link_conda(&f.prefix)?;
-    install_shell_files(&f.prefix)?;
+    // `bin/conda -> ../_conda`: the binary the installer put in place.
+    taipan_env::ops::root_setup(&f.prefix, Path::new("../_conda"))?;
     // SAFETY: geteuid has no preconditions and cannot fail.
     if unsafe { libc::geteuid() } != 0 {
         std::fs::write(f.prefix.join(".nonadmin"), "")?;
@@ -71,7 +74,7 @@ pub async fn finish(f: &Finish) -> Result<()> {
         register(f)?;
     }
     if !f.skip_scripts {
-        run_script(&meta, "post_install.sh")?;
+        run_script(&payload.script(Script::PostInstall))?;
     }
     if !f.keep_pkgs {
         remove_tree(&f.prefix.join("pkgs"))?;
@@ -80,8 +83,8 @@ pub async fn finish(f: &Finish) -> Result<()> {
 }
 
 /// `extra_envs` in the payload, by name (the order a shell glob gives).
-fn extra_envs(meta: &Path) -> Result<Vec<(String, PathBuf)>> {
-    let Ok(entries) = std::fs::read_dir(meta.join("envs")) else {
+fn extra_envs(payload: &Payload) -> Result<Vec<String>> {
+    let Ok(entries) = std::fs::read_dir(payload.extra_envs()) else {
         return Ok(Vec::new());
     };
     let mut envs = Vec::new();
@@ -92,7 +95,7 @@ fn extra_envs(meta: &Path) -> Result<Vec<(String, PathBuf)>> {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            envs.push((name, path));
+            envs.push(name);
         }
     }
     envs.sort();
@@ -126,10 +129,16 @@ fn move_pkgs(from: &Path, to: &Path) -> Result<()> {
 /// Installs one environment offline from `dir/lock.txt` into `prefix`, then writes its
 /// history (the build's `history.in`, replacing what the install wrote, or appended on
 /// update) and `initial-state.explicit.txt`.
-async fn install_env(f: &Finish, name: &str, dir: &Path, prefix: &Path, last: bool) -> Result<()> {
+async fn install_env(
+    f: &Finish,
+    name: &str,
+    files: &EnvFiles,
+    prefix: &Path,
+    last: bool,
+) -> Result<()> {
     let existed = prefix.join("conda-meta").is_dir();
     let ctx = context(f, prefix)?;
-    let records = locked_records(dir)?;
+    let records = locked_records(files)?;
     let entry = Entry {
         cmd: f.cmd.clone(),
         ..Entry::default()
@@ -164,7 +173,7 @@ async fn install_env(f: &Finish, name: &str, dir: &Path, prefix: &Path, last: bo
     let block = format!(
         "==> {} <==\n{}",
         taipan_env::history::now(),
-        std::fs::read_to_string(dir.join("history.in"))?
+        std::fs::read_to_string(files.history())?
     );
     if existed && f.update {
         use std::io::Write;
@@ -177,7 +186,7 @@ async fn install_env(f: &Finish, name: &str, dir: &Path, prefix: &Path, last: bo
         std::fs::write(&history, block)?;
     }
     std::fs::copy(
-        dir.join("initial-state.explicit.txt"),
+        files.initial_state(),
         prefix.join("conda-meta").join("initial-state.explicit.txt"),
     )?;
     Ok(())
@@ -186,10 +195,10 @@ async fn install_env(f: &Finish, name: &str, dir: &Path, prefix: &Path, last: bo
 /// The records of an environment's lock (`lock.txt`, `@EXPLICIT` with sha256), taken from
 /// the records the build solved (`records.json`): knowing them up front lets linking start
 /// while later packages are still being extracted. Each lock line must have its record.
-fn locked_records(dir: &Path) -> Result<Vec<RepoDataRecord>> {
-    let lock = dir.join("lock.txt");
+fn locked_records(files: &EnvFiles) -> Result<Vec<RepoDataRecord>> {
+    let lock = files.lock();
     let urls = taipan_env::ops::explicit_urls(&lock, &std::fs::read_to_string(&lock)?)?;
-    let path = dir.join("records.json");
+    let path = files.records();
     let damaged = |what: String| {
         CondaError::new(
             ErrorKind::CondaVerificationError,
@@ -235,7 +244,7 @@ fn context(f: &Finish, prefix: &Path) -> Result<Context> {
     );
     env.insert("CONDA_REGISTER_ENVS".into(), "false".into());
     let mut opts = ContextOptions {
-        exe: Some(f.prefix.join("_conda")),
+        exe: Some(f.prefix.join(BINARY)),
         env,
         prefix: Some(prefix.to_path_buf()),
         ..ContextOptions::default()
@@ -247,37 +256,6 @@ fn context(f: &Finish, prefix: &Path) -> Result<Context> {
 }
 
 /// `bin/conda -> ../_conda`, unless a package provided `bin/conda`.
-fn link_conda(prefix: &Path) -> Result<()> {
-    let conda = prefix.join("bin").join("conda");
-    if conda.exists() {
-        return Ok(());
-    }
-    std::fs::create_dir_all(prefix.join("bin"))?;
-    // A dangling link left by an earlier install.
-    let _ = std::fs::remove_file(&conda);
-    std::os::unix::fs::symlink("../_conda", &conda)?;
-    Ok(())
-}
-
-fn install_shell_files(prefix: &Path) -> Result<()> {
-    let failed: Vec<String> = taipan_shell::files::install(prefix, false)
-        .into_iter()
-        .filter(|(_, outcome)| matches!(outcome, taipan_shell::files::Outcome::NeedsSudo))
-        .map(|(path, _)| path.display().to_string())
-        .collect();
-    if failed.is_empty() {
-        return Ok(());
-    }
-    Err(CondaError::new(
-        ErrorKind::InstallError,
-        format!(
-            "cannot write the activation files:{}\n  Check the permissions of {}.",
-            taipan_env::error::dashlist(failed),
-            prefix.display()
-        ),
-    ))
-}
-
 /// Adds the root prefix and its `extra_envs` to `~/.conda/environments.txt` (once each).
 fn register(f: &Finish) -> Result<()> {
     let Some(home) = f.env.get("HOME").filter(|h| !h.is_empty()) else {
@@ -288,11 +266,10 @@ fn register(f: &Finish) -> Result<()> {
     let path = dir.join("environments.txt");
     let mut text = std::fs::read_to_string(&path).unwrap_or_default();
     let mut prefixes = vec![f.prefix.clone()];
-    let meta = f.payload.join(".taipan-installer");
     prefixes.extend(
-        extra_envs(&meta)?
+        extra_envs(&Payload::at(&f.payload))?
             .into_iter()
-            .map(|(name, _)| f.prefix.join("envs").join(name)),
+            .map(|name| f.prefix.join("envs").join(name)),
     );
     for p in prefixes {
         let line = p.display().to_string();
@@ -308,12 +285,15 @@ fn register(f: &Finish) -> Result<()> {
 }
 
 /// Runs `sh META/NAME` if the spec has it; it sees the header's exported variables.
-fn run_script(meta: &Path, name: &str) -> Result<()> {
-    let script = meta.join(name);
+fn run_script(script: &Path) -> Result<()> {
+    let name = script
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     if !script.is_file() {
         return Ok(());
     }
-    let status = std::process::Command::new("sh").arg(&script).status();
+    let status = std::process::Command::new("sh").arg(script).status();
     match status {
         Ok(s) if s.success() => Ok(()),
         Ok(s) => Err(CondaError::new(

@@ -5,6 +5,7 @@ pub mod build;
 pub mod default_dist;
 pub mod finish;
 pub mod header;
+pub mod layout;
 pub mod payload;
 pub mod spec;
 

@@ -105,9 +105,9 @@ fn dist_dir(r: &RepoDataRecord) -> String {
 
 /// Writes an env's `lock.txt` (`@EXPLICIT`, original URLs with sha256), `records.json` (the
 /// solved records of the lock, so the install knows them before extracting), `history.in` and
-/// `initial-state.explicit.txt` into `dir`.
-pub fn write_env_files(env: &EnvPlan, dir: &Path) -> Result<()> {
-    std::fs::create_dir_all(dir)?;
+/// `initial-state.explicit.txt`.
+pub fn write_env_files(env: &EnvPlan, files: &crate::layout::EnvFiles) -> Result<()> {
+    std::fs::create_dir_all(files.dir())?;
     let mut lock = String::from("@EXPLICIT\n");
     let mut initial = String::from("# This file may be used to create an environment using:\n# $ conda create --name <env> --file <this file>\n# platform: linux-64\n@EXPLICIT\n");
     let mut history = String::from("# cmd: taipan installer build\n# conda version: 25.11.0\n");
@@ -130,12 +130,12 @@ pub fn write_env_files(env: &EnvPlan, dir: &Path) -> Result<()> {
         "# update specs: {}\n",
         taipan_env::history::format_spec_list(&env.requested)
     ));
-    std::fs::write(dir.join("lock.txt"), lock)?;
+    std::fs::write(files.lock(), lock)?;
     let records = serde_json::to_string(&env.records)
         .map_err(|e| CondaError::generic(format!("cannot write the lock's records: {e}")))?;
-    std::fs::write(dir.join("records.json"), records)?;
-    std::fs::write(dir.join("initial-state.explicit.txt"), initial)?;
-    std::fs::write(dir.join("history.in"), history)?;
+    std::fs::write(files.records(), records)?;
+    std::fs::write(files.initial_state(), initial)?;
+    std::fs::write(files.history(), history)?;
     Ok(())
 }
 

@@ -44,7 +44,14 @@ pub async fn run(a: DeployArgs) -> Result<u8> {
         return Ok(0);
     }
     if !json {
-        println!("{}", steps::render(&plan));
+        // The steps are shown as they run and summed up at the end (`--dry-run` shows the
+        // whole plan).
+        println!(
+            "taipan deploy: {} for {} in {}",
+            plan.os.pretty_name,
+            plan.user,
+            plan.prefix.display()
+        );
     }
     if a.uninstall && !a.yes {
         confirm(&plan.prefix)?;
