@@ -10,6 +10,7 @@
 //!   `..`, links out of the prefix, a `paths.json` that lies, decompression bombs).
 //! * [`ChannelBuilder`] collects packages into `<root>/<subdir>/` and indexes
 //!   the channel with `rattler_index`.
+//! * [`cli::TestContext`]: the isolated world a CLI test runs the binary in.
 //! * [`http::TestServer`] serves a directory over HTTP with request counting
 //!   and fault injection; [`nginx::Nginx`] serves it with a real nginx.
 //!
@@ -35,6 +36,7 @@
 #![warn(missing_docs)]
 
 mod channel;
+pub mod cli;
 pub mod http;
 mod model;
 pub mod nginx;

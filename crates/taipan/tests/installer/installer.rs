@@ -9,20 +9,6 @@ use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
 
 use crate::common::{output, TestContext};
 
-/// A stripped copy of the test binary to embed (the debug build is ~300 MB).
-pub(crate) fn embedded_binary(dir: &Path) -> PathBuf {
-    let out = dir.join("taipan-embedded");
-    let status = Command::new("strip")
-        .arg("-o")
-        .arg(&out)
-        .arg(crate::common::bin())
-        .status();
-    if !status.is_ok_and(|s| s.success()) {
-        std::fs::copy(crate::common::bin(), &out).unwrap();
-    }
-    out
-}
-
 static BUILT: OnceLock<Built> = OnceLock::new();
 
 struct Built {
@@ -73,7 +59,7 @@ fn installers() -> &'static Built {
         };
         std::fs::write(d.join("ok.yaml"), spec("Demo3", "post.sh")).unwrap();
         std::fs::write(d.join("fail.yaml"), spec("Failing", "fail.sh")).unwrap();
-        let binary = embedded_binary(d);
+        let binary = crate::common::embedded_binary(d);
         for spec in ["ok.yaml", "fail.yaml", "envs.yaml"] {
             let out = Command::new(crate::common::bin())
                 .args(["installer", "build"])
@@ -184,19 +170,9 @@ fn batch_install_then_use_it() {
 
 /// `conda` of an installed prefix, isolated like the installer runs.
 fn conda(ctx: &TestContext, prefix: &Path, args: &[&str]) -> String {
-    let out = Command::new(prefix.join("bin/conda"))
-        .args(args)
-        .env_clear()
-        .env("HOME", &ctx.home)
-        .env("PATH", "/usr/bin:/bin")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "conda {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let (code, out, err) = crate::common::installed_conda(&ctx.home, prefix, args);
+    assert_eq!(code, 0, "conda {args:?}: {err}");
+    out
 }
 
 /// Paths and channels of the test run replaced by stable names.
@@ -614,7 +590,7 @@ fn bad_spec_is_a_clear_error() {
 #[test]
 fn default_distribution_builds_and_installs_offline() {
     let ctx = TestContext::new();
-    let binary = embedded_binary(ctx.temp.path());
+    let binary = crate::common::embedded_binary(ctx.temp.path());
     ctx.cmd()
         .args(["installer", "build", "--default"])
         .arg("-o")

@@ -1,23 +1,26 @@
-//! `TestContext`: temp dirs, isolated HOME and root prefix, a standard test channel, and
-//! insta filters for paths and times.
+//! The harness of taipan's CLI tests: [`TestContext`] (temp dirs, an isolated HOME, root
+//! prefix and package cache, the standard test channel, insta filters for paths and times),
+//! "unchanged" snapshots of a directory ([`tree`]), and running an installed `conda`.
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use assert_cmd::Command;
-use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
+
+use crate::{ArchiveFormat, ChannelBuilder, PackageBuilder};
 
 /// An isolated world for one test.
 pub struct TestContext {
+    /// Everything of the test lives below this.
     pub temp: tempfile::TempDir,
+    /// `$HOME`.
     pub home: PathBuf,
+    /// The root prefix (`CONDA_ROOT_PREFIX`; its `pkgs/` is the package cache).
     pub root: PathBuf,
+    /// The standard test channel's URL.
     pub channel: String,
-}
-
-/// The binary under test.
-pub fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_taipan"))
+    /// The taipan binary under test.
+    pub bin: PathBuf,
 }
 
 /// Directories of fixtures kept in statics, removed when the test process exits.
@@ -186,6 +189,18 @@ pub fn standard_packages() -> Vec<(PackageBuilder, ArchiveFormat)> {
     ]
 }
 
+/// A channel at `dir` holding the standard packages plus `extra` (not indexed yet).
+pub fn channel_with(dir: &Path, extra: Vec<PackageBuilder>) -> ChannelBuilder {
+    let mut ch = ChannelBuilder::new(dir);
+    for (pkg, fmt) in standard_packages() {
+        ch.add(&pkg, fmt);
+    }
+    for pkg in extra {
+        ch.add(&pkg, ArchiveFormat::Conda);
+    }
+    ch
+}
+
 fn build_standard_channel(dir: &Path) {
     let mut channel = ChannelBuilder::new(dir);
     for (pkg, fmt) in standard_packages() {
@@ -195,8 +210,9 @@ fn build_standard_channel(dir: &Path) {
 }
 
 impl TestContext {
-    /// A fresh context using the standard channel.
-    pub fn new() -> Self {
+    /// A fresh context using the standard channel, for the taipan binary `bin` (a test
+    /// binary passes `env!("CARGO_BIN_EXE_taipan")`).
+    pub fn new(bin: impl Into<PathBuf>) -> Self {
         let temp = tempfile::tempdir().expect("tempdir");
         let home = temp.path().join("home");
         let root = temp.path().join("root");
@@ -209,6 +225,7 @@ impl TestContext {
             home,
             root,
             channel,
+            bin: bin.into(),
         }
     }
 
@@ -219,7 +236,7 @@ impl TestContext {
 
     /// `taipan ARGS` with the isolated environment.
     pub fn cmd(&self) -> Command {
-        let mut cmd = Command::new(bin());
+        let mut cmd = Command::new(&self.bin);
         self.isolate(&mut cmd);
         cmd
     }
@@ -237,6 +254,29 @@ impl TestContext {
             .env("CONDA_OVERRIDE_CUDA", "")
             .env("TAIPAN_SYSTEM_CONFIG_DIRS", self.path("etc-conda"))
             .current_dir(self.temp.path());
+    }
+
+    /// The same isolation as [`TestContext::isolate`], for a `std::process::Command` (which
+    /// can be spawned, run concurrently and signalled).
+    pub fn isolate_std(&self, cmd: &mut std::process::Command) {
+        for (k, _) in std::env::vars() {
+            if k.starts_with("CONDA") || k == "CONDARC" || k.starts_with("XDG_") {
+                cmd.env_remove(k);
+            }
+        }
+        cmd.env("HOME", &self.home)
+            .env("CONDA_ROOT_PREFIX", &self.root)
+            .env("CONDA_OVERRIDE_GLIBC", "2.36")
+            .env("CONDA_OVERRIDE_CUDA", "")
+            .env("TAIPAN_SYSTEM_CONFIG_DIRS", self.path("etc-conda"))
+            .current_dir(self.temp.path());
+    }
+
+    /// `taipan` as a `std::process::Command`, isolated.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut cmd = std::process::Command::new(&self.bin);
+        self.isolate_std(&mut cmd);
+        cmd
     }
 
     /// `create -p PREFIX -c CHANNEL SPECS -y -q`, asserting success.
@@ -332,6 +372,93 @@ fn walk(base: &Path, dir: &Path, out: &mut Vec<String>) {
             ));
         }
     }
+}
+
+/// Runs `PREFIX/bin/conda ARGS` as a user of an installation would: a clean environment
+/// with only `HOME` and a system `PATH`. Returns (code, stdout, stderr).
+pub fn installed_conda(home: &Path, prefix: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = std::process::Command::new(prefix.join("bin/conda"))
+        .args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", "/usr/bin:/bin")
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}/bin/conda: {e}", prefix.display()));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// A copy of `binary` without its debug symbols, in `dir`, to embed in installers (a debug
+/// build is ~300 MB; stripped it is a tenth).
+pub fn stripped_copy(binary: &Path, dir: &Path) -> PathBuf {
+    let out = dir.join("taipan-embedded");
+    let status = std::process::Command::new("strip")
+        .arg("-o")
+        .arg(&out)
+        .arg(binary)
+        .status();
+    if !status.is_ok_and(|s| s.success()) {
+        std::fs::copy(binary, &out)
+            .unwrap_or_else(|e| panic!("cannot copy {}: {e}", binary.display()));
+    }
+    out
+}
+
+/// Whether the tests run as root; a root-only test that does not prints why it is skipped.
+pub fn root_or_skip(test: &str) -> bool {
+    // SAFETY: geteuid has no preconditions.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        eprintln!(
+            "SKIPPED {test}: needs root (it creates users, mounts or runs the package manager); bash .ci/run runs as root"
+        );
+    }
+    root
+}
+
+/// Every file a record lists exists, and every file in the prefix belongs to a record.
+pub fn assert_consistent(prefix: &Path) {
+    let mut owned = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(prefix.join("conda-meta"))
+        .unwrap()
+        .flatten()
+    {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let record: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+        for file in record["files"].as_array().unwrap() {
+            let rel = file.as_str().unwrap();
+            assert!(
+                std::fs::symlink_metadata(prefix.join(rel)).is_ok(),
+                "{} lists {rel}, which is missing",
+                path.display()
+            );
+            owned.insert(rel.to_string());
+        }
+    }
+    let mut stack = vec![prefix.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let p = entry.path();
+            let rel = p.strip_prefix(prefix).unwrap().display().to_string();
+            if rel == "conda-meta" {
+                continue;
+            }
+            let meta = std::fs::symlink_metadata(&p).unwrap();
+            if meta.is_dir() {
+                stack.push(p);
+            } else {
+                assert!(owned.contains(&rel), "{rel} belongs to no record");
+            }
+        }
+    }
+    assert!(!prefix.join(".taipan-transaction").exists());
 }
 
 /// Runs a command and returns (code, stdout, stderr).

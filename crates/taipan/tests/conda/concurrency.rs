@@ -1,66 +1,15 @@
 //! Several commands at once, on one prefix or one package cache: they wait for each other,
 //! and every outcome is a consistent environment with an exit code that tells the truth.
 
-use std::collections::BTreeSet;
 use std::path::Path;
-use std::process::{Child, Command};
+use std::process::Child;
 
 use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
 
-use crate::common::TestContext;
-
-/// Every file a record lists exists, and every file in the prefix belongs to a record.
-fn assert_consistent(prefix: &Path) {
-    let mut owned = BTreeSet::new();
-    for entry in std::fs::read_dir(prefix.join("conda-meta"))
-        .unwrap()
-        .flatten()
-    {
-        let path = entry.path();
-        if path.extension().is_none_or(|e| e != "json") {
-            continue;
-        }
-        let record: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
-        for file in record["files"].as_array().unwrap() {
-            let rel = file.as_str().unwrap();
-            assert!(
-                std::fs::symlink_metadata(prefix.join(rel)).is_ok(),
-                "{} lists {rel}, which is missing",
-                path.display()
-            );
-            owned.insert(rel.to_string());
-        }
-    }
-    let mut stack = vec![prefix.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let p = entry.path();
-            let rel = p.strip_prefix(prefix).unwrap().display().to_string();
-            if rel == "conda-meta" {
-                continue;
-            }
-            let meta = std::fs::symlink_metadata(&p).unwrap();
-            if meta.is_dir() {
-                stack.push(p);
-            } else {
-                assert!(owned.contains(&rel), "{rel} belongs to no record");
-            }
-        }
-    }
-    assert!(!prefix.join(".taipan-transaction").exists());
-}
+use crate::common::{assert_consistent, TestContext};
 
 fn spawn(ctx: &TestContext, args: &[&str], prefix: &Path) -> Child {
-    let mut cmd = Command::new(crate::common::bin());
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CONDA") || k == "CONDARC" {
-            cmd.env_remove(k);
-        }
-    }
-    cmd.env("HOME", &ctx.home)
-        .env("CONDA_ROOT_PREFIX", &ctx.root)
-        .env("TAIPAN_SYSTEM_CONFIG_DIRS", ctx.path("etc-conda"))
+    ctx.std_cmd()
         .args(args)
         .arg("-p")
         .arg(prefix)

@@ -88,29 +88,34 @@ fn broken_package_fails_cleanly_and_is_purged() {
 
 #[test]
 fn concurrent_installs_are_serialised_by_the_prefix_lock() {
+    // Two installs of different versions of one package at once: each solves against what
+    // the other left, so the environment ends with one of them, consistently. (Solving
+    // before the lock, both would link their version: two records, one set of files.)
     let ctx = TestContext::new();
-    let prefix = ctx.create("env", &["dep=1"]);
-    let spawn = |spec: &str| {
-        let mut cmd = std::process::Command::new(crate::common::bin());
-        for (k, _) in std::env::vars() {
-            if k.starts_with("CONDA") {
-                cmd.env_remove(k);
-            }
-        }
-        cmd.env("HOME", &ctx.home)
-            .env("CONDA_ROOT_PREFIX", &ctx.root)
-            .args(["install", "-y", "-q", "--no-deps", "-c", &ctx.channel, "-p"])
-            .arg(&prefix)
-            .arg(spec)
-            .spawn()
-            .unwrap()
-    };
-    let mut a = spawn("feat=1");
-    let mut b = spawn("openssl=1.1");
-    assert!(a.wait().unwrap().success());
-    assert!(b.wait().unwrap().success());
-    let history = std::fs::read_to_string(prefix.join("conda-meta/history")).unwrap();
-    assert_eq!(history.matches("==> ").count(), 3, "{history}");
+    for round in 0..4 {
+        let prefix = ctx.create(&format!("env{round}"), &["dep=1"]);
+        let spawn = |spec: &str| {
+            ctx.std_cmd()
+                .args(["install", "-y", "-q", "--no-deps", "-c", &ctx.channel, "-p"])
+                .arg(&prefix)
+                .arg(spec)
+                .spawn()
+                .unwrap()
+        };
+        let mut a = spawn("openssl=1.0");
+        let mut b = spawn("openssl=1.1");
+        assert!(a.wait().unwrap().success());
+        assert!(b.wait().unwrap().success());
+        let openssl: Vec<String> = ctx
+            .installed(&prefix)
+            .into_iter()
+            .filter(|r| r.starts_with("openssl-"))
+            .collect();
+        assert_eq!(openssl.len(), 1, "round {round}: {openssl:?}");
+        crate::common::assert_consistent(&prefix);
+        let history = std::fs::read_to_string(prefix.join("conda-meta/history")).unwrap();
+        assert_eq!(history.matches("==> ").count(), 3, "{history}");
+    }
 }
 
 fn own_channel(ctx: &TestContext, pkgs: Vec<taipan_testkit::PackageBuilder>) -> String {

@@ -181,3 +181,30 @@ fn bad_proxy_setting_is_a_clear_error() {
     assert_eq!(code, 1);
     assert!(err.contains("proxy_servers"), "{err}");
 }
+
+#[test]
+fn sharded_repodata_over_http() {
+    let ctx = TestContext::new();
+    let dir = ctx.path("sharded");
+    let ch = crate::common::channel_with(&dir, Vec::new()).with_shards(true);
+    ch.index().unwrap();
+    assert!(dir.join("noarch/repodata_shards.msgpack.zst").exists());
+    let server = TestServer::serve(&dir).unwrap();
+    let url = server.url().to_string();
+    let prefix = ctx.path("env");
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-q", "-c", &url, "-p"])
+            .arg(&prefix)
+            .arg("app=1"),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ctx.installed(&prefix), vec!["app-1.0-0", "dep-1.0-0"]);
+    let paths: Vec<String> = server.log().into_iter().map(|r| r.path).collect();
+    assert!(
+        paths
+            .iter()
+            .any(|p| p.ends_with("repodata_shards.msgpack.zst")),
+        "the sharded index must be requested; requests: {paths:#?}"
+    );
+}

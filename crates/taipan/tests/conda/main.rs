@@ -1,0 +1,25 @@
+//! conda's commands through the CLI: create, install, update, remove, list, search, info,
+//! errors and flags, channels over HTTP, transactions (rollback, crashes, concurrency), and
+//! hostile or damaged packages.
+//!
+//! Every test builds the packages and channels it needs with the test kit and runs the
+//! real binary in an isolated HOME, root prefix and package cache.
+
+mod bad_input;
+mod common;
+mod concurrency;
+mod config;
+mod crash;
+mod create;
+mod errors;
+mod flags;
+mod hostile;
+mod http;
+mod install;
+mod integrity;
+mod interrupt;
+mod linking;
+mod list_search_info;
+mod remove;
+mod root_prefix;
+mod transaction;
