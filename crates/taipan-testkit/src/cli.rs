@@ -279,6 +279,38 @@ impl TestContext {
         cmd
     }
 
+    /// Runs taipan with `args` as the unprivileged user `nobody` (uid 65534), isolated like
+    /// [`TestContext::cmd`], so file permissions apply as they do to users (root ignores
+    /// them). The test's directories become enterable by others. `None` when the tests do
+    /// not run as root (then the test's own user is unprivileged already).
+    pub fn as_nobody<I, S>(&self, args: I) -> Option<(i32, String, String)>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<std::ffi::OsStr>,
+    {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            return None;
+        }
+        use std::os::unix::fs::PermissionsExt;
+        for dir in [self.temp.path(), &self.home, &self.root] {
+            let _ = std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755));
+        }
+        let mut cmd = std::process::Command::new("setpriv");
+        cmd.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(&self.bin)
+            .args(args);
+        self.isolate_std(&mut cmd);
+        let out = cmd
+            .output()
+            .unwrap_or_else(|e| panic!("setpriv (util-linux) is needed to run as nobody: {e}"));
+        Some((
+            out.status.code().unwrap_or(-1),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        ))
+    }
+
     /// `create -p PREFIX -c CHANNEL SPECS -y -q`, asserting success.
     pub fn create(&self, env: &str, specs: &[&str]) -> PathBuf {
         let prefix = self.path(env);

@@ -290,22 +290,19 @@ fn init_dry_run_and_read_only_rc_file() {
     let rc = ctx.home.join(".bashrc");
     std::fs::write(&rc, "keep\n").unwrap();
     std::fs::create_dir_all(ctx.home.join(".bashrc.d")).unwrap();
-    // A read-only home directory entry: make the rc file a directory-owned, unwritable file.
+    // A read-only rc file: its owner's mode leaves no one else writing it. Root ignores
+    // modes, so as root the command runs as `nobody`.
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&rc, std::fs::Permissions::from_mode(0o444)).unwrap();
-    let writable_anyway = std::fs::OpenOptions::new().append(true).open(&rc).is_ok();
-    let (code, out, err) = output(ctx.cmd().args(["init", "bash"]));
-    if writable_anyway {
-        // root ignores file modes; the read-only case is checked by unprivileged runs.
-        assert_eq!(code, 0, "{out}{err}");
-    } else {
-        assert_eq!(code, 1);
-        assert!(
-            out.contains("needs sudo") && err.contains("Operation failed."),
-            "{out}{err}"
-        );
-        assert_eq!(std::fs::read_to_string(&rc).unwrap(), "keep\n");
-    }
+    let (code, out, err) = ctx
+        .as_nobody(["init", "bash"])
+        .unwrap_or_else(|| output(ctx.cmd().args(["init", "bash"])));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        out.contains("needs sudo") && err.contains("Operation failed."),
+        "{out}{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&rc).unwrap(), "keep\n");
 }
 
 #[test]
