@@ -284,7 +284,9 @@ impl SpecPlan {
             if conda_floats && (name == "conda" || name == "taipan") {
                 continue;
             }
-            let relaxed = req.update_all || relax_history;
+            // conda replaces the history spec of an aggressive package by its bare name.
+            let aggressive = rules.aggressive_update_packages.contains(name);
+            let relaxed = req.update_all || relax_history || aggressive;
             specs.push(if relaxed {
                 name_only(name)?
             } else {

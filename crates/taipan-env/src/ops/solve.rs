@@ -101,8 +101,14 @@ pub async fn solve_request(
         )
     })?;
     let vpkgs = virtual_packages(ctx)?;
+    // Offline, conda leaves aggressive packages where they are: nothing newer can be fetched.
+    let aggressive = if ctx.config.offline {
+        Vec::new()
+    } else {
+        ctx.config.aggressive_update_packages.clone()
+    };
     let rules = Rules {
-        aggressive_update_packages: ctx.config.aggressive_update_packages.clone(),
+        aggressive_update_packages: aggressive,
         auto_update_conda: ctx.config.auto_update_conda,
     };
     reporter.phase("Solving environment");

@@ -89,6 +89,39 @@ fn channel_priority_strict_flexible_disabled() {
     assert_eq!(run(&[], "flexible"), vec!["dep-0.5-0"]);
 }
 
+/// `app=2` needs `dep >=2`, which only the second channel has. Strict priority may not take
+/// `dep` from there (the first channel has a `dep`); flexible may, and says so by solving.
+#[test]
+fn flexible_priority_falls_back_to_a_later_channel_where_strict_fails() {
+    let ctx = TestContext::new();
+    let first = channel(
+        &ctx,
+        "first",
+        vec![PackageBuilder::new("dep", "0.5")
+            .noarch_generic()
+            .file("share/d05", "x\n")],
+    );
+    let create = |priority: &str, env: &str| {
+        let prefix = ctx.path(env);
+        let out = output(
+            ctx.cmd()
+                .args(["create", "-y", "-q", "-c", &first, "-c", &ctx.channel])
+                .env("CONDA_CHANNEL_PRIORITY", priority)
+                .arg("-p")
+                .arg(&prefix)
+                .arg("app=2"),
+        );
+        (out, prefix)
+    };
+    let ((code, _, err), prefix) = create("strict", "strict");
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("UnsatisfiableError"), "{err}");
+    assert!(!prefix.exists());
+    let ((code, _, err), prefix) = create("flexible", "flexible");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(ctx.installed(&prefix), vec!["app-2.0-0", "dep-2.0-0"]);
+}
+
 #[test]
 fn install_update_all_and_upgrade_alias_and_update_specs() {
     let ctx = TestContext::new();
@@ -135,6 +168,31 @@ fn install_update_all_and_upgrade_alias_and_update_specs() {
     // The earlier `dep=1` conflicted: conda relaxes ("neuters") it and says so in the history.
     let history = std::fs::read_to_string(p3.join("conda-meta/history")).unwrap();
     assert!(history.contains("# neutered specs: ['dep']"), "{history}");
+}
+
+/// Without `--update-specs`, `install` first keeps every installed package it can (a frozen
+/// solve): `app` is already satisfied by app 1.0 with dep 1.0. With it, the named spec moves to
+/// its newest version and takes its dependencies along.
+#[test]
+fn update_specs_moves_a_satisfied_spec_that_a_frozen_solve_keeps() {
+    let ctx = TestContext::new();
+    let install = |env: &str, extra: &[&str]| {
+        let prefix = ctx.create(env, &["app=1"]);
+        ctx.cmd()
+            .args(["install", "-y", "-q"])
+            .args(extra)
+            .args(["-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("app")
+            .assert()
+            .success();
+        ctx.installed(&prefix)
+    };
+    assert_eq!(install("frozen", &[]), vec!["app-1.0-0", "dep-1.0-0"]);
+    assert_eq!(
+        install("updated", &["--update-specs"]),
+        vec!["app-2.0-0", "dep-2.0-0"]
+    );
 }
 
 #[test]

@@ -106,20 +106,25 @@ fn pins_are_hard_constraints_and_conflicts_name_the_pin() {
     assert_eq!(ctx.installed(&prefix), vec!["dep-2.0-0"]);
 }
 
+/// conda's default `aggressive_update_packages` (openssl among them) float to the newest build
+/// whenever the environment changes, even over a history spec; the package named is unrelated.
+/// Set to `[]`, openssl stays where history put it.
 #[test]
 fn aggressive_update_packages_float() {
     let ctx = TestContext::new();
-    let prefix = ctx.create("env", &["openssl=1.0", "leaf"]);
-    // a fresh spec requests openssl without constraint: history keeps openssl=1.0 until named again
-    ctx.cmd()
-        .args(["install", "-y", "-q", "-c", &ctx.channel, "-p"])
-        .arg(&prefix)
-        .arg("openssl")
-        .assert()
-        .success();
-    assert!(ctx
-        .installed(&prefix)
-        .contains(&"openssl-1.1-0".to_string()));
+    let install = |env: &str| {
+        let prefix = ctx.create(env, &["openssl=1.0"]);
+        ctx.cmd()
+            .args(["install", "-y", "-q", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("pip")
+            .assert()
+            .success();
+        ctx.installed(&prefix)
+    };
+    assert_eq!(install("default"), vec!["openssl-1.1-0", "pip-23.0-0"]);
+    std::fs::write(ctx.home.join(".condarc"), "aggressive_update_packages: []\n").unwrap();
+    assert_eq!(install("off"), vec!["openssl-1.0-0", "pip-23.0-0"]);
 }
 
 #[test]
@@ -224,30 +229,32 @@ fn freeze_installed_refuses_to_move_packages() {
         .success();
 }
 
+/// `leaf` pulls in `dep`; removing `leaf` with `--force` leaves `dep` behind, asked for by
+/// nothing. `--prune` on the next install removes it; a plain install keeps it.
 #[test]
 fn prune_drops_what_history_no_longer_asks_for() {
     let ctx = TestContext::new();
-    let prefix = ctx.create("env", &["dep=1"]);
-    // an unrequested extra package linked by an explicit file (no history spec for it)
-    ctx.cmd()
-        .args(["install", "-y", "-q", "--no-deps", "-c", &ctx.channel, "-p"])
-        .arg(&prefix)
-        .arg("feat=1")
-        .assert()
-        .success();
-    ctx.cmd()
-        .args(["remove", "-y", "-q", "--force", "-p"])
-        .arg(&prefix)
-        .arg("feat")
-        .assert()
-        .success();
-    ctx.cmd()
-        .args(["install", "-y", "-q", "--prune", "-c", &ctx.channel, "-p"])
-        .arg(&prefix)
-        .arg("openssl")
-        .assert()
-        .success();
-    assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0", "openssl-1.1-0"]);
+    let install = |env: &str, extra: &[&str]| {
+        let prefix = ctx.create(env, &["leaf"]);
+        ctx.cmd()
+            .args(["remove", "-y", "-q", "--force", "-p"])
+            .arg(&prefix)
+            .arg("leaf")
+            .assert()
+            .success();
+        assert_eq!(ctx.installed(&prefix), vec!["dep-2.0-0"]);
+        ctx.cmd()
+            .args(["install", "-y", "-q"])
+            .args(extra)
+            .args(["-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("pip")
+            .assert()
+            .success();
+        ctx.installed(&prefix)
+    };
+    assert_eq!(install("kept", &[]), vec!["dep-2.0-0", "pip-23.0-0"]);
+    assert_eq!(install("pruned", &["--prune"]), vec!["pip-23.0-0"]);
 }
 
 #[test]
