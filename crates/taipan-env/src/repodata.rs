@@ -50,15 +50,25 @@ fn add_pip(record: &RepoDataRecord) -> Option<RepoDataRecord> {
     Some(patched)
 }
 
+/// How the repodata cache is used: only the cache when offline; `local_repodata_ttl: 0`
+/// fetches afresh every time; otherwise the server's `Cache-Control` decides how long a cached
+/// copy stays fresh (conda's default, `local_repodata_ttl: 1`). Values above 1 also follow the
+/// server: rattler's gateway takes no fixed lifetime.
+fn cache_action(config: &taipan_config::Config) -> CacheAction {
+    if config.offline {
+        CacheAction::ForceCacheOnly
+    } else if config.local_repodata_ttl == 0 {
+        CacheAction::NoCache
+    } else {
+        CacheAction::CacheOrFetch
+    }
+}
+
 /// Builds the gateway for this context.
 pub fn gateway(ctx: &Context) -> Result<Gateway> {
     let cache = ctx.writable_pkgs_dir()?.join("cache");
     let source = SourceConfig {
-        cache_action: if ctx.config.offline {
-            CacheAction::ForceCacheOnly
-        } else {
-            CacheAction::CacheOrFetch
-        },
+        cache_action: cache_action(&ctx.config),
         ..SourceConfig::default()
     };
     Ok(Gateway::builder()

@@ -5,8 +5,7 @@
 //!
 //! # fn main() -> anyhow::Result<()> {
 //! if !Nginx::available() {
-//!     eprintln!("nginx not installed, skipping");
-//!     return Ok(());
+//!     panic!("nginx is required (apt-get install -y nginx)");
 //! }
 //! let nginx = Nginx::serve(std::path::Path::new("/tmp/channel"))?;
 //! // … fetch nginx.url().join("noarch/repodata.json") twice …
@@ -62,6 +61,16 @@ impl Nginx {
 
     /// Starts nginx serving `root` and waits until it accepts connections.
     pub fn serve(root: &Path) -> Result<Self> {
+        Self::serve_with(root, None)
+    }
+
+    /// Like [`Nginx::serve`], answering with `Cache-Control: max-age=<secs>` (nginx's
+    /// `expires`), as CDNs in front of real channels do.
+    pub fn serve_cached(root: &Path, max_age_secs: u32) -> Result<Self> {
+        Self::serve_with(root, Some(max_age_secs))
+    }
+
+    fn serve_with(root: &Path, max_age_secs: Option<u32>) -> Result<Self> {
         let root = root
             .canonicalize()
             .with_context(|| format!("serving {}", root.display()))?;
@@ -69,7 +78,7 @@ impl Nginx {
         let addr = free_local_addr()?;
         fs_err::write(
             dir.path().join("nginx.conf"),
-            config(dir.path(), &root, addr),
+            config(dir.path(), &root, addr, max_age_secs),
         )?;
         let child = spawn(dir.path())?;
         let mut nginx = Self { child, dir, addr };
@@ -186,8 +195,9 @@ fn quote(path: &Path) -> String {
 }
 
 /// The nginx configuration: single process, everything inside `dir`.
-fn config(dir: &Path, root: &Path, addr: SocketAddr) -> String {
+fn config(dir: &Path, root: &Path, addr: SocketAddr, max_age_secs: Option<u32>) -> String {
     let p = |name: &str| quote(&dir.join(name));
+    let expires = max_age_secs.map_or_else(String::new, |s| format!("expires {s}s;"));
     format!(
         "daemon off;
 master_process off;
@@ -211,6 +221,7 @@ http {{
         listen {addr};
         server_name localhost;
         root {root};
+        {expires}
     }}
 }}
 ",

@@ -166,6 +166,8 @@ pub(crate) struct Fetcher {
     /// Use only archives already in a cache directory (an installer's payload), never
     /// their URLs.
     local_only: bool,
+    /// `offline`: `file://` URLs and cached archives only, as conda refuses remote connections.
+    offline: bool,
 }
 
 impl Fetcher {
@@ -181,6 +183,7 @@ impl Fetcher {
             },
             checks: checks(ctx),
             local_only: false,
+            offline: ctx.config.offline,
         })
     }
 
@@ -302,6 +305,7 @@ impl Fetcher {
         let verified = match self.local_archive(item).await {
             Some(v) => v,
             None if self.local_only => return Err(self.damaged_payload(item)),
+            None if self.offline && item.url.scheme() != "file" => return Err(offline_error(item)),
             None => {
                 download::fetch(&item.url, &item.expected, &self.pkgs_dir, &self.remote).await?
             }
@@ -397,6 +401,17 @@ impl Fetcher {
             ),
         }
     }
+}
+
+/// A package that would have to be downloaded while offline.
+fn offline_error(item: &Item) -> CondaError {
+    CondaError::new(
+        ErrorKind::OfflineError,
+        format!(
+            "{} is not in the package cache, and offline mode forbids downloading it from {}.\nRun the command without --offline (and with `offline: false` in .condarc) once the channel is reachable, or ask for a version that is already cached.",
+            item.expected.label, item.url
+        ),
+    )
 }
 
 fn entry(dir: PathBuf, lock: EntryLock, archive: Option<PathBuf>) -> Entry {

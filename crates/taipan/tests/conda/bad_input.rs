@@ -81,7 +81,10 @@ fn a_prefix_the_user_cannot_write_is_refused_before_solving() {
     };
     assert_eq!(code, 1, "{err}");
     assert!(err.contains("EnvironmentNotWritableError"), "{err}");
-    assert!(!err.contains("Solving") && !err.contains("nonexistent"), "{err}");
+    assert!(
+        !err.contains("Solving") && !err.contains("nonexistent"),
+        "{err}"
+    );
     assert_eq!(tree(&prefix), before);
     // The same for a new environment in a directory the user cannot write.
     let new = ctx.root.join("envs/new");

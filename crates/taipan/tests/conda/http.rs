@@ -81,8 +81,10 @@ fn http_timeouts_respect_remote_read_timeout() {
     assert!(start.elapsed() < Duration::from_secs(20));
 }
 
+/// Offline, the cached index and cached packages are used and the server is never asked;
+/// a package that is not cached is refused with `OfflineError`, not downloaded.
 #[test]
-fn offline_uses_the_repodata_cache() {
+fn offline_uses_the_caches_and_never_the_network() {
     let ctx = TestContext::new();
     let server = TestServer::serve(&standard_on_disk(&ctx)).unwrap();
     let url = server.url().to_string();
@@ -92,7 +94,7 @@ fn offline_uses_the_repodata_cache() {
         .arg("dep=1")
         .assert()
         .success();
-    drop(server);
+    let online = server.log().len();
     let prefix = ctx.path("two");
     ctx.cmd()
         .args(["create", "-y", "-q", "--offline", "-c", &url, "-p"])
@@ -101,43 +103,105 @@ fn offline_uses_the_repodata_cache() {
         .assert()
         .success();
     assert_eq!(ctx.installed(&prefix), vec!["dep-1.0-0"]);
+    // dep 2.0 is in the cached index but its package was never downloaded.
+    let refused = ctx.path("three");
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args(["create", "-y", "--offline", "-c", &url, "-p"])
+            .arg(&refused)
+            .arg("dep=2"),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("OfflineError"), "{err}");
+    assert!(err.contains("dep-2.0-0"), "{err}");
+    assert!(!refused.exists());
+    let offline: Vec<String> = server.log()[online..]
+        .iter()
+        .map(|r| r.path.clone())
+        .collect();
+    assert!(
+        offline.is_empty(),
+        "offline runs asked the server for {offline:?}"
+    );
 }
 
+fn require_nginx() {
+    assert!(
+        Nginx::available(),
+        "nginx is required for this test (apt-get install -y nginx); .ci/run installs it"
+    );
+}
+
+/// GETs of the noarch index answered with `status` (HEADs probe which variants exist).
+fn repodata_requests(nginx: &Nginx, status: u16) -> usize {
+    let line = format!("\"GET /noarch/repodata.json.zst HTTP/1.1\" {status} ");
+    nginx.access_log().matches(&line).count()
+}
+
+/// nginx sends an ETag and no Cache-Control: every run revalidates. An unchanged index costs
+/// a 304; a changed one is downloaded and its new package is seen.
 #[test]
 fn nginx_channel_revalidates_with_etag() {
-    if !Nginx::available() {
-        panic!("nginx is required for this test (apt-get install -y nginx); .ci/run installs it");
-    }
+    require_nginx();
     let ctx = TestContext::new();
-    let nginx = Nginx::serve(&standard_on_disk(&ctx)).unwrap();
+    let dir = ctx.path("served");
+    let mut ch = taipan_testkit::ChannelBuilder::new(&dir);
+    for (pkg, fmt) in crate::common::standard_packages() {
+        ch.add(&pkg, fmt);
+    }
+    ch.index().unwrap();
+    let nginx = Nginx::serve(&dir).unwrap();
     let url = nginx.url().to_string();
-    std::fs::write(ctx.home.join(".condarc"), "local_repodata_ttl: 0\n").unwrap();
-    ctx.cmd()
-        .args(["create", "-y", "-q", "-c", &url, "-p"])
-        .arg(ctx.path("one"))
-        .arg("dep=1")
-        .assert()
-        .success();
-    ctx.cmd()
-        .args(["create", "-y", "-q", "-c", &url, "-p"])
-        .arg(ctx.path("two"))
-        .arg("dep=1")
-        .assert()
-        .success();
+    let create = |env: &str| {
+        let prefix = ctx.path(env);
+        ctx.cmd()
+            .args(["create", "-y", "-q", "-c", &url, "-p"])
+            .arg(&prefix)
+            .arg("dep")
+            .assert()
+            .success();
+        ctx.installed(&prefix)
+    };
+    assert_eq!(create("one"), vec!["dep-2.0-0"]);
+    assert_eq!(create("two"), vec!["dep-2.0-0"]);
     let log = nginx.access_log();
-    // First run downloads, second revalidates with the cached ETag and gets 304 Not Modified.
-    assert_eq!(
-        log.matches("\"GET /noarch/repodata.json.zst HTTP/1.1\" 200")
-            .count(),
-        1,
-        "{log}"
+    assert_eq!(repodata_requests(&nginx, 200), 1, "{log}");
+    assert_eq!(repodata_requests(&nginx, 304), 1, "{log}");
+    ch.add(
+        &taipan_testkit::PackageBuilder::new("dep", "3.0")
+            .noarch_generic()
+            .file("share/dep/v3", "dep 3\n"),
+        taipan_testkit::ArchiveFormat::Conda,
     );
-    assert_eq!(
-        log.matches("\"GET /noarch/repodata.json.zst HTTP/1.1\" 304")
-            .count(),
-        1,
-        "{log}"
-    );
+    ch.index().unwrap();
+    assert_eq!(create("three"), vec!["dep-3.0-0"]);
+    assert_eq!(repodata_requests(&nginx, 200), 2, "{}", nginx.access_log());
+}
+
+/// A server that says `max-age=600` is not asked again within that time (conda's default
+/// `local_repodata_ttl: 1`); `local_repodata_ttl: 0` fetches the index every time.
+#[test]
+fn nginx_max_age_is_honoured_unless_local_repodata_ttl_is_zero() {
+    require_nginx();
+    let ctx = TestContext::new();
+    let nginx = Nginx::serve_cached(&standard_on_disk(&ctx), 600).unwrap();
+    let url = nginx.url().to_string();
+    let create = |env: &str| {
+        ctx.cmd()
+            .args(["create", "-y", "-q", "-c", &url, "-p"])
+            .arg(ctx.path(env))
+            .arg("dep")
+            .assert()
+            .success();
+    };
+    create("one");
+    create("two");
+    let log = nginx.access_log();
+    assert_eq!(repodata_requests(&nginx, 200), 1, "{log}");
+    assert_eq!(repodata_requests(&nginx, 304), 0, "{log}");
+    std::fs::write(ctx.home.join(".condarc"), "local_repodata_ttl: 0\n").unwrap();
+    create("three");
+    assert_eq!(repodata_requests(&nginx, 200), 2, "{}", nginx.access_log());
 }
 
 #[test]

@@ -123,7 +123,11 @@ fn aggressive_update_packages_float() {
         ctx.installed(&prefix)
     };
     assert_eq!(install("default"), vec!["openssl-1.1-0", "pip-23.0-0"]);
-    std::fs::write(ctx.home.join(".condarc"), "aggressive_update_packages: []\n").unwrap();
+    std::fs::write(
+        ctx.home.join(".condarc"),
+        "aggressive_update_packages: []\n",
+    )
+    .unwrap();
     assert_eq!(install("off"), vec!["openssl-1.0-0", "pip-23.0-0"]);
 }
 
