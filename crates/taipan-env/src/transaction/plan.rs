@@ -111,3 +111,122 @@ impl Plan {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rattler_conda_types::{PackageName, Version};
+    use std::str::FromStr;
+
+    fn record(name: &str, version: &str, build: &str, depends: &[&str]) -> RepoDataRecord {
+        let mut package_record = PackageRecord::new(
+            PackageName::from_str(name).unwrap(),
+            Version::from_str(version).unwrap(),
+            build.parse().unwrap(),
+        );
+        package_record.subdir = "noarch".into();
+        package_record.depends = depends.iter().map(|d| d.to_string()).collect();
+        let file_name = format!("{name}-{version}-{build}.conda");
+        RepoDataRecord {
+            package_record,
+            identifier: file_name.parse().unwrap(),
+            url: url::Url::parse(&format!("file:///channel/noarch/{file_name}")).unwrap(),
+            channel: Some("file:///channel".into()),
+        }
+    }
+
+    fn installed(records: &[RepoDataRecord]) -> Vec<PrefixRecord> {
+        records
+            .iter()
+            .map(|r| PrefixRecord::from_repodata_record(r.clone(), Vec::new()))
+            .collect()
+    }
+
+    fn names<'a>(records: impl IntoIterator<Item = &'a RepoDataRecord>) -> Vec<String> {
+        records
+            .into_iter()
+            .map(|r| crate::dist::Dist::of(r).to_string())
+            .collect()
+    }
+
+    #[test]
+    fn an_upgrade_unlinks_the_old_and_links_dependencies_first() {
+        let prefix = Path::new("/env");
+        let before = installed(&[
+            record("dep", "1.0", "0", &[]),
+            record("app", "1.0", "0", &["dep 1.*"]),
+            record("keep", "1.0", "0", &[]),
+        ]);
+        let desired = vec![
+            record("app", "2.0", "0", &["dep >=2"]),
+            record("keep", "1.0", "0", &[]),
+            record("dep", "2.0", "0", &[]),
+            record("new", "1.0", "0", &[]),
+        ];
+        let plan = Plan::new(prefix, &before, desired, &HashSet::new(), Subdir::NoArch).unwrap();
+        let unlinked: Vec<String> = plan
+            .unlink
+            .iter()
+            .map(|r| r.repodata_record.package_record.to_string())
+            .collect();
+        assert_eq!(unlinked.len(), 2, "{unlinked:?}");
+        let linked = names(&plan.link);
+        let pos = |n: &str| linked.iter().position(|l| l.contains(n)).unwrap();
+        assert!(pos("dep-2.0") < pos("app-2.0"), "{linked:?}");
+        assert_eq!(plan.unchanged.len(), 1);
+        let pairs: Vec<(Option<String>, Option<String>)> = plan
+            .changes()
+            .into_iter()
+            .map(|(old, new)| {
+                (
+                    old.map(|o| o.repodata_record.package_record.version.to_string()),
+                    new.map(|n| n.package_record.name.as_normalized().to_string()),
+                )
+            })
+            .collect();
+        assert!(pairs.contains(&(Some("1.0".into()), Some("app".into()))));
+        assert!(pairs.contains(&(Some("1.0".into()), Some("dep".into()))));
+        assert!(pairs.contains(&(None, Some("new".into()))));
+        assert_eq!(pairs.len(), 3);
+    }
+
+    #[test]
+    fn nothing_to_do_unless_a_reinstall_is_asked_for() {
+        let prefix = Path::new("/env");
+        let same = vec![record("dep", "1.0", "0", &[])];
+        let plan = Plan::new(
+            prefix,
+            &installed(&same),
+            same.clone(),
+            &HashSet::new(),
+            Subdir::NoArch,
+        )
+        .unwrap();
+        assert!(plan.is_empty());
+        let again: HashSet<PackageName> = [PackageName::from_str("dep").unwrap()].into();
+        let plan = Plan::new(prefix, &installed(&same), same, &again, Subdir::NoArch).unwrap();
+        assert_eq!((plan.unlink.len(), plan.link.len()), (1, 1));
+    }
+
+    #[test]
+    fn a_removal_keeps_the_rest() {
+        let all = installed(&[record("a", "1", "0", &[]), record("b", "1", "0", &[])]);
+        let plan = Plan::removal(
+            Path::new("/env"),
+            &all,
+            vec![all[0].clone()],
+            Subdir::NoArch,
+        );
+        assert_eq!(plan.unlink.len(), 1);
+        assert_eq!(plan.unchanged.len(), 1);
+        assert_eq!(
+            plan.unchanged[0]
+                .repodata_record
+                .package_record
+                .name
+                .as_normalized(),
+            "b"
+        );
+        assert!(!plan.is_empty());
+    }
+}
