@@ -1,4 +1,4 @@
-//! The real nginx wrapper (skipped when nginx is not installed).
+//! The real nginx wrapper (fails when nginx is not installed: CI must have it).
 
 use std::fs;
 
@@ -7,10 +7,7 @@ use crate::nginx::Nginx;
 
 #[test]
 fn nginx_serves_and_revalidates() {
-    if !Nginx::available() {
-        println!("skipping: {} not found", Nginx::binary().display());
-        return;
-    }
+    require_nginx();
     let dir = tempfile::tempdir().unwrap();
     fs::create_dir_all(dir.path().join("noarch")).unwrap();
     fs::write(
@@ -45,10 +42,7 @@ fn nginx_serves_and_revalidates() {
 
 #[test]
 fn nginx_is_killed_on_drop() {
-    if !Nginx::available() {
-        println!("skipping: {} not found", Nginx::binary().display());
-        return;
-    }
+    require_nginx();
     let dir = tempfile::tempdir().unwrap();
     let nginx = Nginx::serve(dir.path()).unwrap();
     let url = nginx.url();
@@ -57,5 +51,13 @@ fn nginx_is_killed_on_drop() {
     let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
     assert!(
         std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200)).is_err()
+    );
+}
+
+fn require_nginx() {
+    assert!(
+        Nginx::available(),
+        "{} not found: apt-get install -y nginx (.ci/run installs it), or set TAIPAN_TEST_NGINX",
+        Nginx::binary().display()
     );
 }
