@@ -6,6 +6,7 @@
 //! real binary in an isolated HOME, root prefix and package cache.
 
 mod bad_input;
+#[path = "../common/mod.rs"]
 mod common;
 mod concurrency;
 mod config;

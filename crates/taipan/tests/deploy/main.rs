@@ -4,5 +4,6 @@
 //! real binary in an isolated HOME, root prefix and package cache.
 
 mod ansible;
+#[path = "../common/mod.rs"]
 mod common;
 mod deploy;

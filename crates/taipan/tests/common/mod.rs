@@ -1,5 +1,5 @@
-//! This test binary's view of the test kit's harness: the same [`TestContext`], for the
-//! taipan binary this package builds.
+//! Shared by the four test binaries (each includes it with `#[path]`): the test kit's
+//! harness, the same [`TestContext`], for the taipan binary this package builds.
 
 #![allow(dead_code, unused_imports)]
 
