@@ -4,7 +4,9 @@
 //! Debug builds read `TAIPAN_TEST_CRASH_AT=N`: the N-th call of [`hit`] sends SIGKILL to the
 //! process itself (no destructor, no signal handler runs, as with `kill -9` or a power cut).
 //! `TAIPAN_TEST_CRASH_LOG=FILE` appends the name of every step passed, so a test can see which
-//! step it interrupted. Release builds compile [`hit`] to nothing.
+//! step it interrupted. `TAIPAN_TEST_PAUSE=STEP:MS` makes [`pause`] at `STEP` sleep that long
+//! (`STEP DETAIL:MS`: only for that detail, e.g. one cache entry), so a test can line
+//! processes up at one point. Release builds compile both to nothing.
 
 #[cfg(debug_assertions)]
 mod enabled {
@@ -41,6 +43,37 @@ mod enabled {
             }
         }
     }
+}
+
+/// How long a test wants the process held at this point (zero unless asked); see the
+/// module documentation. `TAIPAN_TEST_PAUSE` is a comma-separated list of `STEP:MS` or
+/// `STEP DETAIL:MS`. The caller sleeps (asynchronously, so other work of the process goes on).
+#[cfg(debug_assertions)]
+pub fn pause(step: &str, detail: &str) -> std::time::Duration {
+    let mut total = std::time::Duration::ZERO;
+    let Ok(value) = std::env::var("TAIPAN_TEST_PAUSE") else {
+        return total;
+    };
+    for item in value.split(',') {
+        let Some((name, ms)) = item.rsplit_once(':') else {
+            continue;
+        };
+        let matches = match name.split_once(' ') {
+            Some((s, d)) => s == step && d == detail,
+            None => name == step,
+        };
+        if let (true, Ok(ms)) = (matches, ms.parse()) {
+            total += std::time::Duration::from_millis(ms);
+        }
+    }
+    total
+}
+
+/// A point where a test may hold the process (always zero in release builds).
+#[cfg(not(debug_assertions))]
+#[inline(always)]
+pub fn pause(_step: &str, _detail: &str) -> std::time::Duration {
+    std::time::Duration::ZERO
 }
 
 /// A step of a transaction passed; see the module documentation.

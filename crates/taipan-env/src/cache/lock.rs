@@ -55,11 +55,45 @@ impl EntryLock {
         Ok(lock)
     }
 
-    /// Turns the hold exclusive, waiting for other holders to let go.
-    pub async fn exclusive(&mut self) -> std::io::Result<()> {
-        self.wait(true).await?;
-        self.exclusive = true;
-        Ok(())
+    /// A shared hold on an entry that `usable` accepts (returned with what `usable` gave),
+    /// or else an exclusive hold to make the entry. Never waits for the exclusive hold while
+    /// holding the shared one: two processes upgrading one entry would each wait for the
+    /// other forever (`flock` cannot upgrade atomically). So the shared hold is let go, the
+    /// exclusive one is tried, and if another process holds the entry the whole look starts
+    /// again: that process is making it, or using it, and its result will be usable.
+    pub async fn usable_or_exclusive<T, F, Fut>(
+        entry_dir: &Path,
+        usable: F,
+    ) -> std::io::Result<(Self, Option<T>)>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Option<T>>,
+    {
+        let mut wait = Wait::new(Self::path_for(entry_dir));
+        let mut first = true;
+        loop {
+            let shared = Self::shared(entry_dir).await?;
+            if let Some(found) = usable().await {
+                return Ok((shared, Some(found)));
+            }
+            if std::mem::take(&mut first) {
+                let name = entry_dir.file_name().unwrap_or_default().to_string_lossy();
+                let held = crate::crashpoint::pause("entry-missing", &name);
+                if !held.is_zero() {
+                    tokio::time::sleep(held).await;
+                }
+            }
+            drop(shared);
+            let mut lock = Self {
+                file: Self::open(&wait.path),
+                path: wait.path.clone(),
+                exclusive: false,
+            };
+            if lock.try_exclusive() {
+                return Ok((lock, None));
+            }
+            wait.pause().await?;
+        }
     }
 
     /// Turns an exclusive hold back into a shared one.
@@ -92,9 +126,7 @@ impl EntryLock {
         let Some(file) = self.file.clone() else {
             return Ok(());
         };
-        let start = Instant::now();
-        let mut pause = Duration::from_millis(5);
-        let mut warned = false;
+        let mut wait = Wait::new(self.path.clone());
         loop {
             let attempt = if exclusive {
                 file.try_lock()
@@ -104,28 +136,53 @@ impl EntryLock {
             match attempt {
                 Ok(()) => return Ok(()),
                 Err(std::fs::TryLockError::Error(e)) => return Err(e),
-                Err(std::fs::TryLockError::WouldBlock) => {}
+                Err(std::fs::TryLockError::WouldBlock) => wait.pause().await?,
             }
-            if start.elapsed() > PATIENCE {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::TimedOut,
-                    format!(
-                        "another process has held {} for more than {} s",
-                        self.path.display(),
-                        PATIENCE.as_secs()
-                    ),
-                ));
-            }
-            if !warned && start.elapsed() > Duration::from_secs(10) {
-                tracing::warn!(
-                    "waiting for another conda process to finish with {}",
-                    self.path.display()
-                );
-                warned = true;
-            }
-            tokio::time::sleep(pause).await;
-            pause = (pause * 2).min(Duration::from_millis(200));
         }
+    }
+}
+
+/// Waiting for another process's hold on one entry: growing pauses, a warning after 10 s,
+/// an error after [`PATIENCE`].
+struct Wait {
+    path: PathBuf,
+    start: Instant,
+    pause: Duration,
+    warned: bool,
+}
+
+impl Wait {
+    fn new(path: PathBuf) -> Self {
+        Self {
+            path,
+            start: Instant::now(),
+            pause: Duration::from_millis(5),
+            warned: false,
+        }
+    }
+
+    async fn pause(&mut self) -> std::io::Result<()> {
+        let waited = self.start.elapsed();
+        if waited > PATIENCE {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                format!(
+                    "another process has held {} for more than {} s",
+                    self.path.display(),
+                    PATIENCE.as_secs()
+                ),
+            ));
+        }
+        if !self.warned && waited > Duration::from_secs(10) {
+            tracing::warn!(
+                "waiting for another conda process to finish with {}",
+                self.path.display()
+            );
+            self.warned = true;
+        }
+        tokio::time::sleep(self.pause).await;
+        self.pause = (self.pause * 2).min(Duration::from_millis(200));
+        Ok(())
     }
 }
 

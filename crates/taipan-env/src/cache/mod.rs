@@ -197,16 +197,22 @@ impl Fetcher {
     /// verified and unpacked. Returns the entry and `safety_checks: warn` warnings.
     pub async fn get(&self, item: &Item) -> Result<(Entry, Vec<String>)> {
         let entry_dir = self.pkgs_dir.join(&item.entry);
-        let mut lock = EntryLock::shared(&entry_dir)
-            .await
-            .map_err(|e| lock_error(&entry_dir, e))?;
-        if let Some(dir) = self.valid(&item.key, &item.entry).await {
+        let (mut lock, valid) =
+            EntryLock::usable_or_exclusive(&entry_dir, || self.valid(&item.key, &item.entry))
+                .await
+                .map_err(|e| lock_error(&entry_dir, e))?;
+        // Another process may have made the entry between the look and the exclusive hold.
+        let valid = match valid {
+            Some(dir) => Some(dir),
+            None => self.valid(&item.key, &item.entry).await,
+        };
+        if let Some(dir) = valid {
+            lock.downgrade()
+                .await
+                .map_err(|e| lock_error(&entry_dir, e))?;
             let archive = self.kept_archive(&item.expected.file_name);
             return Ok((entry(dir, lock, archive), Vec::new()));
         }
-        lock.exclusive()
-            .await
-            .map_err(|e| lock_error(&entry_dir, e))?;
         lock::remove_leftovers(&self.pkgs_dir, &item.entry, &item.expected.file_name);
         let failure: Arc<Mutex<Option<CondaError>>> = Arc::default();
         let warnings: Arc<Mutex<Vec<String>>> = Arc::default();

@@ -106,6 +106,65 @@ fn four_creates_on_one_cold_cache_all_succeed() {
     }
 }
 
+/// Two processes need the same two packages, and each ends up making one of them. Each
+/// then holds its own entry shared until its transaction ends, and finds the other's
+/// entry missing from an earlier look. Had it waited for an exclusive hold on that entry
+/// (to make it), both would wait for each other (for the 600 s patience); they look again
+/// instead, find the entry made, and use it. The pauses line the two processes up so:
+/// both look at both entries while the other holds its look too, and for each entry one
+/// process tries to make it early (and cannot: the other is still looking) while the
+/// other makes it late and keeps it.
+#[test]
+fn two_processes_making_entries_the_other_needs_do_not_wait_for_each_other() {
+    let ctx = TestContext::new();
+    let prefixes = [ctx.path("one"), ctx.path("two")];
+    let pauses = [
+        "entry-missing dep-1.0-0:500,entry-missing app-1.0-0:2000",
+        "entry-missing dep-1.0-0:2000,entry-missing app-1.0-0:500",
+    ];
+    let mut children: Vec<Option<Child>> = prefixes
+        .iter()
+        .zip(pauses)
+        .map(|(p, pause)| {
+            let mut cmd = ctx.std_cmd();
+            cmd.args([
+                "create",
+                "-y",
+                "-q",
+                "--override-channels",
+                "-c",
+                &ctx.channel,
+            ])
+            .arg("-p")
+            .arg(p)
+            .arg("app=1")
+            .env("TAIPAN_TEST_PAUSE", pause)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+            Some(cmd.spawn().unwrap())
+        })
+        .collect();
+    let start = std::time::Instant::now();
+    while children
+        .iter_mut()
+        .flatten()
+        .any(|c| c.try_wait().unwrap().is_none())
+    {
+        if start.elapsed() > std::time::Duration::from_secs(60) {
+            for c in children.iter_mut().flatten() {
+                let _ = c.kill();
+            }
+            panic!("two creates still wait for each other's cache entries after 60 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    for (child, prefix) in children.iter_mut().zip(&prefixes) {
+        let (code, err) = finish(child.take().unwrap());
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(ctx.installed(prefix), vec!["app-1.0-0", "dep-1.0-0"]);
+    }
+}
+
 #[test]
 fn install_racing_remove_leaves_a_consistent_prefix_and_true_exit_codes() {
     let ctx = TestContext::new();
