@@ -199,6 +199,7 @@ impl<'a> Sweep<'a> {
             if code.is_some() {
                 assert_eq!(code, Some(1), "step {n}: {err}");
                 assert!(steps.contains("rollback-restored"), "{steps}");
+                eprintln!("{} steps", n - 1);
                 return n - 1;
             }
             self.check_after_kill(n, &step, &old, &old);
