@@ -14,6 +14,7 @@ use taipan_env::error::ErrorKind;
 pub mod exec;
 pub mod os;
 pub mod packages;
+pub mod report;
 pub mod shared;
 pub mod source;
 pub mod steps;
@@ -26,7 +27,8 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use taipan_env::{CondaError, Result};
 
-pub use steps::{Deployment, Report, Status, StepReport};
+pub use report::{Report, Status, StepReport};
+pub use steps::Deployment;
 
 /// What the admin asked for (the `taipan deploy` flags).
 #[derive(Debug, Clone)]

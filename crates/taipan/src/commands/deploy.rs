@@ -3,7 +3,7 @@
 use std::io::{BufRead, IsTerminal, Write};
 use taipan_env::error::ErrorKind;
 
-use taipan_deploy::{steps, Deployment, Options};
+use taipan_deploy::{Deployment, Options};
 use taipan_env::{CondaError, Result};
 
 use super::helpers;
@@ -74,7 +74,7 @@ fn print(report: &taipan_deploy::Report, json: bool) {
             serde_json::to_string_pretty(report).unwrap_or_default()
         );
     } else {
-        print!("{}", steps::render(report));
+        print!("{}", taipan_deploy::report::render(report));
     }
 }
 
