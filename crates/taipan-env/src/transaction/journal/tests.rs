@@ -14,6 +14,15 @@ fn prefix() -> (tempfile::TempDir, PathBuf) {
     (tmp, prefix)
 }
 
+/// Appends raw bytes to the journal's log, as a process killed mid-write would leave them.
+fn append_to_log(prefix: &Path, bytes: &[u8]) {
+    let mut log = std::fs::OpenOptions::new()
+        .append(true)
+        .open(prefix.join(JOURNAL_DIR).join(LOG))
+        .unwrap();
+    log.write_all(bytes).unwrap();
+}
+
 fn read(path: &Path) -> Option<String> {
     std::fs::read_to_string(path).ok()
 }
@@ -84,11 +93,7 @@ fn a_killed_rollback_is_finished_without_removing_what_it_restored() {
     let dir = prefix.join(JOURNAL_DIR);
     std::fs::remove_file(prefix.join("bin/a")).unwrap();
     std::fs::remove_dir_all(prefix.join("lib")).unwrap();
-    let mut log = std::fs::OpenOptions::new()
-        .append(true)
-        .open(dir.join(LOG))
-        .unwrap();
-    log.write_all(b"{\"op\":\"undone\"}\n").unwrap();
+    append_to_log(&prefix, b"{\"op\":\"undone\"}\n");
     // The restore of bin/a (stash 1) happened; bin/gone (stash 2) did not.
     std::fs::rename(dir.join("stash/1"), prefix.join("bin/a")).unwrap();
     recover(&prefix).unwrap();
@@ -99,11 +104,7 @@ fn a_killed_rollback_is_finished_without_removing_what_it_restored() {
 fn a_torn_last_line_is_ignored() {
     let (_tmp, prefix) = prefix();
     interrupted(&prefix);
-    let mut log = std::fs::OpenOptions::new()
-        .append(true)
-        .open(prefix.join(JOURNAL_DIR).join(LOG))
-        .unwrap();
-    log.write_all(b"{\"op\":\"commi").unwrap();
+    append_to_log(&prefix, b"{\"op\":\"commi");
     recover(&prefix).unwrap();
     assert_old_state(&prefix);
 }
@@ -133,11 +134,7 @@ fn commit_keeps_the_new_state_and_clears_the_stash() {
 fn recovery_after_the_commit_point_completes() {
     let (_tmp, prefix) = prefix();
     interrupted(&prefix);
-    let mut log = std::fs::OpenOptions::new()
-        .append(true)
-        .open(prefix.join(JOURNAL_DIR).join(LOG))
-        .unwrap();
-    log.write_all(b"{\"op\":\"commit\"}\n").unwrap();
+    append_to_log(&prefix, b"{\"op\":\"commit\"}\n");
     let got = recover(&prefix).unwrap();
     assert!(matches!(got, Some(Recovered::Completed { .. })), "{got:?}");
     assert_eq!(read(&prefix.join("bin/a")).as_deref(), Some("new a\n"));
