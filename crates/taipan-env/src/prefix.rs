@@ -63,3 +63,40 @@ pub fn installed(ctx: &Context, prefix: &Path) -> Result<Installed> {
         warnings,
     })
 }
+
+/// The variables `conda-meta/state` sets on activation (`env_vars`), in file order.
+pub fn env_vars(prefix: &Path) -> serde_json::Map<String, serde_json::Value> {
+    read_state(prefix)
+        .get("env_vars")
+        .and_then(|v| v.as_object())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Replaces `conda-meta/state`'s `env_vars`, keeping its other keys; written atomically.
+pub fn set_env_vars(prefix: &Path, vars: serde_json::Map<String, serde_json::Value>) -> Result<()> {
+    let mut state = read_state(prefix);
+    state.insert("env_vars".into(), serde_json::Value::Object(vars));
+    let text = serde_json::to_string_pretty(&serde_json::Value::Object(state)).unwrap_or_default();
+    crate::fsutil::write_atomic(&prefix.join("conda-meta").join("state"), text.as_bytes())
+}
+
+/// Adds variables (an environment file's `variables:`) to those already set.
+pub fn add_env_vars(prefix: &Path, vars: &[(String, serde_json::Value)]) -> Result<()> {
+    if vars.is_empty() {
+        return Ok(());
+    }
+    let mut all = env_vars(prefix);
+    for (k, v) in vars {
+        all.insert(k.clone(), v.clone());
+    }
+    set_env_vars(prefix, all)
+}
+
+fn read_state(prefix: &Path) -> serde_json::Map<String, serde_json::Value> {
+    std::fs::read_to_string(prefix.join("conda-meta").join("state"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v.as_object().cloned())
+        .unwrap_or_default()
+}

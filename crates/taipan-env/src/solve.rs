@@ -43,7 +43,8 @@ pub struct Request {
     pub update_specs: bool,
     /// `--no-pin`: ignore pinned packages.
     pub no_pin: bool,
-    /// `--prune`: drop what history no longer asks for.
+    /// `--prune`: keep only what the request needs (conda ignores history and the installed
+    /// packages when pruning).
     pub prune: bool,
     /// Channel priority.
     pub channel_priority: Option<ChannelPriority>,
@@ -277,7 +278,9 @@ impl SpecPlan {
         // In the root prefix with auto_update_conda, conda's own history spec gives way to
         // `conda >=installed` (added below), so conda floats to the newest.
         let conda_floats = req.is_root && rules.auto_update_conda && kind != Kind::Create;
-        for (name, spec) in &installed.history {
+        // conda: "When pruning DO NOT consider history of already installed packages".
+        let history = installed.history.iter().filter(|_| !req.prune);
+        for (name, spec) in history {
             if named.contains(name) || installed.get(name).is_none() {
                 continue;
             }

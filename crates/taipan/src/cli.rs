@@ -48,6 +48,12 @@ pub enum Command {
     Init(InitArgs),
     /// Run an executable in a conda environment.
     Run(RunArgs),
+    /// Export a conda environment to a file (environment.yml, JSON, explicit, requirements).
+    Export(ExportArgs),
+    /// Compare packages between conda environments.
+    Compare(CompareArgs),
+    /// Rename an existing environment.
+    Rename(RenameArgs),
     /// Activate an environment (needs the shell function from `conda init`).
     #[command(hide = true)]
     Activate(ShellOnlyArgs),
@@ -239,6 +245,14 @@ pub struct RunArgs {
 pub enum EnvCommand {
     /// List the conda environments.
     List(EnvListArgs),
+    /// Create an environment based on an environment definition file.
+    Create(EnvCreateArgs),
+    /// Update the current environment based on environment file.
+    Update(EnvUpdateArgs),
+    /// Export a given environment.
+    Export(ExportArgs),
+    /// Remove an environment.
+    Remove(EnvRemoveArgs),
     /// Configure an environment.
     #[command(subcommand)]
     Config(EnvConfigCommand),
@@ -518,4 +532,130 @@ pub struct EnvListArgs {
 pub struct CompletionArgs {
     /// Shell to generate completions for.
     pub shell: clap_complete::Shell,
+}
+
+/// `conda env create`.
+#[derive(Debug, Args, Clone)]
+pub struct EnvCreateArgs {
+    /// Environment definition file(s) (default: environment.yml).
+    #[arg(short = 'f', long = "file", num_args = 1.., default_value = "environment.yml")]
+    pub file: Vec<PathBuf>,
+    /// Only display what would have been done.
+    #[arg(short = 'd', long = "dry-run")]
+    pub dry_run: bool,
+    /// Sets any confirmation values to 'yes' automatically (the default for env create).
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    /// Remove an existing environment first (older conda; env create replaces one anyway).
+    #[arg(long, hide = true)]
+    pub force: bool,
+    /// Ignore create_default_packages in the .condarc file.
+    #[arg(long = "no-default-packages")]
+    pub no_default_packages: bool,
+    /// Solve for another platform (subdir).
+    #[arg(long = "platform", alias = "subdir")]
+    pub platform: Option<String>,
+    #[command(flatten)]
+    pub channels: ChannelArgs,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda env update`.
+#[derive(Debug, Args, Clone)]
+pub struct EnvUpdateArgs {
+    /// Environment definition (default: environment.yml).
+    #[arg(short = 'f', long = "file", default_value = "environment.yml")]
+    pub file: PathBuf,
+    /// Remove installed packages not defined in the environment file.
+    #[arg(long)]
+    pub prune: bool,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda env remove`.
+#[derive(Debug, Args, Clone)]
+pub struct EnvRemoveArgs {
+    /// Only display what would have been done.
+    #[arg(short = 'd', long = "dry-run")]
+    pub dry_run: bool,
+    /// Sets any confirmation values to 'yes' automatically.
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda export` and `conda env export`.
+#[derive(Debug, Args, Clone)]
+pub struct ExportArgs {
+    /// Additional channel to include in the export.
+    #[arg(short = 'c', long = "channel")]
+    pub channel: Vec<String>,
+    /// Do not include .condarc channels.
+    #[arg(short = 'O', long = "override-channels")]
+    pub override_channels: bool,
+    /// Target platform(s) for export (only this machine's platform is supported).
+    #[arg(long = "platform", alias = "subdir")]
+    pub platform: Vec<String>,
+    /// Override the platforms specified in the condarc.
+    #[arg(long = "override-platforms")]
+    pub override_platforms: bool,
+    /// File name or path for the exported environment (format detected from the name).
+    #[arg(short = 'f', long = "file")]
+    pub file: Option<PathBuf>,
+    /// Output format: environment-yaml, environment-json, explicit, requirements (or an alias).
+    #[arg(long, value_parser = clap::builder::PossibleValuesParser::new(taipan_env::export::FORMAT_NAMES))]
+    pub format: Option<String>,
+    /// Remove build specification from dependencies.
+    #[arg(long = "no-builds")]
+    pub no_builds: bool,
+    /// Do not include channel names with package names.
+    #[arg(long = "ignore-channels")]
+    pub ignore_channels: bool,
+    /// Build environment spec from explicit specs in history.
+    #[arg(long = "from-history")]
+    pub from_history: bool,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda compare`.
+#[derive(Debug, Args, Clone)]
+pub struct CompareArgs {
+    /// Path to the environment file that is to be compared against.
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda rename`.
+#[derive(Debug, Args, Clone)]
+pub struct RenameArgs {
+    /// New name for the conda environment.
+    pub destination: String,
+    /// Only display what would have been done.
+    #[arg(short = 'd', long = "dry-run")]
+    pub dry_run: bool,
+    /// Sets any confirmation values to 'yes' automatically (replaces an existing destination).
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    /// Older conda's name for --yes.
+    #[arg(long, hide = true)]
+    pub force: bool,
+    #[command(flatten)]
+    pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
 }

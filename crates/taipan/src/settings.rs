@@ -6,12 +6,45 @@ use taipan_env::ops::{Change, CreateRequest, InstallRequest, RemoveRequest};
 use taipan_env::solve::Request;
 use taipan_env::Result;
 
-use crate::cli::{CreateArgs, InstallArgs, ModifyArgs, RemoveArgs, SolveArgs, UpdateArgs};
+use taipan_env::envfile::{self, EnvFile};
+
+use crate::cli::{CreateArgs, InstallArgs, ModifyArgs, RemoveArgs, SolveArgs, Target, UpdateArgs};
 use crate::commands::helpers::history_cmd;
 
 /// Whether to go on without asking: `-y`, `always_yes`, or `--json` (nothing to ask on).
 pub fn yes(ctx: &Context, yes_flag: bool) -> bool {
     yes_flag || ctx.config.always_yes.unwrap_or(false)
+}
+
+/// The `--file`s that are environment files (`.yml`), read once: their channels, name and
+/// prefix are needed before the configuration is loaded. Unknown keys are warned about.
+pub fn env_files(s: &SolveArgs) -> Result<Vec<EnvFile>> {
+    let files = s
+        .file
+        .iter()
+        .filter(|f| envfile::is_env_file(f))
+        .map(|f| envfile::read(f))
+        .collect::<Result<Vec<_>>>()?;
+    if !s.output.json {
+        for w in files.iter().flat_map(|f| &f.warnings) {
+            println!("{w}");
+        }
+    }
+    Ok(files)
+}
+
+/// `-n`/`-p` as given, else the first environment file's `name:` (or `prefix:`).
+pub fn file_target(target: &Target, files: &[EnvFile]) -> Target {
+    if target.name.is_some() || target.prefix.is_some() {
+        return target.clone();
+    }
+    let first = files.first();
+    Target {
+        name: first.and_then(|f| f.name.clone()),
+        prefix: first
+            .filter(|f| f.name.is_none())
+            .and_then(|f| f.prefix.clone()),
+    }
 }
 
 /// The target, specs and flags create, install and update share.
@@ -21,6 +54,7 @@ fn change(
     m: Option<&ModifyArgs>,
     update_all: bool,
     argv: &[String],
+    env_files: Vec<EnvFile>,
 ) -> Result<Change> {
     let prefix = ctx.target_prefix(s.target.name.as_deref(), s.target.prefix.as_deref())?;
     let m = m.cloned().unwrap_or_default();
@@ -28,7 +62,13 @@ fn change(
         prefix,
         name: s.target.name.clone(),
         specs: s.specs.clone(),
-        files: s.file.clone(),
+        files: s
+            .file
+            .iter()
+            .filter(|f| !envfile::is_env_file(f))
+            .cloned()
+            .collect(),
+        env_files,
         cmd: history_cmd(argv),
         dry_run: s.dry_run,
         download_only: s.download_only,
@@ -47,18 +87,35 @@ fn change(
 }
 
 /// `conda create`.
-pub fn create(ctx: &Context, a: &CreateArgs, argv: &[String]) -> Result<CreateRequest> {
+pub fn create(
+    ctx: &Context,
+    a: &CreateArgs,
+    argv: &[String],
+    env_files: Vec<EnvFile>,
+) -> Result<CreateRequest> {
     Ok(CreateRequest {
-        change: change(ctx, &a.solve, None, false, argv)?,
+        change: change(ctx, &a.solve, None, false, argv, env_files)?,
         clone: a.clone.clone(),
         no_default_packages: a.no_default_packages,
     })
 }
 
 /// `conda install`.
-pub fn install(ctx: &Context, a: &InstallArgs, argv: &[String]) -> Result<InstallRequest> {
+pub fn install(
+    ctx: &Context,
+    a: &InstallArgs,
+    argv: &[String],
+    env_files: Vec<EnvFile>,
+) -> Result<InstallRequest> {
     Ok(InstallRequest {
-        change: change(ctx, &a.solve, Some(&a.modify), a.update_all, argv)?,
+        change: change(
+            ctx,
+            &a.solve,
+            Some(&a.modify),
+            a.update_all,
+            argv,
+            env_files,
+        )?,
         satisfied_skip_solve: a.modify.satisfied_skip_solve,
         force_reinstall: a.modify.force_reinstall,
     })
@@ -66,7 +123,8 @@ pub fn install(ctx: &Context, a: &InstallArgs, argv: &[String]) -> Result<Instal
 
 /// `conda update`.
 pub fn update(ctx: &Context, a: &UpdateArgs, argv: &[String]) -> Result<Change> {
-    change(ctx, &a.solve, Some(&a.modify), a.all, argv)
+    let env_files = env_files(&a.solve)?;
+    change(ctx, &a.solve, Some(&a.modify), a.all, argv, env_files)
 }
 
 /// `conda remove`.

@@ -52,7 +52,13 @@ pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) 
         return Err(crate::prefix_lock::not_writable(prefix, None));
     }
     let (file_specs, urls) = read_spec_files(&change.files)?;
-    let mut texts: Vec<String> = change.specs.iter().chain(&file_specs).cloned().collect();
+    let mut texts: Vec<String> = change
+        .specs
+        .iter()
+        .chain(&file_specs)
+        .cloned()
+        .chain(super::env_file::specs(&change.env_files))
+        .collect();
     if !req.no_default_packages && req.clone.is_none() && !texts.is_empty() {
         texts.extend(ctx.config.create_default_packages.iter().cloned());
     }
@@ -75,12 +81,12 @@ pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) 
             ..Entry::default()
         },
     };
+    let mut untracked = None;
     let plan = if let Some(source) = &req.clone {
         let src = clone_source(ctx, source)?;
-        let records = crate::prefix::records(&src)?
-            .into_iter()
-            .map(|r| r.repodata_record)
-            .collect();
+        let installed = crate::prefix::records(&src)?;
+        untracked = Some((super::clone::untracked(&src, &installed), src));
+        let records = installed.into_iter().map(|r| r.repodata_record).collect();
         Plan::new(prefix, &[], records, &HashSet::new(), ctx.subdir)?
     } else if !urls.is_empty() {
         let (records, _held) = super::explicit_records(ctx, &urls).await?;
@@ -88,6 +94,7 @@ pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) 
     } else if specs.is_empty() {
         if !change.dry_run {
             create_empty(ctx, prefix, &t.history).await?;
+            super::env_file::after_transaction(prefix, &change.env_files, reporter)?;
         }
         return Ok(Created::Empty {
             dry_run: change.dry_run,
@@ -105,6 +112,10 @@ pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) 
             .plan
     };
     let done = transact(ctx, plan, t, None, reporter).await?;
+    let done = super::install::finish_env_files(change, done, reporter)?;
+    if let (super::Done::Applied(_), Some((files, src))) = (&done.done, &untracked) {
+        super::clone::copy_untracked(src, prefix, files)?;
+    }
     if matches!(done.done, super::Done::Applied(_)) && same_path(prefix, &ctx.root_prefix) {
         let exe = std::env::current_exe()?;
         root_setup(prefix, &exe)?;

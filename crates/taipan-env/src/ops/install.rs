@@ -28,6 +28,8 @@ pub struct Change {
     pub specs: Vec<String>,
     /// `--file`: spec lists or `@EXPLICIT` files.
     pub files: Vec<PathBuf>,
+    /// `--file`: environment files (`.yml`), read once when the request was built.
+    pub env_files: Vec<crate::envfile::EnvFile>,
     /// The command line, for history.
     pub cmd: String,
     /// `--dry-run`.
@@ -53,7 +55,13 @@ pub struct InstallRequest {
 /// The spec texts of a change with its spec files', and its `@EXPLICIT` URLs.
 fn texts_and_urls(change: &Change) -> Result<(Vec<String>, Vec<super::ExplicitUrl>)> {
     let (file_specs, urls) = read_spec_files(&change.files)?;
-    let texts = change.specs.iter().chain(&file_specs).cloned().collect();
+    let texts = change
+        .specs
+        .iter()
+        .chain(&file_specs)
+        .cloned()
+        .chain(super::env_file::specs(&change.env_files))
+        .collect();
     Ok((texts, urls))
 }
 
@@ -151,8 +159,25 @@ pub async fn install(
         solved.plan
     };
     let done = transact(ctx, plan, t, Some(&mut lock), reporter).await;
+    let done = match done {
+        Ok(d) => finish_env_files(change, d, reporter),
+        Err(e) => Err(e),
+    };
     lock.release().await;
     done
+}
+
+/// After the packages: the environment files' variables and pip sections, when the
+/// change was carried out (or there was nothing to change).
+pub fn finish_env_files(
+    change: &Change,
+    mut done: Transacted,
+    reporter: &dyn Reporter,
+) -> Result<Transacted> {
+    if matches!(done.done, super::Done::Applied(_) | super::Done::Nothing) {
+        done.pip = super::env_file::after_transaction(&change.prefix, &change.env_files, reporter)?;
+    }
+    Ok(done)
 }
 
 /// A plan that keeps everything as it is.

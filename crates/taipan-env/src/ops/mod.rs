@@ -8,10 +8,14 @@
 //! - [`transact`]: carrying out a plan (show, confirm, download, link).
 //! - [`explicit`]: `@EXPLICIT` files and installer locks.
 
+pub mod clone;
+pub mod compare;
 pub mod create;
+pub mod env_file;
 pub mod explicit;
 pub mod install;
 pub mod remove;
+pub mod rename;
 pub mod solve;
 pub mod transact;
 

@@ -51,6 +51,8 @@ pub struct Transacted {
     pub fetch: Vec<RepoDataRecord>,
     /// How it ended.
     pub done: Done,
+    /// An environment file's pip section, installed after the packages were linked.
+    pub pip: Option<crate::pip::PipRun>,
 }
 
 /// Carries out a plan: shown, confirmed, downloaded and verified, prelink messages
@@ -64,7 +66,14 @@ pub async fn transact(
     reporter: &dyn Reporter,
 ) -> Result<Transacted> {
     let fetch = to_fetch(ctx, &plan);
-    let ended = |plan, fetch, done| Ok(Transacted { plan, fetch, done });
+    let ended = |plan, fetch, done| {
+        Ok(Transacted {
+            plan,
+            fetch,
+            done,
+            pip: None,
+        })
+    };
     if plan.is_empty() {
         return ended(plan, fetch, Done::Nothing);
     }

@@ -89,3 +89,96 @@ pub fn vars(cmd: crate::cli::VarsCommand, argv: &[String]) -> Result<u8> {
     }
     Ok(0)
 }
+
+/// `conda env create`: `conda create --file` with the file's name, channels and pip
+/// section, without asking (conda 26 runs it as create with `yes`).
+pub async fn create(a: crate::cli::EnvCreateArgs, argv: &[String]) -> Result<u8> {
+    let args = crate::cli::CreateArgs {
+        solve: crate::cli::SolveArgs {
+            file: a.file,
+            dry_run: a.dry_run,
+            yes: true,
+            platform: a.platform,
+            channels: a.channels,
+            target: a.target,
+            output: a.output,
+            ..crate::cli::SolveArgs::default()
+        },
+        clone: None,
+        no_default_packages: a.no_default_packages,
+    };
+    super::create::run(args, argv).await
+}
+
+/// `conda env update`: the file's packages installed into the environment (created if
+/// it does not exist), then its pip section and variables; `--prune` drops what the file
+/// and history no longer ask for.
+pub async fn update(a: crate::cli::EnvUpdateArgs, argv: &[String]) -> Result<u8> {
+    let file = taipan_env::envfile::read(&a.file)?;
+    let mut target = crate::settings::file_target(&a.target, std::slice::from_ref(&file));
+    if target.name.is_none() && target.prefix.is_none() {
+        match std::env::var("CONDA_DEFAULT_ENV").ok().filter(|s| !s.is_empty()) {
+            Some(name) => target.name = Some(name),
+            None => return Err(taipan_env::CondaError::new(ErrorKind::CondaEnvException, "Unable to determine environment\n\nPlease re-run this command with one of the following options:\n\n* Provide an environment name via --name or -n\n* Provide an environment path via --prefix or -p\n* Re-run this command inside an activated conda environment.\n")),
+        }
+    }
+    let solve = crate::cli::SolveArgs {
+        file: vec![a.file.clone()],
+        yes: true,
+        target,
+        output: a.output.clone(),
+        ..crate::cli::SolveArgs::default()
+    };
+    let ctx = Load {
+        target: Some(&solve.target),
+        ..Load::new(argv, &a.output)
+    }
+    .context()?;
+    let prefix = ctx.target_prefix(solve.target.name.as_deref(), solve.target.prefix.as_deref())?;
+    if !taipan_env::layout::is_conda_env(&prefix) {
+        let args = crate::cli::CreateArgs {
+            solve,
+            clone: None,
+            no_default_packages: false,
+        };
+        return super::create::run(args, argv).await;
+    }
+    let args = crate::cli::InstallArgs {
+        solve,
+        modify: crate::cli::ModifyArgs {
+            prune: a.prune,
+            ..crate::cli::ModifyArgs::default()
+        },
+        update_all: false,
+    };
+    let name = solve_name(&args.solve.target, &prefix);
+    let quiet = args.solve.output.quiet || args.solve.output.json;
+    let code = super::install::run_without_plan(args, argv).await?;
+    if !quiet {
+        crate::output::results::activate_hint(&name);
+    }
+    Ok(code)
+}
+
+/// `conda activate <x>`: the name given or read from the file, else the path.
+fn solve_name(target: &crate::cli::Target, prefix: &std::path::Path) -> String {
+    target
+        .name
+        .clone()
+        .unwrap_or_else(|| prefix.display().to_string())
+}
+
+/// `conda env remove`: `conda remove --all`.
+pub async fn remove(a: crate::cli::EnvRemoveArgs, argv: &[String]) -> Result<u8> {
+    let args = crate::cli::RemoveArgs {
+        names: Vec::new(),
+        all: true,
+        force: true,
+        dry_run: a.dry_run,
+        yes: a.yes,
+        channels: crate::cli::ChannelArgs::default(),
+        target: a.target,
+        output: a.output,
+    };
+    super::remove::run(args, argv).await
+}

@@ -58,6 +58,9 @@ pub struct Load<'a> {
     pub strict: bool,
     pub no_priority: bool,
     pub platform: Option<String>,
+    /// Environment files: their channels come after `-c`'s, before the configured ones
+    /// (which `nodefaults` leaves out).
+    pub env_files: &'a [taipan_env::envfile::EnvFile],
 }
 
 impl<'a> Load<'a> {
@@ -73,6 +76,7 @@ impl<'a> Load<'a> {
             strict: false,
             no_priority: false,
             platform: None,
+            env_files: &[],
         }
     }
 
@@ -98,6 +102,16 @@ impl<'a> Load<'a> {
         if let Some(c) = self.channels {
             cli.channels = c.channel.clone();
             cli.override_channels = c.override_channels;
+        }
+        for f in self.env_files {
+            for ch in &f.channels {
+                if !cli.channels.contains(ch) {
+                    cli.channels.push(ch.clone());
+                }
+            }
+            cli.override_channels |= f.nodefaults;
+        }
+        if let Some(c) = self.channels {
             if c.offline {
                 cli.offline = Some(true);
             }

@@ -8,11 +8,26 @@ use crate::output::{reporter::CliReporter, results, Printer};
 
 /// Runs `conda install`.
 pub async fn run(a: InstallArgs, argv: &[String]) -> Result<u8> {
-    let ctx = Load::for_solve(argv, &a.solve).context()?;
+    run_with(a, argv, true).await
+}
+
+/// `conda env update` installs as install does, without showing the plan (as conda).
+pub async fn run_without_plan(a: InstallArgs, argv: &[String]) -> Result<u8> {
+    run_with(a, argv, false).await
+}
+
+async fn run_with(a: InstallArgs, argv: &[String], show_plan: bool) -> Result<u8> {
+    let env_files = crate::settings::env_files(&a.solve)?;
+    let ctx = Load {
+        env_files: &env_files,
+        ..Load::for_solve(argv, &a.solve)
+    }
+    .context()?;
     taipan_env::cache::sweep(&ctx);
-    let request = crate::settings::install(&ctx, &a, argv)?;
+    let request = crate::settings::install(&ctx, &a, argv, env_files)?;
     let printer = Printer::new(&a.solve.output);
-    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, a.solve.yes));
+    let reporter =
+        CliReporter::new(printer, crate::settings::yes(&ctx, a.solve.yes)).showing_plan(show_plan);
     let done = taipan_env::ops::install(&ctx, request, &reporter).await?;
     Ok(results::transacted(printer, &done))
 }

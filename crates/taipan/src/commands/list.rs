@@ -4,6 +4,7 @@ use rattler_conda_types::PrefixRecord;
 use serde_json::json;
 use taipan_env::dist::{channel_name, Dist};
 use taipan_env::error::ErrorKind;
+use taipan_env::export;
 use taipan_env::{CondaError, Result};
 
 use super::helpers::Load;
@@ -64,59 +65,23 @@ pub fn run(a: ListArgs) -> Result<u8> {
             serde_json::to_string_pretty(&items).unwrap_or_default()
         );
     } else if a.explicit {
+        let checksum = if a.md5 {
+            export::Checksum::Md5
+        } else if a.sha256 {
+            export::Checksum::Sha256
+        } else {
+            export::Checksum::None
+        };
         print!(
             "{}",
-            explicit(&records, ctx.subdir.as_str(), a.md5, a.sha256)
+            export::list_explicit(records, ctx.subdir.as_str(), checksum)
         );
     } else if a.export {
-        print!("{}", export(&records, ctx.subdir.as_str()));
+        print!("{}", export::list_export(&records, ctx.subdir.as_str()));
     } else {
         print!("{}", table(&prefix, &records));
     }
     Ok(0)
-}
-
-fn header(subdir: &str) -> String {
-    format!(
-        "# This file may be used to create an environment using:\n# $ conda create --name <env> --file <this file>\n# platform: {subdir}\n# created-by: conda {}\n",
-        taipan_env::history::CONDA_COMPAT_VERSION
-    )
-}
-
-fn explicit(records: &[PrefixRecord], subdir: &str, md5: bool, sha256: bool) -> String {
-    let mut out = header(subdir);
-    out.push_str("@EXPLICIT\n");
-    for r in records {
-        let rr = &r.repodata_record;
-        let mut line = rr.url.to_string();
-        if md5 {
-            if let Some(h) = rr.package_record.md5 {
-                line.push_str(&format!("#{}", hex(&h)));
-            }
-        }
-        if sha256 {
-            if let Some(h) = rr.package_record.sha256 {
-                line.push_str(&format!("#sha256:{}", hex(&h)));
-            }
-        }
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
-}
-
-fn export(records: &[PrefixRecord], subdir: &str) -> String {
-    let mut out = header(subdir);
-    for r in records {
-        let p = &r.repodata_record.package_record;
-        out.push_str(&format!(
-            "{}={}={}\n",
-            p.name.as_normalized(),
-            p.version,
-            p.build
-        ));
-    }
-    out
 }
 
 fn shown_channel(r: &PrefixRecord) -> String {
@@ -222,8 +187,4 @@ fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
         println!();
     }
     Ok(0)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

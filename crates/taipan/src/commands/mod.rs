@@ -1,9 +1,11 @@
 //! One module per command; each builds a [`Context`] and calls the `taipan_env` library.
 
 use taipan_env::error::ErrorKind;
+mod compare;
 mod create;
 mod deploy;
 mod env;
+mod export;
 pub mod helpers;
 mod info;
 mod init;
@@ -11,6 +13,7 @@ mod install;
 mod installer;
 mod list;
 mod remove;
+mod rename;
 mod run;
 mod search;
 pub mod shell;
@@ -46,6 +49,12 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
         Command::Search(a) => search::run(a).await,
         Command::Info(a) => info::run(a),
         Command::Env(crate::cli::EnvCommand::List(a)) => env::list(a),
+        Command::Env(crate::cli::EnvCommand::Create(a)) => env::create(a, argv).await,
+        Command::Env(crate::cli::EnvCommand::Update(a)) => env::update(a, argv).await,
+        Command::Env(crate::cli::EnvCommand::Remove(a)) => env::remove(a, argv).await,
+        Command::Env(crate::cli::EnvCommand::Export(a)) | Command::Export(a) => export::run(a),
+        Command::Compare(a) => compare::run(a),
+        Command::Rename(a) => rename::run(a, argv).await,
         Command::Env(crate::cli::EnvCommand::Config(crate::cli::EnvConfigCommand::Vars(v))) => {
             env::vars(v, argv)
         }

@@ -21,6 +21,8 @@ pub struct CliReporter {
     yes: bool,
     step: Mutex<Option<Step>>,
     bars: Option<Bars>,
+    /// Print the plan (`env update` does not).
+    show_plan: bool,
 }
 
 impl CliReporter {
@@ -36,7 +38,14 @@ impl CliReporter {
             yes,
             step: Mutex::default(),
             bars,
+            show_plan: true,
         }
+    }
+
+    /// Whether the plan is printed before it is carried out (`env update` does not).
+    pub fn showing_plan(mut self, show: bool) -> Self {
+        self.show_plan = show;
+        self
     }
 }
 
@@ -64,8 +73,24 @@ impl Reporter for CliReporter {
         }
     }
 
-    fn plan(&self, plan: &Plan, fetch: &[&RepoDataRecord], specs: &PlanSpecs) {
+    /// conda prints pip's command line and output after it ran.
+    fn pip_ran(&self, run: &taipan_env::pip::PipRun) {
         if self.printer.text() {
+            let quoted: Vec<String> = run.args.iter().map(|a| format!("'{a}'")).collect();
+            println!(
+                "Ran pip subprocess with arguments:\n[{}]\nPip subprocess output:\n{}",
+                quoted.join(", "),
+                run.stdout
+            );
+        }
+    }
+
+    fn pip_failed(&self, stderr: &str) {
+        eprintln!("Pip subprocess error:\n{stderr}\n");
+    }
+
+    fn plan(&self, plan: &Plan, fetch: &[&RepoDataRecord], specs: &PlanSpecs) {
+        if self.printer.text() && self.show_plan {
             super::plan::print_plan(plan, &specs.removed, &specs.updated, fetch);
         }
     }

@@ -15,7 +15,7 @@ use super::Printer;
 pub fn transacted(printer: Printer, t: &Transacted) -> u8 {
     let fetch: Vec<&RepoDataRecord> = t.fetch.iter().collect();
     match &t.done {
-        Done::Nothing => nothing_to_do(printer),
+        Done::Nothing => nothing_to_do(printer, t),
         Done::DryRun => stopped_early(printer, &t.plan, &fetch, "dry_run"),
         Done::DownloadOnly => stopped_early(printer, &t.plan, &fetch, "download_only"),
         Done::Declined => {
@@ -23,12 +23,13 @@ pub fn transacted(printer: Printer, t: &Transacted) -> u8 {
                 println!("\nExiting.\n");
             }
         }
-        Done::Applied(outcome) => applied(printer, &t.plan, &fetch, outcome),
+        Done::Applied(outcome) => applied(printer, t, &fetch, outcome),
     }
     0
 }
 
-fn applied(printer: Printer, plan: &Plan, fetch: &[&RepoDataRecord], outcome: &Outcome) {
+fn applied(printer: Printer, t: &Transacted, fetch: &[&RepoDataRecord], outcome: &Outcome) {
+    let plan = &t.plan;
     for w in &outcome.warnings {
         if w.starts_with("SafetyError:") {
             eprintln!("{w}");
@@ -44,15 +45,24 @@ fn applied(printer: Printer, plan: &Plan, fetch: &[&RepoDataRecord], outcome: &O
         }
     }
     if printer.json {
+        let mut actions = actions_json(plan, fetch);
+        if let (Some(pip), Some(obj)) = (&t.pip, actions.as_object_mut()) {
+            obj.insert("PIP".into(), json!(pip.installed));
+        }
         printer.json(&json!({
-            "actions": actions_json(plan, fetch),
+            "actions": actions,
             "prefix": plan.prefix.display().to_string(),
             "success": true,
         }));
     }
 }
 
-fn nothing_to_do(printer: Printer) {
+fn nothing_to_do(printer: Printer, t: &Transacted) {
+    if let (true, Some(pip)) = (printer.json, &t.pip) {
+        // conda reports pip's part as the only action.
+        printer.json(&json!({"actions": {"PIP": pip.installed}, "prefix": t.plan.prefix.display().to_string(), "success": true}));
+        return;
+    }
     if printer.json {
         printer.json(
             &json!({"message": "All requested packages already installed.", "success": true}),
@@ -112,7 +122,8 @@ pub fn created(printer: Printer, created: &Created, prefix: &Path, name: &str) -
     0
 }
 
-fn activate_hint(name: &str) {
+/// conda's banner after create and `env update`.
+pub fn activate_hint(name: &str) {
     println!("#\n# To activate this environment, use\n#\n#     $ conda activate {name}\n#\n# To deactivate an active environment, use\n#\n#     $ conda deactivate\n");
 }
 

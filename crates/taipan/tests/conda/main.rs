@@ -12,6 +12,7 @@ mod concurrency;
 mod config;
 mod crash;
 mod create;
+mod env_file;
 mod errors;
 mod flags;
 mod hostile;
