@@ -18,7 +18,8 @@
 //!   CPython ([`HostPython`]): once installed into a prefix `P`, `P/bin/python` runs with
 //!   `sys.prefix == P`, site-packages `P/lib/python3.X/site-packages` and a working pip
 //!   owned by the conda record. It fails with a clear message on a machine without a
-//!   usable `python3` (or set `TAIPAN_TEST_PYTHON`).
+//!   usable `python3` (or set `TAIPAN_TEST_PYTHON`). [`python_command`] runs the
+//!   installed interpreter, pip or a console script isolated from the user's pip setup.
 //! * [`WheelBuilder`] writes pure-python wheels (`name-ver-py3-none-any.whl`, with
 //!   `METADATA`, `WHEEL`, a hashed `RECORD`, `Requires-Dist` and console scripts) for
 //!   `pip install --no-index --find-links DIR`; [`write_simple_index`] lays out a PEP 503
@@ -82,7 +83,9 @@ mod wheel;
 
 pub use channel::ChannelBuilder;
 pub use model::{ArchiveFormat, FileKind, PackageBuilder, PREFIX_TOKEN};
-pub use python::{python_with_pip, HostPython, PythonPackage, PYTHON_BUILD_STRING, PYTHON_ENV_VAR};
+pub use python::{
+    python_command, python_with_pip, HostPython, PythonPackage, PYTHON_BUILD_STRING, PYTHON_ENV_VAR,
+};
 pub use rattler_conda_types::compression_level::CompressionLevel;
 pub use raw::RawPackage;
 pub use wheel::{write_simple_index, WheelBuilder};

@@ -14,6 +14,11 @@
 //!   into site-packages, `.dist-info` included, so the conda record owns it;
 //! * `bin/pip`, `bin/pip3`, `bin/pip3.X`: scripts with a `#!<prefix>/bin/python3.X`
 //!   shebang, as text prefix files.
+//!
+//! conda (and taipan) add `pip` to python's dependencies (`add_pip_as_python_dependency`),
+//! so a channel also needs a `pip` record: [`HostPython::pip_package`] is an empty
+//! metapackage at the bundled pip's version that depends on `python`, because the files
+//! of pip belong to the `python` record.
 
 use std::{
     io::Read,
@@ -50,6 +55,8 @@ pub struct HostPython {
     pub home: PathBuf,
     /// The pip wheel bundled with the interpreter.
     pub pip_wheel: PathBuf,
+    /// The version of that pip, from the wheel's name (e.g. `23.2.1`).
+    pub pip_version: String,
     /// The shared `libpython` the binary loads relative to itself (`$ORIGIN` in its
     /// run path), which the package must then carry in `lib/`; `None` when the binary
     /// is static or finds `libpython` by an absolute path.
@@ -133,6 +140,13 @@ impl HostPython {
                  on Debian install python3-venv or python3-pip-whl"
             )
         })?;
+        let pip_version = pip_wheel
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_prefix("pip-"))
+            .and_then(|n| n.split('-').next())
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("{} is not named pip-<version>-…", pip_wheel.display()))?;
         let binary = fs_err::read(&executable)?;
         let origin_relative = binary.windows(7).any(|w| w == b"$ORIGIN");
         let relative_libpython = get("libpython")
@@ -144,6 +158,7 @@ impl HostPython {
             short_version,
             home,
             pip_wheel,
+            pip_version,
             relative_libpython,
         })
     }
@@ -193,6 +208,20 @@ impl HostPython {
             pkg = pkg.file_with(&path, script.as_str(), FileKind::TextPrefix, true);
         }
         add_wheel_contents(pkg, &self.pip_wheel, &self.site_packages())
+    }
+}
+
+impl HostPython {
+    /// The `pip` conda package to go with [`HostPython::package`]: `noarch: generic`, at
+    /// [`HostPython::pip_version`], build [`PYTHON_BUILD_STRING`], depending on
+    /// `python`, with no files (pip itself is in the `python` package).
+    pub fn pip_package(&self) -> PackageBuilder {
+        PackageBuilder::new("pip", &self.pip_version)
+            .build(PYTHON_BUILD_STRING)
+            .noarch_generic()
+            .depends("python")
+            .license("MIT")
+            .summary("pip's record; its files ship in the test kit's python package")
     }
 }
 
@@ -248,6 +277,8 @@ pub struct PythonPackage {
     pub host: HostPython,
     /// The `.conda` archive (in a temporary directory removed when the process exits).
     pub archive: PathBuf,
+    /// The `.conda` archive of [`HostPython::pip_package`], next to it.
+    pub pip_archive: PathBuf,
 }
 
 impl PythonPackage {
@@ -289,18 +320,57 @@ fn build_once() -> Result<PythonPackage> {
         .keep();
     crate::cli::remove_at_exit(&dir);
     let archive = host.package()?.write(&dir, ArchiveFormat::Conda)?;
-    Ok(PythonPackage { host, archive })
+    let pip_archive = host.pip_package().write(&dir, ArchiveFormat::Conda)?;
+    Ok(PythonPackage {
+        host,
+        archive,
+        pip_archive,
+    })
+}
+
+/// `program` (an installed `bin/python`, `bin/pip` or console script) as a command
+/// isolated from the user's pip and Python configuration: `PIP_*`, `PYTHON*` and proxy
+/// variables removed, `HOME` and the working directory set to `home`, no pip config
+/// file, no cache, no version check, no prompts, and no proxy for any host (so a local
+/// [`crate::http::TestServer`] index is reached directly).
+pub fn python_command(program: &Path, home: &Path) -> Command {
+    let mut cmd = Command::new(program);
+    for (key, _) in std::env::vars_os() {
+        let Some(key) = key.to_str() else { continue };
+        let lower = key.to_ascii_lowercase();
+        if key.starts_with("PIP_") || key.starts_with("PYTHON") || lower.ends_with("_proxy") {
+            cmd.env_remove(key);
+        }
+    }
+    cmd.env("HOME", home)
+        .env("PIP_CONFIG_FILE", "/dev/null")
+        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
+        .env("PIP_NO_CACHE_DIR", "1")
+        .env("PIP_NO_INPUT", "1")
+        .env("NO_PROXY", "*")
+        .current_dir(home);
+    cmd
 }
 
 impl ChannelBuilder {
     /// Copies the `python` package of [`python_with_pip`] (built once per process) into
-    /// `<root>/<platform>/` and returns the copy's path.
+    /// `<root>/<platform>/`, and its `pip` metapackage into `<root>/noarch/`; returns the
+    /// path of the `python` copy.
     pub fn add_python_with_pip(&mut self) -> Result<PathBuf> {
         let built = python_with_pip()?;
-        let dir = self.root().join(built.subdir());
+        let python = self.copy_in(&built.archive, built.subdir())?;
+        self.copy_in(&built.pip_archive, "noarch")?;
+        Ok(python)
+    }
+
+    fn copy_in(&mut self, archive: &Path, subdir: &str) -> Result<PathBuf> {
+        let dir = self.root().join(subdir);
         fs_err::create_dir_all(&dir)?;
-        let dest = dir.join(built.file_name());
-        fs_err::copy(&built.archive, &dest)?;
+        let name = archive
+            .file_name()
+            .ok_or_else(|| anyhow!("{} has no file name", archive.display()))?;
+        let dest = dir.join(name);
+        fs_err::copy(archive, &dest)?;
         self.push_package(dest.clone());
         Ok(dest)
     }

@@ -7,15 +7,14 @@ use std::{
     fs,
     os::unix::fs::{symlink, PermissionsExt},
     path::{Path, PathBuf},
-    process::Command,
 };
 
 use rattler_conda_types::package::{FileMode, IndexJson, PackageFile, PathType, PathsJson};
 use rattler_package_streaming::fs::extract;
 
 use crate::{
-    http::TestServer, python_with_pip, write_simple_index, ChannelBuilder, WheelBuilder,
-    PLACEHOLDER, PYTHON_BUILD_STRING,
+    http::TestServer, python_command, python_with_pip, write_simple_index, ChannelBuilder,
+    WheelBuilder, PLACEHOLDER, PYTHON_BUILD_STRING,
 };
 
 /// Links the package at `archive` into `prefix` as conda does: files copied with their
@@ -58,21 +57,8 @@ pub(crate) fn installed_python() -> (tempfile::TempDir, PathBuf) {
 /// `program ARGS` isolated from the user's pip configuration and proxies; returns stdout,
 /// panicking with both streams on failure.
 pub(crate) fn run(program: &Path, args: &[&str], home: &Path) -> String {
-    let mut cmd = Command::new(program);
+    let mut cmd = python_command(program, home);
     cmd.args(args);
-    for (key, _) in std::env::vars() {
-        let lower = key.to_ascii_lowercase();
-        if key.starts_with("PIP_") || key.starts_with("PYTHON") || lower.ends_with("_proxy") {
-            cmd.env_remove(&key);
-        }
-    }
-    cmd.env("HOME", home)
-        .env("PIP_CONFIG_FILE", "/dev/null")
-        .env("PIP_DISABLE_PIP_VERSION_CHECK", "1")
-        .env("PIP_NO_CACHE_DIR", "1")
-        .env("PIP_NO_INPUT", "1")
-        .env("NO_PROXY", "*")
-        .current_dir(home);
     let out = cmd.output().unwrap();
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
@@ -110,9 +96,13 @@ fn python_package_is_indexed_with_the_host_version() {
     let mut channel = ChannelBuilder::new(dir.path());
     let archive = channel.add_python_with_pip().unwrap();
     channel.index().unwrap();
-    assert_eq!(channel.packages(), std::slice::from_ref(&archive));
     let name = format!("python-{}-{PYTHON_BUILD_STRING}.conda", built.host.version);
     assert_eq!(archive, dir.path().join(built.subdir()).join(&name));
+    let pip_name = format!("pip-{}-{PYTHON_BUILD_STRING}.conda", built.host.pip_version);
+    assert_eq!(
+        channel.packages(),
+        [archive.clone(), dir.path().join("noarch").join(&pip_name)]
+    );
 
     let repodata: serde_json::Value = serde_json::from_slice(
         &fs::read(dir.path().join(built.subdir()).join("repodata.json")).unwrap(),
@@ -129,6 +119,18 @@ fn python_package_is_indexed_with_the_host_version() {
     let index = IndexJson::from_package_directory(extracted.path()).unwrap();
     assert_eq!(index.name.as_normalized(), "python");
     assert!(index.depends.is_empty());
+
+    // conda makes python depend on pip: the channel has a pip record, without files.
+    let noarch: serde_json::Value =
+        serde_json::from_slice(&fs::read(dir.path().join("noarch/repodata.json")).unwrap())
+            .unwrap();
+    let pip = &noarch["packages.conda"][&pip_name];
+    assert_eq!(pip["name"], "pip");
+    assert_eq!(pip["depends"], serde_json::json!(["python"]));
+    let extracted = tempfile::tempdir().unwrap();
+    extract(&built.pip_archive, extracted.path()).unwrap();
+    let paths = PathsJson::from_package_directory(extracted.path()).unwrap();
+    assert!(paths.paths.is_empty());
 }
 
 #[test]
