@@ -106,6 +106,11 @@ impl ChannelBuilder {
         Ok(())
     }
 
+    /// Records an archive already written into the channel.
+    pub(crate) fn push_package(&mut self, path: PathBuf) {
+        self.packages.push(path);
+    }
+
     /// The channel directory.
     pub fn root(&self) -> &Path {
         &self.root

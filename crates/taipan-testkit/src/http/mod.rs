@@ -417,13 +417,18 @@ struct FileInfo {
     content_type: &'static str,
 }
 
-/// Maps a request path onto a regular file below `root`, refusing `..`.
+/// Maps a request path onto a regular file below `root`, refusing `..`. A directory
+/// stands for its `index.html` (a PEP 503 "simple" index page, for pip).
 fn resolve(root: &Path, path: &str) -> Option<PathBuf> {
     let rel = path.trim_start_matches('/');
     if rel.split('/').any(|c| c == "..") {
         return None;
     }
     let full = root.join(rel);
+    if full.is_dir() {
+        let index = full.join("index.html");
+        return index.is_file().then_some(index);
+    }
     full.is_file().then_some(full)
 }
 
@@ -436,10 +441,10 @@ fn load(path: &Path) -> io::Result<FileInfo> {
     let mut hasher = DefaultHasher::new();
     contents.hash(&mut hasher);
     let etag = format!("\"{:x}-{:016x}\"", contents.len(), hasher.finish());
-    let content_type = if path.extension().is_some_and(|e| e == "json") {
-        "application/json"
-    } else {
-        "application/octet-stream"
+    let content_type = match path.extension().and_then(|e| e.to_str()) {
+        Some("json") => "application/json",
+        Some("html") => "text/html",
+        _ => "application/octet-stream",
     };
     Ok(FileInfo {
         contents,

@@ -4,7 +4,9 @@ mod channel;
 mod http;
 mod nginx;
 mod package;
+mod python;
 mod util;
+mod wheel;
 
 use crate::PLACEHOLDER;
 

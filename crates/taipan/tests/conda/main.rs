@@ -22,6 +22,7 @@ mod integrity;
 mod interrupt;
 mod linking;
 mod list_search_info;
+mod pip_kit;
 mod remove;
 mod root_prefix;
 mod transaction;
