@@ -23,6 +23,7 @@ mod interrupt;
 mod linking;
 mod list_search_info;
 mod pip_kit;
+mod pip_section;
 mod remove;
 mod root_prefix;
 mod transaction;
