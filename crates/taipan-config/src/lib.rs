@@ -31,16 +31,21 @@
 
 mod apply;
 mod config;
+pub mod describe;
+mod edit;
 mod error;
 mod expand;
 mod load;
 mod merge;
 mod options;
 mod params;
+pub mod rcfile;
+mod render;
 mod scan;
 mod search;
 mod source;
 mod types;
+mod typify;
 mod value;
 
 pub use config::{root_writable, Config, Loaded, DEFAULT_CHANNELS, DEFAULT_CHANNEL_ALIAS};
