@@ -43,8 +43,14 @@ pub mod rcfile;
 mod render;
 mod scan;
 mod search;
+pub mod show;
 mod source;
 mod types;
+
+pub use describe::ParamType;
+pub use rcfile::{EditError, RcFile};
+/// The YAML value type `.condarc` contents are read into.
+pub use serde_yaml::Value as YamlValue;
 mod typify;
 mod value;
 

@@ -103,8 +103,11 @@ pub struct RcFile {
     original: Mapping,
     /// The mapping as changed so far.
     pub content: Mapping,
-    /// Warnings for the user (`Unknown key: 'k'`, `Warning: 'x' already in …`), in order.
+    /// Warnings for the user (`Unknown key: 'k'`, `Warning: 'x' already in …`), in order;
+    /// with `--json` they are part of the result.
     pub warnings: Vec<String>,
+    /// What conda logs on stderr even with `--json` (an alias used with `--set`).
+    pub log: Vec<String>,
 }
 
 fn parse(text: &str, path: &Path) -> Result<Mapping, EditError> {
@@ -142,6 +145,7 @@ impl RcFile {
             content: original.clone(),
             original,
             warnings: Vec::new(),
+            log: Vec::new(),
         })
     }
 
@@ -211,8 +215,9 @@ impl RcFile {
         }
         let key = match describe::name_for_alias(key) {
             Some(canonical) => {
-                self.warnings.push(format!(
-                    "Key {key} is an alias of {canonical}; setting value with latter"
+                // conda's logger line, source location included.
+                self.log.push(format!(
+                    "WARNING conda.cli.condarc:set_key(521): Key {key} is an alias of {canonical}; setting value with latter"
                 ));
                 canonical.to_string()
             }

@@ -97,6 +97,16 @@ pub(crate) fn scalar(value: &Value) -> String {
     }
 }
 
+/// A float as Python's `repr` prints it (`60.0`, `1e+20`, `inf`).
+pub(crate) fn py_float_repr(f: f64) -> String {
+    match py_float(f).as_str() {
+        ".nan" => "nan".into(),
+        ".inf" => "inf".into(),
+        "-.inf" => "-inf".into(),
+        s => s.to_string(),
+    }
+}
+
 /// A float as Python's `repr` (and ruamel) writes it: `3.0`, `0.1`, `1e+20`, `.inf`.
 pub(crate) fn py_float(f: f64) -> String {
     if f.is_nan() {

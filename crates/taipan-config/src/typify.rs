@@ -19,8 +19,7 @@ pub(crate) fn typify(info: &ParamInfo, text: &str, source: &str) -> Result<Value
     if let Some(choices) = enum_choices(info.name()) {
         return enum_value(info.name(), text, choices).map_err(invalid);
     }
-    let set: Vec<&str> = types.iter().copied().collect();
-    match set.as_slice() {
+    match types.as_slice() {
         ["int"] => py_int(text).map(Value::from).map_err(invalid),
         ["float"] => py_float(text).map(Value::from).map_err(invalid),
         ["bool"] => boolify(text, false).map(Value::Bool).map_err(invalid),

@@ -1,6 +1,7 @@
 //! One module per command; each builds a [`Context`] and calls the `taipan_env` library.
 
 use taipan_env::error::ErrorKind;
+mod config;
 mod create;
 mod deploy;
 mod env;
@@ -45,6 +46,7 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
         Command::List(a) => list::run(a),
         Command::Search(a) => search::run(a).await,
         Command::Info(a) => info::run(a),
+        Command::Config(a) => config::run(a),
         Command::Env(crate::cli::EnvCommand::List(a)) => env::list(a),
         Command::Env(crate::cli::EnvCommand::Config(crate::cli::EnvConfigCommand::Vars(v))) => {
             env::vars(v, argv)
