@@ -31,16 +31,27 @@
 
 mod apply;
 mod config;
+pub mod describe;
+mod edit;
 mod error;
 mod expand;
 mod load;
 mod merge;
 mod options;
 mod params;
+pub mod rcfile;
+mod render;
 mod scan;
 mod search;
+pub mod show;
 mod source;
 mod types;
+
+pub use describe::ParamType;
+pub use rcfile::{EditError, RcFile};
+/// The YAML value type `.condarc` contents are read into.
+pub use serde_yaml::Value as YamlValue;
+mod typify;
 mod value;
 
 pub use config::{root_writable, Config, Loaded, DEFAULT_CHANNELS, DEFAULT_CHANNEL_ALIAS};

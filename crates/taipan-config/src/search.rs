@@ -33,6 +33,10 @@ fn env_path(env: &HashMap<String, String>, name: &str) -> Option<PathBuf> {
 
 /// The search path, lowest precedence first. Entries whose variable is unset are left out.
 pub(crate) fn search_path(inp: &SearchInputs<'_>) -> Vec<PathBuf> {
+    // `conda config --file F --show` reads that one file (set by the CLI, not by users).
+    if let Some(only) = inp.env.get("TAIPAN_CONDARC_ONLY") {
+        return vec![PathBuf::from(only)];
+    }
     let mut out: Vec<PathBuf> = Vec::new();
     for dir in inp.system_dirs {
         out.extend(condarc_triple(dir));

@@ -14,6 +14,7 @@ pub enum ErrorKind {
     CondaEnvironmentError,
     CondaError,
     CondaFileIOError,
+    CondaKeyError,
     CondaHTTPError,
     CondaSSLError,
     CondaSystemExit,
@@ -44,6 +45,7 @@ pub enum ErrorKind {
     OfflineError,
     PackageNotInstalledError,
     PackagesNotFoundError,
+    ParseError,
     ProxyError,
     RemoveError,
     SafetyError,
@@ -64,6 +66,7 @@ impl ErrorKind {
             ErrorKind::CondaEnvironmentError => "CondaEnvironmentError",
             ErrorKind::CondaError => "CondaError",
             ErrorKind::CondaFileIOError => "CondaFileIOError",
+            ErrorKind::CondaKeyError => "CondaKeyError",
             ErrorKind::CondaHTTPError => "CondaHTTPError",
             ErrorKind::CondaSSLError => "CondaSSLError",
             ErrorKind::CondaSystemExit => "CondaSystemExit",
@@ -94,12 +97,23 @@ impl ErrorKind {
             ErrorKind::OfflineError => "OfflineError",
             ErrorKind::PackageNotInstalledError => "PackageNotInstalledError",
             ErrorKind::PackagesNotFoundError => "PackagesNotFoundError",
+            ErrorKind::ParseError => "ParseError",
             ErrorKind::ProxyError => "ProxyError",
             ErrorKind::RemoveError => "RemoveError",
             ErrorKind::SafetyError => "SafetyError",
             ErrorKind::SpecsConfigurationConflictError => "SpecsConfigurationConflictError",
             ErrorKind::UnavailableInvalidChannel => "UnavailableInvalidChannel",
             ErrorKind::UnsatisfiableError => "UnsatisfiableError",
+        }
+    }
+
+    /// The Python module conda defines the exception in.
+    pub fn module(self) -> &'static str {
+        match self {
+            ErrorKind::CustomValidationError | ErrorKind::MultipleKeysError => {
+                "conda.common.configuration"
+            }
+            _ => "conda.exceptions",
         }
     }
 
@@ -177,7 +191,7 @@ impl CondaError {
         map.insert("exception_name".into(), Value::from(self.name()));
         map.insert(
             "exception_type".into(),
-            Value::from(format!("<class 'conda.exceptions.{}'>", self.name())),
+            Value::from(format!("<class '{}.{}'>", self.kind.module(), self.name())),
         );
         map.insert("message".into(), Value::from(self.message.clone()));
         for (k, v) in self.extra.iter() {

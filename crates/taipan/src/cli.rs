@@ -39,6 +39,8 @@ pub enum Command {
     Search(SearchArgs),
     /// Display information about current conda install.
     Info(InfoArgs),
+    /// Modify configuration values in .condarc.
+    Config(ConfigArgs),
     /// Environment management (`conda env list`).
     #[command(subcommand)]
     Env(EnvCommand),
@@ -656,6 +658,70 @@ pub struct RenameArgs {
     pub force: bool,
     #[command(flatten)]
     pub target: Target,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda config`.
+#[derive(Debug, Args, Clone)]
+#[command(group(clap::ArgGroup::new("location").args(["system", "env", "file", "name", "prefix"])))]
+#[command(group(clap::ArgGroup::new("subcommand").args(["show", "show_sources", "validate", "describe", "write_default"])))]
+#[command(group(clap::ArgGroup::new("modifier").args(["get", "append", "prepend", "set", "remove", "clear", "remove_key", "stdin"])))]
+pub struct ConfigArgs {
+    /// Write to the system .condarc file (the root prefix's).
+    #[arg(long)]
+    pub system: bool,
+    /// Write to the active conda environment .condarc file.
+    #[arg(long)]
+    pub env: bool,
+    /// Write to the given file.
+    #[arg(long)]
+    pub file: Option<PathBuf>,
+    /// Name of environment.
+    #[arg(short = 'n', long = "name")]
+    pub name: Option<String>,
+    /// Full path to environment location (i.e. prefix).
+    #[arg(short = 'p', long = "prefix")]
+    pub prefix: Option<PathBuf>,
+    /// Display configuration values as calculated and compiled.
+    #[arg(long, num_args = 0.., value_name = "SHOW")]
+    pub show: Option<Vec<String>>,
+    /// Display all identified configuration sources.
+    #[arg(long)]
+    pub show_sources: bool,
+    /// Validate all configuration sources.
+    #[arg(long)]
+    pub validate: bool,
+    /// Describe given configuration parameters.
+    #[arg(long, num_args = 0.., value_name = "DESCRIBE")]
+    pub describe: Option<Vec<String>>,
+    /// Write the default configuration to a file.
+    #[arg(long)]
+    pub write_default: bool,
+    /// Get a configuration value.
+    #[arg(long, num_args = 0.., value_name = "KEY")]
+    pub get: Option<Vec<String>>,
+    /// Add one configuration value to the end of a list key.
+    #[arg(long, num_args = 2, value_names = ["KEY", "VALUE"], action = clap::ArgAction::Append)]
+    pub append: Vec<String>,
+    /// Add one configuration value to the beginning of a list key.
+    #[arg(long, visible_alias = "add", num_args = 2, value_names = ["KEY", "VALUE"], action = clap::ArgAction::Append)]
+    pub prepend: Vec<String>,
+    /// Set a boolean or string key.
+    #[arg(long, num_args = 2, value_names = ["KEY", "VALUE"], action = clap::ArgAction::Append)]
+    pub set: Vec<String>,
+    /// Remove a configuration value from a list key. This removes all instances of the value.
+    #[arg(long, num_args = 2, value_names = ["KEY", "VALUE"], action = clap::ArgAction::Append)]
+    pub remove: Vec<String>,
+    /// Clear all values from a list key.
+    #[arg(long, value_name = "KEY", action = clap::ArgAction::Append)]
+    pub clear: Vec<String>,
+    /// Remove a configuration key (and all its values).
+    #[arg(long, value_name = "KEY", action = clap::ArgAction::Append)]
+    pub remove_key: Vec<String>,
+    /// Apply configuration information given in yaml format piped through stdin.
+    #[arg(long)]
+    pub stdin: bool,
     #[command(flatten)]
     pub output: Output,
 }

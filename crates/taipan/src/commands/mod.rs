@@ -2,6 +2,7 @@
 
 use taipan_env::error::ErrorKind;
 mod compare;
+mod config;
 mod create;
 mod deploy;
 mod env;
@@ -48,6 +49,7 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
         Command::List(a) => list::run(a),
         Command::Search(a) => search::run(a).await,
         Command::Info(a) => info::run(a),
+        Command::Config(a) => config::run(a),
         Command::Env(crate::cli::EnvCommand::List(a)) => env::list(a),
         Command::Env(crate::cli::EnvCommand::Create(a)) => env::create(a, argv).await,
         Command::Env(crate::cli::EnvCommand::Update(a)) => env::update(a, argv).await,

@@ -10,6 +10,7 @@ mod bad_input;
 mod common;
 mod concurrency;
 mod config;
+mod config_cmd;
 mod crash;
 mod create;
 mod env_file;
