@@ -379,7 +379,7 @@ mod tests {
         let e = p("name: x\n").unwrap_err();
         assert!(e.message.contains("Missing required field 'dependencies'"));
         let e = p("name: [x\n").unwrap_err();
-        assert!(e.message.starts_with("environment.yml:1:"), "{}", e.message);
+        assert!(e.message.starts_with("environment.yml:2:"), "{}", e.message);
         assert_eq!(p("").unwrap_err().kind, ErrorKind::EnvironmentFileEmpty);
     }
 
