@@ -111,7 +111,9 @@ fn pip_section_is_installed_by_the_envs_pip_and_exported_back() {
 
     // Round trip: the exported file makes the same environment (pip finds the wheels
     // through its own environment variables, as a user's pip.conf would).
-    let exported_file = ctx.path("exported.yml");
+    // conda picks the format from the standard file name.
+    std::fs::create_dir_all(ctx.path("exported")).unwrap();
+    let exported_file = ctx.path("exported/environment.yml");
     ctx.cmd()
         .args(["env", "export", "-n", "py", "-f"])
         .arg(&exported_file)
