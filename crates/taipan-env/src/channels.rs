@@ -12,21 +12,92 @@ use crate::error::{CondaError, Result};
 
 /// The channels a command uses, in priority order (`-c` first, then configured).
 pub fn resolve(ctx: &Context) -> Result<Vec<Channel>> {
-    if ctx.config.channels.is_empty() {
+    if ctx.config.channels.is_empty() && !ctx.config.use_local {
         return Err(CondaError::new(
             ErrorKind::NoChannelsConfiguredError,
             "No channels configured. Add a channel with `-c CHANNEL`, or configure one with\n  `channels:` in ~/.condarc (for example `channels: [conda-forge]`).",
         ));
     }
+    let mut names: Vec<&str> = Vec::new();
+    // `use_local` / `--use-local`: the local conda-bld channel goes first, as in conda.
+    if ctx.config.use_local {
+        names.push("local");
+    }
+    names.extend(ctx.config.channels.iter().map(String::as_str));
     let mut out: Vec<Channel> = Vec::new();
-    for name in &ctx.config.channels {
+    for name in names {
         for channel in resolve_one(ctx, name)? {
             if !out.iter().any(|c| c.base_url == channel.base_url) {
                 out.push(channel);
             }
         }
     }
+    check_allowed(ctx, &out)?;
     Ok(out)
+}
+
+/// `allowlist_channels` / `denylist_channels`: conda's `ChannelNotAllowed` / `ChannelDenied`.
+fn check_allowed(ctx: &Context, channels: &[Channel]) -> Result<()> {
+    let urls = |names: &[String]| -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for n in names {
+            for c in resolve_one(ctx, n)? {
+                out.push(c.base_url.as_str().trim_end_matches('/').to_string());
+            }
+        }
+        Ok(out)
+    };
+    let allow = urls(&ctx.config.allowlist_channels)?;
+    let deny = urls(&ctx.config.denylist_channels)?;
+    for c in channels {
+        let url = c.base_url.as_str().trim_end_matches('/').to_string();
+        let warning = if deny.contains(&url) {
+            "Channel included in denylist"
+        } else if !allow.is_empty() && !allow.contains(&url) {
+            "Channel not included in allowlist"
+        } else {
+            continue;
+        };
+        let kind = if deny.contains(&url) {
+            ErrorKind::ChannelDenied
+        } else {
+            ErrorKind::ChannelNotAllowed
+        };
+        let name = c.name.clone().unwrap_or_default();
+        return Err(CondaError::new(
+            kind,
+            format!("{warning}:\n  channel name: {name}\n  channel url: {url}\n"),
+        )
+        .with("channel_name", name)
+        .with("channel_url", url)
+        .with("warning", warning));
+    }
+    Ok(())
+}
+
+/// conda's `local` channel: the conda-bld directories that exist (`croot`, `bld_path`,
+/// `<root>/conda-bld`, `~/conda-bld`).
+fn local_channels(ctx: &Context) -> Vec<Channel> {
+    let configured = ["croot", "bld_path"]
+        .iter()
+        .filter_map(|k| ctx.config.other.get(*k).and_then(|v| v.as_str()))
+        .map(|p| absolute(&expand_user(Path::new(p), &ctx.home)));
+    let mut dirs: Vec<std::path::PathBuf> = configured
+        .chain([
+            ctx.root_prefix.join("conda-bld"),
+            ctx.home.join("conda-bld"),
+        ])
+        .filter(|d| d.is_dir())
+        .collect();
+    dirs.dedup();
+    dirs.into_iter()
+        .filter_map(|d| Url::from_directory_path(&d).ok())
+        .map(|url| Channel {
+            platforms: None,
+            name: Some(url.as_str().trim_end_matches('/').to_string()),
+            base_url: ChannelUrl::from(url),
+        })
+        .collect()
 }
 
 /// Resolves one channel string; `defaults` may expand to several channels.
@@ -38,6 +109,9 @@ pub fn resolve_one(ctx: &Context, name: &str) -> Result<Vec<Channel>> {
             list.extend(resolve_one(ctx, url)?);
         }
         return Ok(list);
+    }
+    if name == "local" && !ctx.config.custom_multichannels.contains_key("local") {
+        return Ok(local_channels(ctx));
     }
     if let Some(list) = ctx.config.custom_multichannels.get(name) {
         let mut out = Vec::new();

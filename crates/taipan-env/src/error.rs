@@ -7,8 +7,11 @@ use serde_json::{Map, Value};
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorKind {
     ArgumentError,
+    ChannelDenied,
     ChannelError,
+    ChannelNotAllowed,
     ChecksumMismatchError,
+    ClobberError,
     CommandNotFoundError,
     CondaEnvException,
     CondaEnvironmentError,
@@ -59,8 +62,11 @@ impl ErrorKind {
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorKind::ArgumentError => "ArgumentError",
+            ErrorKind::ChannelDenied => "ChannelDenied",
             ErrorKind::ChannelError => "ChannelError",
+            ErrorKind::ChannelNotAllowed => "ChannelNotAllowed",
             ErrorKind::ChecksumMismatchError => "ChecksumMismatchError",
+            ErrorKind::ClobberError => "ClobberError",
             ErrorKind::CommandNotFoundError => "CommandNotFoundError",
             ErrorKind::CondaEnvException => "CondaEnvException",
             ErrorKind::CondaEnvironmentError => "CondaEnvironmentError",
@@ -197,7 +203,6 @@ impl CondaError {
         for (k, v) in self.extra.iter() {
             map.insert(k.clone(), v.clone());
         }
-        map.insert("success".into(), Value::from(false));
         let mut sorted: Vec<_> = map.into_iter().collect();
         sorted.sort_by(|a, b| a.0.cmp(&b.0));
         Value::Object(sorted.into_iter().collect())
@@ -270,7 +275,8 @@ mod tests {
             "<class 'conda.exceptions.LinkError'>"
         );
         assert_eq!(json["url"], "u");
-        assert_eq!(json["success"], false);
+        // conda's error objects have no `success` key.
+        assert!(json.get("success").is_none());
     }
 
     #[test]

@@ -55,7 +55,7 @@ fn add_pip(record: &RepoDataRecord) -> Option<RepoDataRecord> {
 /// copy stays fresh (conda's default, `local_repodata_ttl: 1`). Values above 1 also follow the
 /// server: rattler's gateway takes no fixed lifetime.
 fn cache_action(config: &taipan_config::Config) -> CacheAction {
-    if config.offline {
+    if config.offline || use_index_cache(config) {
         CacheAction::ForceCacheOnly
     } else if config.local_repodata_ttl == 0 {
         CacheAction::NoCache
@@ -64,11 +64,24 @@ fn cache_action(config: &taipan_config::Config) -> CacheAction {
     }
 }
 
+/// `--use-index-cache` / `use_index_cache`: the cached index even if it has expired.
+fn use_index_cache(config: &taipan_config::Config) -> bool {
+    config
+        .other
+        .get("use_index_cache")
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
+}
+
 /// Builds the gateway for this context.
 pub fn gateway(ctx: &Context) -> Result<Gateway> {
+    gateway_with(ctx, cache_action(&ctx.config))
+}
+
+fn gateway_with(ctx: &Context, action: CacheAction) -> Result<Gateway> {
     let cache = ctx.writable_pkgs_dir()?.join("cache");
     let source = SourceConfig {
-        cache_action: cache_action(&ctx.config),
+        cache_action: action,
         ..SourceConfig::default()
     };
     Ok(Gateway::builder()
@@ -88,7 +101,25 @@ pub async fn query(
     subdir: Subdir,
     specs: Vec<MatchSpec>,
 ) -> Result<Index> {
-    let gateway = gateway(ctx)?;
+    let first = query_with(ctx, gateway(ctx)?, channels, subdir, specs.clone()).await;
+    match first {
+        // `--use-index-cache` with nothing cached yet: fetched, as conda does.
+        Err(_) if use_index_cache(&ctx.config) && !ctx.config.offline => {
+            let fresh = gateway_with(ctx, CacheAction::CacheOrFetch)?;
+            query_with(ctx, fresh, channels, subdir, specs).await
+        }
+        other => other,
+    }
+}
+
+async fn query_with(
+    ctx: &Context,
+    gateway: Gateway,
+    channels: &[Channel],
+    subdir: Subdir,
+    specs: Vec<MatchSpec>,
+) -> Result<Index> {
+    check_repodata_fns(&ctx.config)?;
     let platforms = if subdir == Subdir::NoArch {
         vec![Subdir::NoArch]
     } else {
@@ -112,6 +143,27 @@ pub async fn query(
     Ok(Index {
         buckets: output.repodata,
     })
+}
+
+/// `repodata_fns` / `--repodata-fn`: conda tries each name in turn and ends with
+/// `repodata.json`; taipan always reads the complete `repodata.json` (what conda falls back
+/// to; `current_repodata.json` is a subset of it). Other names are refused, not ignored.
+fn check_repodata_fns(config: &taipan_config::Config) -> Result<()> {
+    let other: Vec<&String> = config
+        .repodata_fns
+        .iter()
+        .filter(|f| !matches!(f.as_str(), "repodata.json" | "current_repodata.json"))
+        .collect();
+    if other.is_empty() {
+        return Ok(());
+    }
+    Err(CondaError::new(
+        ErrorKind::CondaValueError,
+        format!(
+            "taipan reads a channel's repodata.json (and its .zst and sharded forms) only; cannot use {}.\n  Drop --repodata-fn / repodata_fns, or publish the index as repodata.json.",
+            other.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+        ),
+    ))
 }
 
 /// Local channels go through taipan's persistent index; remote ones through the gateway's

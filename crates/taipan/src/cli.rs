@@ -327,6 +327,18 @@ pub struct ChannelArgs {
     /// Offline mode: use only file:// channels and the local cache.
     #[arg(long)]
     pub offline: bool,
+    /// Use locally built packages (the conda-bld channel), searched first.
+    #[arg(long = "use-local")]
+    pub use_local: bool,
+    /// Allow "insecure" SSL connections and transfers (ssl_verify off for this command).
+    #[arg(short = 'k', long)]
+    pub insecure: bool,
+    /// Use the cached channel index files even if they have expired (fetched if absent).
+    #[arg(short = 'C', long = "use-index-cache")]
+    pub use_index_cache: bool,
+    /// The repodata file name on the server (repeatable).
+    #[arg(long = "repodata-fn", value_name = "REPODATA_FNS")]
+    pub repodata_fn: Vec<String>,
 }
 
 /// Flags of create/install/update.
@@ -370,6 +382,17 @@ pub struct SolveArgs {
     /// Solve for another platform (subdir), e.g. linux-aarch64, osx-arm64, win-64.
     #[arg(long = "platform", alias = "subdir")]
     pub platform: Option<String>,
+    /// The solver (conda: classic, libmamba, rattler). taipan has one solver, resolvo;
+    /// the name is accepted and noted at -v.
+    #[arg(long = "solver", value_name = "SOLVER")]
+    pub solver: Option<String>,
+    /// Don't install start menu shortcuts (there are none on Linux; accepted).
+    #[arg(long = "no-shortcuts")]
+    pub no_shortcuts: bool,
+    /// Allow clobbering (overwriting) of overlapping file paths within packages
+    /// (path_conflict: clobber for this command).
+    #[arg(long)]
+    pub clobber: bool,
     #[command(flatten)]
     pub channels: ChannelArgs,
     #[command(flatten)]
@@ -421,8 +444,9 @@ pub struct InstallArgs {
     pub solve: SolveArgs,
     #[command(flatten)]
     pub modify: ModifyArgs,
-    /// Update all installed packages in the environment.
-    #[arg(long = "update-all", alias = "all")]
+    /// Update all installed packages in the environment (`--all` is update's flag: conda's
+    /// install rejects it).
+    #[arg(long = "update-all")]
     pub update_all: bool,
 }
 

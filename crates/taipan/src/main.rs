@@ -13,16 +13,7 @@ use taipan_env::CondaError;
 /// conda flags taipan knows but does not implement; rejected with a clear message instead of
 /// being silently ignored.
 const UNSUPPORTED_FLAGS: &[&str] = &[
-    "--use-local",
-    "--solver",
-    "--repodata-fn",
-    "--use-index-cache",
-    "-C",
-    "--insecure",
-    "-k",
-    "--clobber",
     "--shortcuts",
-    "--no-shortcuts",
     "--shortcuts-only",
     "--override-frozen",
     "--revision",

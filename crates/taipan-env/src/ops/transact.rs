@@ -192,6 +192,11 @@ pub async fn apply(
         created_meta: lock.created_meta,
         hardlinks: false,
         cmd: history.cmd.clone(),
+        path_conflict: if ctx.config.clobber {
+            taipan_config::PathConflict::Clobber
+        } else {
+            ctx.config.path_conflict
+        },
     };
     let mut entry = history.clone();
     entry.removed = plan

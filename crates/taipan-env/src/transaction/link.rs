@@ -81,10 +81,12 @@ async fn link_each<'a>(
     outcome: &mut Outcome,
     links: &mut InFlight<'a>,
 ) -> Result<()> {
+    let mut owners = Owners::of_unchanged(plan);
     for record in &plan.link {
         check_interrupt()?;
         let dir = extracted.dir(record).await?;
         let p = prepare(plan, record, &dir).inspect_err(|_| extracted.purge(record))?;
+        owners.claim(record, &p.targets, settings.path_conflict, outcome)?;
         if p.scripted || links.meets(&p) {
             links.drain(plan, extracted, settings, journal).await?;
             check_interrupt()?;
@@ -118,6 +120,63 @@ async fn link_each<'a>(
         }
     }
     Ok(())
+}
+
+/// Which package a path of the prefix belongs to (its dist, and whether it is an installed
+/// package that stays), for `path_conflict`.
+struct Owners(std::collections::HashMap<PathBuf, (String, bool)>);
+
+impl Owners {
+    /// The paths of the packages that stay.
+    fn of_unchanged(plan: &Plan) -> Self {
+        let mut map = std::collections::HashMap::new();
+        for r in &plan.unchanged {
+            let dist = crate::dist::Dist::of(&r.repodata_record).to_string();
+            for f in &r.files {
+                map.insert(f.clone(), (dist.clone(), true));
+            }
+        }
+        Owners(map)
+    }
+
+    /// Takes a package's paths. A path another package has is conda's
+    /// `KnownPackageClobberError` (an installed package) or `SharedLinkPathClobberError` (two
+    /// packages of this transaction): an error with `prevent`, a warning with `warn`, nothing
+    /// with `clobber` (the package linked last wins, as in conda).
+    fn claim(
+        &mut self,
+        record: &RepoDataRecord,
+        targets: &[PathBuf],
+        policy: taipan_config::PathConflict,
+        outcome: &mut Outcome,
+    ) -> Result<()> {
+        use taipan_config::PathConflict;
+        let dist = crate::dist::Dist::of(record).to_string();
+        for t in targets {
+            let Some((other, installed)) = self.0.insert(t.clone(), (dist.clone(), false)) else {
+                continue;
+            };
+            if other == dist || policy == PathConflict::Clobber {
+                continue;
+            }
+            let shared = !installed;
+            let mut message = if shared {
+                format!("This transaction has incompatible packages due to a shared path.\n  packages: {other}, {dist}\n  path: '{}'\n", t.display())
+            } else {
+                format!("The package '{dist}' cannot be installed due to a\npath collision for '{}'.\nThis path already exists in the target prefix, and it won't be removed by\nan uninstall action in this transaction. The path appears to be coming from\nthe package '{other}', which is already installed in the prefix.\n", t.display())
+            };
+            if policy == PathConflict::Warn {
+                outcome.warnings.push(format!("ClobberWarning: {message}"));
+                continue;
+            }
+            message.push_str(
+                "If you'd like to proceed anyway, re-run the command with the `--clobber` flag.\n.",
+            );
+            return Err(CondaError::new(ErrorKind::ClobberError, message)
+                .with("target_path", t.display().to_string()));
+        }
+        Ok(())
+    }
 }
 
 fn record_path(plan: &Plan, record: &RepoDataRecord) -> PathBuf {

@@ -97,6 +97,9 @@ pub struct LinkSettings {
     pub hardlinks: bool,
     /// The command line, for the journal.
     pub cmd: String,
+    /// `path_conflict` (`clobber` when `--clobber` or `clobber: true`): what a path two
+    /// packages ship, or one an installed package owns, does.
+    pub path_conflict: taipan_config::PathConflict,
 }
 
 /// What a finished transaction reports.

@@ -15,7 +15,7 @@ pub fn run(a: ExportArgs) -> Result<u8> {
     let channels = ChannelArgs {
         channel: a.channel.clone(),
         override_channels: a.override_channels,
-        offline: false,
+        ..ChannelArgs::default()
     };
     let ctx = Load {
         target: Some(&a.target),

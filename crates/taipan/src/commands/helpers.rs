@@ -61,6 +61,8 @@ pub struct Load<'a> {
     /// Environment files: their channels come after `-c`'s, before the configured ones
     /// (which `nodefaults` leaves out).
     pub env_files: &'a [taipan_env::envfile::EnvFile],
+    /// `--clobber`, `--solver`, `--no-shortcuts` of create/install/update.
+    pub solve_flags: Option<&'a crate::cli::SolveArgs>,
 }
 
 impl<'a> Load<'a> {
@@ -77,6 +79,7 @@ impl<'a> Load<'a> {
             no_priority: false,
             platform: None,
             env_files: &[],
+            solve_flags: None,
         }
     }
 
@@ -90,6 +93,7 @@ impl<'a> Load<'a> {
             strict: s.strict_channel_priority,
             no_priority: s.no_channel_priority,
             platform: s.platform.clone(),
+            solve_flags: Some(s),
             ..Self::new(argv, &s.output)
         }
     }
@@ -112,9 +116,10 @@ impl<'a> Load<'a> {
             cli.override_channels |= f.nodefaults;
         }
         if let Some(c) = self.channels {
-            if c.offline {
-                cli.offline = Some(true);
-            }
+            network_flags(c, &mut cli);
+        }
+        if let Some(s) = self.solve_flags {
+            solve_flags(s, &mut cli);
         }
         if self.yes {
             cli.always_yes = Some(true);
@@ -149,6 +154,38 @@ impl<'a> Load<'a> {
             }
         }
         Ok(ctx)
+    }
+}
+
+/// `--offline`, `--use-local`, `--insecure`, `--use-index-cache`, `--repodata-fn`.
+fn network_flags(c: &ChannelArgs, cli: &mut CliOverrides) {
+    if c.offline {
+        cli.offline = Some(true);
+    }
+    if c.use_local {
+        cli.use_local = Some(true);
+    }
+    if c.insecure {
+        cli.ssl_verify = Some(taipan_config::SslVerify::Disabled);
+    }
+    if c.use_index_cache {
+        cli.other.push(("use_index_cache".into(), true.into()));
+    }
+    cli.repodata_fns = c.repodata_fn.clone();
+}
+
+/// `--clobber`, `--solver`, `--no-shortcuts`.
+fn solve_flags(s: &crate::cli::SolveArgs, cli: &mut CliOverrides) {
+    if s.clobber {
+        cli.other.push(("clobber".into(), true.into()));
+    }
+    if let Some(solver) = &s.solver {
+        // taipan has one solver; conda's names are accepted so scripts keep working.
+        tracing::info!("--solver {solver}: taipan always solves with resolvo");
+        cli.solver = Some(solver.clone());
+    }
+    if s.no_shortcuts {
+        tracing::info!("--no-shortcuts: taipan makes no menu shortcuts on Linux");
     }
 }
 

@@ -51,11 +51,12 @@ impl Printer {
     }
 }
 
-/// Prints an error as conda does: JSON on stdout with `--json`, else `\nName: message\n` on stderr.
+/// Prints an error as conda does: JSON on stdout with `--json` (then a blank line, as conda
+/// prints it), else `\nName: message\n` on stderr.
 pub fn print_error(err: &CondaError, json: bool) {
     if json {
         println!(
-            "{}",
+            "{}\n",
             serde_json::to_string_pretty(&err.to_json()).unwrap_or_default()
         );
     } else {

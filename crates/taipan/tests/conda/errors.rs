@@ -53,10 +53,10 @@ fn unsatisfiable_request_explains_the_conflict() {
 #[test]
 fn unsupported_conda_flag_is_rejected_with_exit_2() {
     let ctx = TestContext::new();
-    let (code, _, err) = output(ctx.cmd().args(["install", "--use-local", "dep"]));
+    let (code, _, err) = output(ctx.cmd().args(["install", "--features", "dep"]));
     assert_eq!(code, 2);
     assert!(
-        err.contains("'--use-local'") && err.contains("not supported"),
+        err.contains("'--features'") && err.contains("not supported"),
         "{err}"
     );
     let (code, _, _) = output(ctx.cmd().args(["install", "--no-such-flag"]));

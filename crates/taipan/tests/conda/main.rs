@@ -9,6 +9,7 @@ mod bad_input;
 #[path = "../common/mod.rs"]
 mod common;
 mod concurrency;
+mod conda_flags;
 mod config;
 mod config_cmd;
 mod crash;
