@@ -66,6 +66,23 @@ fn dedup(items: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// One warning per parameter a file or variable sets that taipan does not act on.
+fn warn_not_implemented(sources: &[RawSource], warnings: &mut Vec<String>) {
+    for source in sources {
+        if source.kind == SourceKind::CmdLine {
+            continue;
+        }
+        for (param, _) in &source.entries {
+            if crate::NOT_IMPLEMENTED.contains(&param.name) {
+                warnings.push(format!(
+                    "WARNING: taipan does not implement '{}' (set in {}): it has no effect.",
+                    param.name, source.kind
+                ));
+            }
+        }
+    }
+}
+
 impl Config {
     /// Loads the configuration: reads the search path, `CONDA_*` variables and the
     /// command-line overrides in `opts`, and merges them with conda's precedence rules.
@@ -76,6 +93,7 @@ impl Config {
     pub fn load(opts: &LoadOptions) -> Result<Loaded, ConfigError> {
         let mut warnings = Vec::new();
         let sources = read_sources(opts, &mut warnings)?;
+        warn_not_implemented(&sources, &mut warnings);
         let mut config = Config::default();
         for (name, value) in merge_all(&sources) {
             apply(&mut config, name, value, opts.home.as_deref());

@@ -41,6 +41,16 @@ pub fn records(prefix: &Path) -> Result<Vec<PrefixRecord>> {
 
 /// Pins from `pinned_packages` and `<prefix>/conda-meta/pinned`.
 pub fn pins(ctx: &Context, prefix: &Path) -> Result<Vec<MatchSpec>> {
+    // `ignore_pinned` (conda's `--no-pin` as a setting).
+    if ctx
+        .config
+        .other
+        .get("ignore_pinned")
+        .and_then(|v| v.as_bool())
+        == Some(true)
+    {
+        return Ok(Vec::new());
+    }
     let mut specs: Vec<String> = ctx.config.pinned_packages.clone();
     let pinned = prefix.join("conda-meta").join("pinned");
     if let Ok(text) = std::fs::read_to_string(&pinned) {
@@ -99,4 +109,35 @@ fn read_state(prefix: &Path) -> serde_json::Map<String, serde_json::Value> {
         .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
         .and_then(|v| v.as_object().cloned())
         .unwrap_or_default()
+}
+
+/// CEP 22: an environment with `conda-meta/frozen` is not changed while
+/// `protect_frozen_envs` is on, unless `--override-frozen`; conda's `EnvironmentIsFrozenError`
+/// with the file's `message`.
+pub fn check_not_frozen(ctx: &Context, prefix: &Path, override_frozen: bool) -> Result<()> {
+    let frozen = prefix.join("conda-meta").join("frozen");
+    if override_frozen || !ctx.config.protect_frozen_envs || !frozen.is_file() {
+        return Ok(());
+    }
+    let reason = std::fs::read_to_string(&frozen)
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| {
+            v.get("message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .unwrap_or_default();
+    let mut text = format!(
+        "Cannot modify '{}'. The environment is marked as frozen. ",
+        prefix.display()
+    );
+    if !reason.is_empty() {
+        let indented: Vec<String> = reason.lines().map(|l| format!("    {l}")).collect();
+        text.push_str(&format!("Reason:\n\n{}\n\n", indented.join("\n")));
+    }
+    text.push_str(
+        "You can bypass these protections with the `--override-frozen` flag, at your own risk.",
+    );
+    Err(CondaError::new(ErrorKind::EnvironmentIsFrozenError, text))
 }

@@ -80,8 +80,12 @@ pub fn gateway(ctx: &Context) -> Result<Gateway> {
 
 fn gateway_with(ctx: &Context, action: CacheAction) -> Result<Gateway> {
     let cache = ctx.writable_pkgs_dir()?.join("cache");
+    let flag = |key: &str| ctx.config.other.get(key).and_then(|v| v.as_bool());
     let source = SourceConfig {
         cache_action: action,
+        // `repodata_use_zst: false` / `repodata_use_shards: false`: plain repodata.json.
+        zstd_enabled: flag("repodata_use_zst").unwrap_or(true),
+        sharded_enabled: flag("repodata_use_shards").unwrap_or(true),
         ..SourceConfig::default()
     };
     Ok(Gateway::builder()

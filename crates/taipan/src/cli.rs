@@ -435,6 +435,9 @@ pub struct ModifyArgs {
     /// Remove packages that history no longer asks for.
     #[arg(long)]
     pub prune: bool,
+    /// Change an environment marked frozen (CEP 22), at your own risk.
+    #[arg(long = "override-frozen")]
+    pub override_frozen: bool,
 }
 
 /// `conda install`.
@@ -473,6 +476,12 @@ pub struct RemoveArgs {
     /// Forces removal of a package without removing packages that depend on it.
     #[arg(long, alias = "force-remove")]
     pub force: bool,
+    /// Used with --all: delete all packages but keep the environment.
+    #[arg(long = "keep-env", requires = "all")]
+    pub keep_env: bool,
+    /// Change an environment marked frozen (CEP 22), at your own risk.
+    #[arg(long = "override-frozen")]
+    pub override_frozen: bool,
     /// Only display what would have been done.
     #[arg(short = 'd', long = "dry-run")]
     pub dry_run: bool,
@@ -607,6 +616,9 @@ pub struct EnvUpdateArgs {
 /// `conda env remove`.
 #[derive(Debug, Args, Clone)]
 pub struct EnvRemoveArgs {
+    /// Remove an environment marked frozen (CEP 22), at your own risk.
+    #[arg(long = "override-frozen")]
+    pub override_frozen: bool,
     /// Only display what would have been done.
     #[arg(short = 'd', long = "dry-run")]
     pub dry_run: bool,

@@ -15,9 +15,7 @@ use taipan_env::CondaError;
 const UNSUPPORTED_FLAGS: &[&str] = &[
     "--shortcuts",
     "--shortcuts-only",
-    "--override-frozen",
     "--revision",
-    "--keep-env",
     "--features",
     "--channel-priority",
     "--debug",

@@ -70,8 +70,10 @@ fn change(
             .collect(),
         env_files,
         cmd: history_cmd(argv),
-        dry_run: s.dry_run,
-        download_only: s.download_only,
+        // `dry_run` / `download_only` may also be set in .condarc, as in conda.
+        dry_run: s.dry_run || other_bool(ctx, "dry_run"),
+        download_only: s.download_only || other_bool(ctx, "download_only"),
+        override_frozen: m.override_frozen,
         solve: Request {
             update_all,
             freeze_installed: m.freeze_installed,
@@ -117,7 +119,7 @@ pub fn install(
             env_files,
         )?,
         satisfied_skip_solve: a.modify.satisfied_skip_solve,
-        force_reinstall: a.modify.force_reinstall,
+        force_reinstall: a.modify.force_reinstall || other_bool(ctx, "force_reinstall"),
     })
 }
 
@@ -135,7 +137,18 @@ pub fn remove(ctx: &Context, a: &RemoveArgs, argv: &[String]) -> Result<RemoveRe
         names: a.names.clone(),
         all: a.all,
         force: a.force,
-        dry_run: a.dry_run,
+        dry_run: a.dry_run || other_bool(ctx, "dry_run"),
+        override_frozen: a.override_frozen,
+        keep_env: a.keep_env,
         cmd: history_cmd(argv),
     })
+}
+
+/// A boolean conda parameter taipan reads from the configuration's other keys.
+fn other_bool(ctx: &Context, key: &str) -> bool {
+    ctx.config
+        .other
+        .get(key)
+        .and_then(|v| v.as_bool())
+        .unwrap_or(false)
 }

@@ -36,6 +36,8 @@ pub struct Change {
     pub dry_run: bool,
     /// `--download-only`.
     pub download_only: bool,
+    /// `--override-frozen`: change an environment marked frozen (CEP 22).
+    pub override_frozen: bool,
     /// The solver flags (`--no-pin`, `--no-deps`, `--freeze-installed`, …); its specs are
     /// filled in from `specs`.
     pub solve: Request,
@@ -113,6 +115,7 @@ pub async fn install(
 ) -> Result<Transacted> {
     let change = &req.change;
     ctx.require_env(&change.prefix, change.name.as_deref())?;
+    crate::prefix::check_not_frozen(ctx, &change.prefix, change.override_frozen)?;
     let (texts, urls) = texts_and_urls(change)?;
     if texts.is_empty() && urls.is_empty() && !change.solve.update_all {
         return Err(CondaError::new(
@@ -199,6 +202,7 @@ fn all_satisfied(specs: &[MatchSpec], installed: &[PrefixRecord]) -> bool {
 /// Runs `conda update`: installed package names only (or `--all`).
 pub async fn update(ctx: &Context, change: Change, reporter: &dyn Reporter) -> Result<Transacted> {
     ctx.require_env(&change.prefix, change.name.as_deref())?;
+    crate::prefix::check_not_frozen(ctx, &change.prefix, change.override_frozen)?;
     let (names, urls) = texts_and_urls(&change)?;
     if !urls.is_empty() {
         return Err(CondaError::new(

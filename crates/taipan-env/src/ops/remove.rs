@@ -29,6 +29,10 @@ pub struct RemoveRequest {
     pub force: bool,
     /// `--dry-run`.
     pub dry_run: bool,
+    /// `--override-frozen`: change an environment marked frozen (CEP 22).
+    pub override_frozen: bool,
+    /// `--keep-env`: `--all` removes the packages and keeps the (empty) environment.
+    pub keep_env: bool,
     /// The command line, for history.
     pub cmd: String,
 }
@@ -49,6 +53,27 @@ pub enum Removed {
 pub async fn remove(ctx: &Context, req: RemoveRequest, reporter: &dyn Reporter) -> Result<Removed> {
     crate::registry::finish_removals(ctx);
     ctx.require_env(&req.prefix, req.name.as_deref())?;
+    crate::prefix::check_not_frozen(ctx, &req.prefix, req.override_frozen)?;
+    if req.all && req.keep_env {
+        // Every package goes; the environment (conda-meta, history, registration) stays.
+        let names = crate::prefix::records(&req.prefix)?
+            .iter()
+            .map(|r| {
+                r.repodata_record
+                    .package_record
+                    .name
+                    .as_normalized()
+                    .to_string()
+            })
+            .collect();
+        let req = RemoveRequest {
+            names,
+            all: false,
+            force: true,
+            ..req
+        };
+        return remove_names(ctx, &req, reporter).await;
+    }
     if req.all {
         return remove_all(ctx, &req, reporter).await;
     }
@@ -58,6 +83,15 @@ pub async fn remove(ctx: &Context, req: RemoveRequest, reporter: &dyn Reporter) 
             "no package names supplied,\n       try \"conda remove -h\" for more details",
         ));
     }
+    remove_names(ctx, &req, reporter).await
+}
+
+/// Removes the named packages (and, without `--force`, what depends on them).
+async fn remove_names(
+    ctx: &Context,
+    req: &RemoveRequest,
+    reporter: &dyn Reporter,
+) -> Result<Removed> {
     let names: Vec<String> = req
         .names
         .iter()

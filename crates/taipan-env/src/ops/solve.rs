@@ -118,6 +118,7 @@ pub async fn solve_request(
     let neutered = solution.neutered;
     let records = solution.records;
     let records = filter_deps(&req, &installed, records);
+    check_disallowed(ctx, &records)?;
     let plan = Plan::new(prefix, &installed.records, records, &reinstall, ctx.subdir)?;
     Ok(Solved {
         plan,
@@ -152,6 +153,23 @@ fn filter_deps(
     let mut out: Vec<RepoDataRecord> = solved.into_iter().filter(|r| !is_user(r)).collect();
     out.extend(installed_records.filter(|r| is_user(r)));
     out
+}
+
+/// `disallowed_packages`: a solution holding one is conda's `DisallowedPackageError`.
+fn check_disallowed(ctx: &Context, records: &[RepoDataRecord]) -> Result<()> {
+    use rattler_conda_types::match_spec::Matches;
+    for text in &ctx.config.disallowed_packages {
+        let spec = solve::parse_spec(text)?;
+        if let Some(r) = records.iter().find(|r| spec.matches(*r)) {
+            let dist = crate::dist::Dist::of(r).to_string();
+            return Err(CondaError::new(
+                ErrorKind::DisallowedPackageError,
+                format!("The package '{dist}' is disallowed by configuration.\nSee 'conda config --show disallowed_packages'."),
+            )
+            .with("dist_str", dist));
+        }
+    }
+    Ok(())
 }
 
 fn add_channels_to_error(mut e: CondaError, channels: &[Channel], ctx: &Context) -> CondaError {

@@ -174,6 +174,8 @@ pub async fn remove(a: crate::cli::EnvRemoveArgs, argv: &[String]) -> Result<u8>
         names: Vec::new(),
         all: true,
         force: true,
+        keep_env: false,
+        override_frozen: a.override_frozen,
         dry_run: a.dry_run,
         yes: a.yes,
         channels: crate::cli::ChannelArgs::default(),

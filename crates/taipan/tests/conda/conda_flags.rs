@@ -296,3 +296,174 @@ fn solver_no_shortcuts_and_insecure_are_accepted_and_install_all_is_not() {
     );
     assert_eq!(code, 0);
 }
+
+#[test]
+fn frozen_environments_are_protected_unless_overridden() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["leaf"]);
+    std::fs::write(
+        prefix.join("conda-meta/frozen"),
+        r#"{"message": "managed by ops"}"#,
+    )
+    .unwrap();
+    let before = tree(&prefix);
+    let (code, _, refused) = output(
+        ctx.cmd()
+            .args(["install", "-y", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("pip"),
+    );
+    assert_eq!(code, 1);
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args(["remove", "-y", "-p"])
+            .arg(&prefix)
+            .arg("leaf"),
+    );
+    assert_eq!(code, 1);
+    let (code, _, _) = output(ctx.cmd().args(["remove", "--all", "-y", "-p"]).arg(&prefix));
+    assert_eq!(code, 1);
+    assert_eq!(tree(&prefix), before);
+    ctx.cmd()
+        .args([
+            "install",
+            "-y",
+            "-q",
+            "--override-frozen",
+            "-c",
+            &ctx.channel,
+            "-p",
+        ])
+        .arg(&prefix)
+        .arg("pip")
+        .assert()
+        .success();
+    assert!(ctx.installed(&prefix).contains(&"pip-23.0-0".to_string()));
+    // protect_frozen_envs: false lifts the protection.
+    condarc(&ctx, "protect_frozen_envs: false\n");
+    ctx.cmd()
+        .args(["remove", "-y", "-q", "-p"])
+        .arg(&prefix)
+        .arg("pip")
+        .assert()
+        .success();
+    insta::with_settings!({filters => ctx.filters()}, {
+        insta::assert_snapshot!(refused);
+    });
+}
+
+#[test]
+fn remove_all_keep_env_empties_the_environment_and_keeps_it() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["app"]);
+    ctx.cmd()
+        .args(["remove", "--all", "--keep-env", "-y", "-q", "-p"])
+        .arg(&prefix)
+        .assert()
+        .success();
+    assert!(ctx.installed(&prefix).is_empty());
+    assert!(prefix.join("conda-meta/history").is_file());
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args(["remove", "--keep-env", "-y", "-p"])
+            .arg(&prefix)
+            .arg("app"),
+    );
+    assert_eq!(code, 2, "--keep-env needs --all");
+}
+
+#[test]
+fn disallowed_packages_ignore_pinned_and_dry_run_keys_take_effect() {
+    let ctx = TestContext::new();
+    let prefix = ctx.path("env");
+    condarc(&ctx, "disallowed_packages:\n  - dep\n");
+    let (code, _, stderr) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("app"),
+    );
+    assert_eq!(code, 1);
+    assert!(
+        stderr.contains("DisallowedPackageError: The package '"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("dep-2.0-0' is disallowed by configuration."),
+        "{stderr}"
+    );
+    assert!(!prefix.exists());
+    // A pin the request breaks is refused, unless ignore_pinned.
+    condarc(&ctx, "pinned_packages:\n  - dep=1.0\n");
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-q", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("dep=2.0"),
+    );
+    assert_eq!(code, 1);
+    condarc(&ctx, "pinned_packages:\n  - dep=1.0\nignore_pinned: true\n");
+    ctx.cmd()
+        .args(["create", "-y", "-q", "-c", &ctx.channel, "-p"])
+        .arg(&prefix)
+        .arg("dep=2.0")
+        .assert()
+        .success();
+    // dry_run: true in .condarc: nothing is changed.
+    condarc(&ctx, "dry_run: true\n");
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args(["install", "-y", "-q", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("pip"),
+    );
+    assert_eq!(code, 0);
+    assert!(!ctx.installed(&prefix).contains(&"pip-23.0-0".to_string()));
+}
+
+#[test]
+fn keys_taipan_does_not_implement_are_warned_about_not_ignored() {
+    let ctx = TestContext::new();
+    condarc(&ctx, "rollback_enabled: false\nchannels: []\n");
+    let (code, _, stderr) = output(ctx.cmd().args(["info"]));
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("WARNING: taipan does not implement 'rollback_enabled' (set in "),
+        "{stderr}"
+    );
+    let (_, _, stderr) = output(ctx.cmd().args(["info"]).env("CONDA_REPORT_ERRORS", "false"));
+    assert!(
+        stderr.contains("'report_errors' (set in envvars)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn repodata_use_zst_false_reads_the_plain_index() {
+    let ctx = TestContext::new();
+    let served = ctx.path("served");
+    let mut ch = ChannelBuilder::new(&served).with_zst(true);
+    for (pkg, fmt) in crate::common::standard_packages() {
+        ch.add(&pkg, fmt);
+    }
+    ch.index().unwrap();
+    let server = TestServer::serve(&served).unwrap();
+    let url = server.url().to_string();
+    condarc(
+        &ctx,
+        "repodata_use_zst: false\nrepodata_use_shards: false\n",
+    );
+    ctx.cmd()
+        .args(["create", "--dry-run", "-q", "-c", &url, "-p"])
+        .arg(ctx.path("env"))
+        .arg("leaf")
+        .assert()
+        .success();
+    assert_eq!(
+        server.requests("/noarch/repodata.json.zst"),
+        0,
+        "{:?}",
+        server.log()
+    );
+    assert!(server.requests("/noarch/repodata.json") > 0);
+}
