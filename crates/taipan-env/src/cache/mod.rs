@@ -198,13 +198,13 @@ impl Fetcher {
     pub async fn get(&self, item: &Item) -> Result<(Entry, Vec<String>)> {
         let entry_dir = self.pkgs_dir.join(&item.entry);
         let (mut lock, valid) =
-            EntryLock::usable_or_exclusive(&entry_dir, || self.valid(&item.key, &item.entry))
+            EntryLock::usable_or_exclusive(&entry_dir, || self.valid(item))
                 .await
                 .map_err(|e| lock_error(&entry_dir, e))?;
         // Another process may have made the entry between the look and the exclusive hold.
         let valid = match valid {
             Some(dir) => Some(dir),
-            None => self.valid(&item.key, &item.entry).await,
+            None => self.valid(item).await,
         };
         if let Some(dir) = valid {
             lock.downgrade()
@@ -212,6 +212,10 @@ impl Fetcher {
                 .map_err(|e| lock_error(&entry_dir, e))?;
             let archive = self.kept_archive(&item.expected.file_name);
             return Ok((entry(dir, lock, archive), Vec::new()));
+        }
+        if let Some(actual) = recorded_md5_differs(&entry_dir, item.expected.md5) {
+            // rattler's cache would take the entry as it is (its key check is the sha256).
+            return Err(md5_mismatch(item, &actual));
         }
         lock::remove_leftovers(&self.pkgs_dir, &item.entry, &item.expected.file_name);
         let failure: Arc<Mutex<Option<CondaError>>> = Arc::default();
@@ -249,13 +253,17 @@ impl Fetcher {
         Ok((entry(dir, lock, archive), warnings))
     }
 
-    /// An entry of this key that is in a cache layer and valid.
-    async fn valid(&self, key: &CacheKey, entry: &str) -> Option<PathBuf> {
+    /// An entry of this key that is in a cache layer and valid. An md5 the caller expects
+    /// (an `@EXPLICIT` line's `#md5`) must also be the entry's recorded md5: rattler's key
+    /// check compares the sha256 only, and a line without one would otherwise take any
+    /// cached build of that name.
+    async fn valid(&self, item: &Item) -> Option<PathBuf> {
         for layer in self.cache.layers() {
-            if !layer.path().join(entry).is_dir() {
+            let dir = layer.path().join(&item.entry);
+            if !dir.is_dir() || recorded_md5_differs(&dir, item.expected.md5).is_some() {
                 continue;
             }
-            if let Ok(meta) = layer.try_validate(key).await {
+            if let Ok(meta) = layer.try_validate(&item.key).await {
                 return Some(meta.path().to_path_buf());
             }
         }
@@ -629,4 +637,37 @@ fn record_urls(pkgs_dir: &Path, records: &[RepoDataRecord]) -> Result<()> {
     file.write_all(lines.as_bytes())?;
     let _ = file.unlock();
     Ok(())
+}
+
+/// The md5 a cache entry records (`info/repodata_record.json`) when it is not `expected`.
+fn recorded_md5_differs(
+    dir: &Path,
+    expected: Option<rattler_digest::Md5Hash>,
+) -> Option<String> {
+    let expected = expected?;
+    let recorded = std::fs::read_to_string(dir.join("info/repodata_record.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<RepoDataRecord>(&t).ok())
+        .and_then(|r| r.package_record.md5)?;
+    (recorded != expected).then(|| hex(&recorded))
+}
+
+/// conda's `ChecksumMismatchError` for a cached package whose md5 is not the one asked for.
+fn md5_mismatch(item: &Item, actual: &str) -> CondaError {
+    let expected = item
+        .expected
+        .md5
+        .map(|m| hex(&m))
+        .unwrap_or_default();
+    CondaError::new(
+        ErrorKind::ChecksumMismatchError,
+        format!(
+            "Conda detected a mismatch between the expected content and downloaded content\nfor url '{}'.\n  expected md5: {expected}\n  actual md5: {actual}\nThe package in the cache is not the one asked for; nothing was changed.",
+            item.url
+        ),
+    )
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
