@@ -20,7 +20,7 @@ mod search;
 pub mod shell;
 
 mod clean;
-mod commands;
+mod subcommands;
 mod notices;
 mod package;
 mod update;
@@ -105,7 +105,7 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
         Command::Deploy(a) => deploy::run(a).await,
         Command::Clean(a) => clean::run(a, argv),
         Command::Notices(a) => notices::run(a, argv).await,
-        Command::Commands => Ok(commands::run()),
+        Command::Commands => Ok(subcommands::run()),
         Command::Package(a) => package::run(a, argv),
         Command::Completion(a) => {
             use clap::CommandFactory;

@@ -212,7 +212,10 @@ fn clean_tempfiles_of_given_paths_and_logfiles() {
     );
     assert!(v.get("tarballs").is_none());
     assert!(!hard.join("share/gone.trash").exists());
-    assert!(ctx.root.join("old.c~").exists(), "only the given path is searched");
+    assert!(
+        ctx.root.join("old.c~").exists(),
+        "only the given path is searched"
+    );
     assert!(pkgs(&ctx).join("leaf-1.0-0.conda").exists());
 }
 
@@ -290,7 +293,8 @@ fn clean_asks_and_stops_when_declined() {
     assert_eq!(out.status.code(), Some(0));
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
-        stdout.starts_with("Will remove 1 (") && stdout.ends_with(") tarball(s).\nProceed ([y]/n)? \n"),
+        stdout.starts_with("Will remove 1 (")
+            && stdout.ends_with(") tarball(s).\nProceed ([y]/n)? \n"),
         "{stdout}"
     );
     assert_eq!(

@@ -14,7 +14,14 @@ fn commands_lists_the_subcommands_sorted_without_a_final_newline() {
     let mut sorted = names.clone();
     sorted.sort();
     assert_eq!(names, sorted);
-    for name in ["clean", "commands", "notices", "package", "uninstall", "upgrade"] {
+    for name in [
+        "clean",
+        "commands",
+        "notices",
+        "package",
+        "uninstall",
+        "upgrade",
+    ] {
         assert!(names.contains(&name), "{name}");
     }
     assert!(!names.contains(&"help"));
@@ -58,8 +65,11 @@ fn package_which_names_the_owning_package() {
 fn package_untracked_lists_and_reset_removes_unowned_files() {
     let ctx = TestContext::new();
     let prefix = env_with_extra_files(&ctx);
-    let (code, stdout, stderr) =
-        output(ctx.cmd().args(["package", "--untracked", "-p"]).arg(&prefix));
+    let (code, stdout, stderr) = output(
+        ctx.cmd()
+            .args(["package", "--untracked", "-p"])
+            .arg(&prefix),
+    );
     assert_eq!(code, 0, "{stderr}");
     insta::with_settings!({filters => ctx.filters()}, {
         insta::assert_snapshot!("package_untracked", stdout);
@@ -75,7 +85,11 @@ fn package_untracked_lists_and_reset_removes_unowned_files() {
     // A missing environment is an error, not a crash.
     let (code, _, stderr) = output(ctx.cmd().args(["package", "-u", "-n", "nope"]));
     assert_eq!(code, 1);
-    assert!(stderr.contains("EnvironmentNameNotFound") || stderr.contains("EnvironmentLocationNotFound"), "{stderr}");
+    assert!(
+        stderr.contains("EnvironmentNameNotFound")
+            || stderr.contains("EnvironmentLocationNotFound"),
+        "{stderr}"
+    );
 }
 
 fn notices_channel(ctx: &TestContext, name: &str, body: &str) -> String {
@@ -112,7 +126,11 @@ fn notices(ctx: &TestContext, channel: &str, json: bool) -> (i32, String, String
 #[test]
 fn notices_of_a_channel_in_condas_text_and_json() {
     let ctx = TestContext::new();
-    let ch = notices_channel(&ctx, "news", &notices_body("Hello.", "2099-01-01T00:00:00+00:00"));
+    let ch = notices_channel(
+        &ctx,
+        "news",
+        &notices_body("Hello.", "2099-01-01T00:00:00+00:00"),
+    );
     let (code, stdout, stderr) = notices(&ctx, &ch, false);
     assert_eq!(code, 0, "{stderr}");
     insta::assert_snapshot!("notices_text", stdout);
@@ -139,19 +157,39 @@ fn notices_of_a_channel_in_condas_text_and_json() {
 fn notices_are_cached_for_a_day_unless_one_expired() {
     let ctx = TestContext::new();
     let dir_of = |ch: &str| PathBuf::from(ch.trim_start_matches("file://"));
-    let fresh = notices_channel(&ctx, "fresh", &notices_body("Old.", "2099-01-01T00:00:00+00:00"));
+    let fresh = notices_channel(
+        &ctx,
+        "fresh",
+        &notices_body("Old.", "2099-01-01T00:00:00+00:00"),
+    );
     let (_, stdout, _) = notices(&ctx, &fresh, false);
     assert!(stdout.contains("Old."));
-    write(&dir_of(&fresh), &notices_body("New.", "2099-01-01T00:00:00+00:00"));
+    write(
+        &dir_of(&fresh),
+        &notices_body("New.", "2099-01-01T00:00:00+00:00"),
+    );
     let (_, stdout, _) = notices(&ctx, &fresh, false);
-    assert!(stdout.contains("Old."), "the cached response is used: {stdout}");
+    assert!(
+        stdout.contains("Old."),
+        "the cached response is used: {stdout}"
+    );
 
-    let stale = notices_channel(&ctx, "stale", &notices_body("Old.", "2000-01-01T00:00:00+00:00"));
+    let stale = notices_channel(
+        &ctx,
+        "stale",
+        &notices_body("Old.", "2000-01-01T00:00:00+00:00"),
+    );
     let (_, stdout, _) = notices(&ctx, &stale, false);
     assert!(stdout.contains("Old."));
-    write(&dir_of(&stale), &notices_body("New.", "2099-01-01T00:00:00+00:00"));
+    write(
+        &dir_of(&stale),
+        &notices_body("New.", "2099-01-01T00:00:00+00:00"),
+    );
     let (_, stdout, _) = notices(&ctx, &stale, false);
-    assert!(stdout.contains("New."), "an expired notice refetches: {stdout}");
+    assert!(
+        stdout.contains("New."),
+        "an expired notice refetches: {stdout}"
+    );
 }
 
 fn write(dir: &Path, body: &str) {
