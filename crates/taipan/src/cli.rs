@@ -70,6 +70,14 @@ pub enum Command {
     /// taipan's shell files: `taipan shell install-files -p PREFIX`.
     #[command(subcommand)]
     Shell(ShellCommand),
+    /// Remove unused packages and caches.
+    Clean(CleanArgs),
+    /// Retrieve latest channel notifications.
+    Notices(NoticesArgs),
+    /// List all available conda subcommands. Generally only used by tab-completion.
+    Commands,
+    /// Low-level package tools: which package owns a file, files no package owns.
+    Package(PackageArgs),
 }
 
 /// `taipan installer …`.
@@ -760,4 +768,78 @@ pub struct ConfigArgs {
     pub stdin: bool,
     #[command(flatten)]
     pub output: Output,
+}
+
+/// `conda clean`.
+#[derive(Debug, Args, Clone)]
+pub struct CleanArgs {
+    /// Remove index cache, unused cache packages, tarballs, tempfiles, and logfiles.
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// Remove index cache.
+    #[arg(short = 'i', long = "index-cache")]
+    pub index_cache: bool,
+    /// Remove unused packages from writable package caches (packages no known environment
+    /// records, whether it linked them by hard link, soft link or copy).
+    #[arg(short = 'p', long)]
+    pub packages: bool,
+    /// Remove cached package tarballs.
+    #[arg(short = 't', long)]
+    pub tarballs: bool,
+    /// Remove *all* writable package caches. This option is not included with the --all flag.
+    #[arg(short = 'f', long = "force-pkgs-dirs")]
+    pub force_pkgs_dirs: bool,
+    /// Remove temporary files that could not be deleted earlier due to being in-use. The
+    /// argument is a path (or list of paths) to the environment(s) where the tempfiles should
+    /// be found and removed (default: the root prefix).
+    #[arg(short = 'c', long, num_args = 0.., value_name = "TEMPFILES")]
+    pub tempfiles: Option<Vec<PathBuf>>,
+    /// Remove log files.
+    #[arg(short = 'l', long)]
+    pub logfiles: bool,
+    /// Only display what would have been done.
+    #[arg(short = 'd', long = "dry-run")]
+    pub dry_run: bool,
+    /// Sets any confirmation values to 'yes' automatically.
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda notices`.
+#[derive(Debug, Args, Clone)]
+pub struct NoticesArgs {
+    #[command(flatten)]
+    pub channels: ChannelArgs,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda package`.
+#[derive(Debug, Args, Clone)]
+pub struct PackageArgs {
+    /// Given some file's PATH, print which conda package the file came from.
+    #[arg(short = 'w', long, num_args = 1.., value_name = "PATH")]
+    pub which: Option<Vec<PathBuf>>,
+    /// Remove all untracked files and exit.
+    #[arg(short = 'r', long)]
+    pub reset: bool,
+    /// Display all untracked files and exit.
+    #[arg(short = 'u', long)]
+    pub untracked: bool,
+    /// Designate package name of the package being created (not supported).
+    #[arg(long = "pkg-name", hide = true)]
+    pub pkg_name: Option<String>,
+    /// Designate package version of the package being created (not supported).
+    #[arg(long = "pkg-version", hide = true)]
+    pub pkg_version: Option<String>,
+    /// Designate package build number of the package being created (not supported).
+    #[arg(long = "pkg-build", hide = true)]
+    pub pkg_build: Option<String>,
+    #[command(flatten)]
+    pub target: Target,
+    /// More output.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
 }

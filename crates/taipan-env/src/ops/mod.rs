@@ -8,12 +8,15 @@
 //! - [`transact`]: carrying out a plan (show, confirm, download, link).
 //! - [`explicit`]: `@EXPLICIT` files and installer locks.
 
+pub mod clean;
 pub mod clone;
 pub mod compare;
 pub mod create;
 pub mod env_file;
 pub mod explicit;
 pub mod install;
+pub mod notices;
+pub mod package;
 pub mod remove;
 pub mod rename;
 pub mod solve;

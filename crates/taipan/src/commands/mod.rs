@@ -19,6 +19,10 @@ mod run;
 mod search;
 pub mod shell;
 
+mod clean;
+mod subcommands;
+mod notices;
+mod package;
 mod update;
 
 use taipan_env::{CondaError, Result};
@@ -99,6 +103,10 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
             installer::finish(&f).await
         }
         Command::Deploy(a) => deploy::run(a).await,
+        Command::Clean(a) => clean::run(a, argv),
+        Command::Notices(a) => notices::run(a, argv).await,
+        Command::Commands => Ok(subcommands::run()),
+        Command::Package(a) => package::run(a, argv),
         Command::Completion(a) => {
             use clap::CommandFactory;
             let mut cmd = crate::cli::Cli::command();

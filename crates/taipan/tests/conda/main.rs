@@ -6,6 +6,7 @@
 //! real binary in an isolated HOME, root prefix and package cache.
 
 mod bad_input;
+mod clean;
 #[path = "../common/mod.rs"]
 mod common;
 mod concurrency;
@@ -24,6 +25,7 @@ mod integrity;
 mod interrupt;
 mod linking;
 mod list_search_info;
+mod misc_commands;
 mod pip_kit;
 mod pip_section;
 mod remove;

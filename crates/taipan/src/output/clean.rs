@@ -1,0 +1,173 @@
+//! `conda clean`'s text: what each target holds (`Will remove 2 (8 KB) tarball(s).`, or the
+//! table with `-v`), the question, and the removals.
+
+use std::io::{BufRead, Write};
+use std::path::Path;
+
+use taipan_env::error::ErrorKind;
+use taipan_env::ops::clean::{CleanReporter, Found, NotRemoved, Sized};
+use taipan_env::{CondaError, Result};
+
+use super::Printer;
+
+/// conda's `human_bytes`: `42 B`, `8 KB`, `9.5 MB`, `93.13 GB` (1024-based).
+pub fn human_bytes(n: u64) -> String {
+    if n < 1024 {
+        return format!("{n} B");
+    }
+    let k = n as f64 / 1024.0;
+    if k < 1024.0 {
+        // Python's round(): halves to even.
+        return format!("{} KB", k.round_ties_even() as u64);
+    }
+    let m = k / 1024.0;
+    if m < 1024.0 {
+        return format!("{m:.1} MB");
+    }
+    format!("{:.2} GB", m / 1024.0)
+}
+
+/// The CLI side of `conda clean`.
+pub struct CleanCli {
+    /// Output mode.
+    pub printer: Printer,
+    /// `-v`: tables and `Removed <path>` lines.
+    pub verbose: bool,
+    /// `-y` / `always_yes`.
+    pub yes: bool,
+}
+
+impl CleanCli {
+    fn quiet(&self) -> bool {
+        !self.printer.text()
+    }
+
+    fn sized(&self, name: &str, s: &Sized) {
+        for w in &s.warnings {
+            println!("{w}");
+        }
+        if s.is_empty() {
+            println!("There are no unused {name} to remove.");
+            return;
+        }
+        if self.verbose {
+            println!("Will remove the following {name}:");
+            for (dir, entries) in &s.pkg_sizes {
+                let dir = dir.display().to_string();
+                println!("  {dir}");
+                println!("  {}", "-".repeat(dir.chars().count()));
+                for (pkg, size) in entries {
+                    println!("  - {pkg:<40} {:>10}", human_bytes(*size));
+                }
+                println!();
+            }
+            println!("{}", "-".repeat(17));
+            println!("Total: {:>10}", human_bytes(s.total_size));
+            println!();
+        } else {
+            println!(
+                "Will remove {} ({}) {name}.",
+                s.count(),
+                human_bytes(s.total_size)
+            );
+        }
+    }
+
+    fn items(&self, name: &str, items: &[std::path::PathBuf]) {
+        if items.is_empty() {
+            println!("There are no {name} to remove.");
+            return;
+        }
+        if self.verbose {
+            println!("Will remove the following {name}:");
+            for item in items {
+                println!("  - {}", item.display());
+            }
+            println!();
+        } else {
+            println!("Will remove {} {name}.", items.len());
+        }
+    }
+}
+
+impl CleanReporter for CleanCli {
+    fn found(&self, found: &Found) {
+        if self.quiet() {
+            return;
+        }
+        match found {
+            Found::Tarballs(s) | Found::Packages(s) => self.sized(found.name(), s),
+            Found::PkgsDirs(v)
+            | Found::IndexCache(v)
+            | Found::Tempfiles(v)
+            | Found::Logfiles(v) => self.items(found.name(), v),
+        }
+    }
+
+    /// conda's question here has no blank line before it, and a line break after the answer.
+    fn confirm(&self) -> Result<bool> {
+        if self.yes || self.printer.json {
+            return Ok(true);
+        }
+        let stdin = std::io::stdin();
+        loop {
+            print!("Proceed ([y]/n)? ");
+            let _ = std::io::stdout().flush();
+            let mut line = String::new();
+            let n = stdin.lock().read_line(&mut line)?;
+            println!();
+            if n == 0 {
+                return Err(CondaError::new(
+                    ErrorKind::CondaSystemExit,
+                    "No answer on standard input; pass -y (or set always_yes) to run without asking.",
+                ));
+            }
+            match line.trim().to_ascii_lowercase().as_str() {
+                "" | "y" | "yes" => return Ok(true),
+                "n" | "no" => return Ok(false),
+                other => println!("Invalid choice: {other}"),
+            }
+        }
+    }
+
+    fn removed(&self, path: &Path) {
+        if !self.quiet() && self.verbose {
+            println!("Removed {}", path.display());
+        }
+    }
+
+    fn not_removed(&self, path: &Path, why: &NotRemoved) {
+        if self.quiet() {
+            return;
+        }
+        match why {
+            NotRemoved::InUse => println!(
+                "WARNING: {} is in use by another conda process; not removed.",
+                path.display()
+            ),
+            NotRemoved::NowUsed => println!(
+                "WARNING: {} is now used by an environment; not removed.",
+                path.display()
+            ),
+            NotRemoved::Failed(e) => println!(
+                "WARNING: cannot remove, file permissions: {}\n{e}",
+                path.display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_bytes;
+
+    #[test]
+    fn human_bytes_is_condas() {
+        assert_eq!(human_bytes(42), "42 B");
+        assert_eq!(human_bytes(1042), "1 KB");
+        assert_eq!(human_bytes(7822), "8 KB");
+        assert_eq!(human_bytes(18194), "18 KB");
+        assert_eq!(human_bytes(10004242), "9.5 MB");
+        assert_eq!(human_bytes(100000004242), "93.13 GB");
+    }
+}
