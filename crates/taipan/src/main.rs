@@ -118,11 +118,39 @@ fn unsupported_flag(args: &[String]) -> Option<String> {
         if UNSUPPORTED_FLAGS.contains(&flag) {
             return Some(flag.to_string());
         }
+        // Before its program, `conda run` takes its own options only (the program's start
+        // after it): anything else is a usage error, as with conda's argparse.
+        if command == Some("run") && !RUN_FLAGS.contains(&flag) && !is_verbose(flag) {
+            return Some(flag.to_string());
+        }
         if command == Some("run") && RUN_VALUE_FLAGS.contains(&a.as_str()) {
             args.next();
         }
     }
     None
+}
+
+/// `conda run`'s own options.
+const RUN_FLAGS: &[&str] = &[
+    "-n",
+    "--name",
+    "-p",
+    "--prefix",
+    "--cwd",
+    "--live-stream",
+    "-s",
+    "--no-capture-output",
+    "--no-capture-outputs",
+    "--json",
+    "-q",
+    "--quiet",
+    "-h",
+    "--help",
+];
+
+fn is_verbose(flag: &str) -> bool {
+    flag == "--verbose"
+        || (flag.len() > 1 && flag.starts_with('-') && flag[1..].chars().all(|c| c == 'v'))
 }
 
 /// `conda run`'s options that take a value as the next argument.

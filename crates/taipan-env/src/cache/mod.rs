@@ -197,10 +197,9 @@ impl Fetcher {
     /// verified and unpacked. Returns the entry and `safety_checks: warn` warnings.
     pub async fn get(&self, item: &Item) -> Result<(Entry, Vec<String>)> {
         let entry_dir = self.pkgs_dir.join(&item.entry);
-        let (mut lock, valid) =
-            EntryLock::usable_or_exclusive(&entry_dir, || self.valid(item))
-                .await
-                .map_err(|e| lock_error(&entry_dir, e))?;
+        let (mut lock, valid) = EntryLock::usable_or_exclusive(&entry_dir, || self.valid(item))
+            .await
+            .map_err(|e| lock_error(&entry_dir, e))?;
         // Another process may have made the entry between the look and the exclusive hold.
         let valid = match valid {
             Some(dir) => Some(dir),
@@ -640,10 +639,7 @@ fn record_urls(pkgs_dir: &Path, records: &[RepoDataRecord]) -> Result<()> {
 }
 
 /// The md5 a cache entry records (`info/repodata_record.json`) when it is not `expected`.
-fn recorded_md5_differs(
-    dir: &Path,
-    expected: Option<rattler_digest::Md5Hash>,
-) -> Option<String> {
+fn recorded_md5_differs(dir: &Path, expected: Option<rattler_digest::Md5Hash>) -> Option<String> {
     let expected = expected?;
     let recorded = std::fs::read_to_string(dir.join("info/repodata_record.json"))
         .ok()
@@ -654,11 +650,7 @@ fn recorded_md5_differs(
 
 /// conda's `ChecksumMismatchError` for a cached package whose md5 is not the one asked for.
 fn md5_mismatch(item: &Item, actual: &str) -> CondaError {
-    let expected = item
-        .expected
-        .md5
-        .map(|m| hex(&m))
-        .unwrap_or_default();
+    let expected = item.expected.md5.map(|m| hex(&m)).unwrap_or_default();
     CondaError::new(
         ErrorKind::ChecksumMismatchError,
         format!(

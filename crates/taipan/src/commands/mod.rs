@@ -20,9 +20,9 @@ mod search;
 pub mod shell;
 
 mod clean;
-mod subcommands;
 mod notices;
 mod package;
+mod subcommands;
 mod update;
 
 use taipan_env::{CondaError, Result};

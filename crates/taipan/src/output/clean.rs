@@ -4,9 +4,8 @@
 use std::io::{BufRead, Write};
 use std::path::Path;
 
-use taipan_env::error::ErrorKind;
 use taipan_env::ops::clean::{CleanReporter, Found, NotRemoved, Sized};
-use taipan_env::{CondaError, Result};
+use taipan_env::Result;
 
 use super::Printer;
 
@@ -117,10 +116,8 @@ impl CleanReporter for CleanCli {
             let n = stdin.lock().read_line(&mut line)?;
             println!();
             if n == 0 {
-                return Err(CondaError::new(
-                    ErrorKind::CondaSystemExit,
-                    "No answer on standard input; pass -y (or set always_yes) to run without asking.",
-                ));
+                // No answer (no terminal): conda takes the default, yes.
+                return Ok(true);
             }
             match line.trim().to_ascii_lowercase().as_str() {
                 "" | "y" | "yes" => return Ok(true),

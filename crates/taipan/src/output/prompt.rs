@@ -5,7 +5,8 @@ use std::io::{BufRead, IsTerminal, Write};
 use taipan_env::error::ErrorKind;
 use taipan_env::CondaError;
 
-/// Asks `Proceed ([y]/n)? `; returns false on `n`. Non-interactive stdin counts as yes only with `-y`.
+/// Asks `Proceed ([y]/n)? `; returns false on `n`. An empty answer, or none at all (no
+/// terminal, end of input), takes the default, yes, as conda does.
 pub fn confirm(yes: bool, json: bool) -> Result<bool, CondaError> {
     if yes || json {
         return Ok(true);
@@ -17,10 +18,8 @@ pub fn confirm(yes: bool, json: bool) -> Result<bool, CondaError> {
         let mut line = String::new();
         let n = stdin.lock().read_line(&mut line)?;
         if n == 0 {
-            return Err(CondaError::new(
-                ErrorKind::CondaSystemExit,
-                "No answer on standard input; pass -y (or set always_yes) to run without asking.",
-            ));
+            println!();
+            return Ok(true);
         }
         match line.trim().to_ascii_lowercase().as_str() {
             "" | "y" | "yes" => return Ok(true),
