@@ -52,6 +52,8 @@ pub enum ErrorKind {
     SpecsConfigurationConflictError,
     UnavailableInvalidChannel,
     UnsatisfiableError,
+    PackagesNotFoundInChannelsError,
+    CondaIndexError,
 }
 
 impl ErrorKind {
@@ -104,6 +106,8 @@ impl ErrorKind {
             ErrorKind::SpecsConfigurationConflictError => "SpecsConfigurationConflictError",
             ErrorKind::UnavailableInvalidChannel => "UnavailableInvalidChannel",
             ErrorKind::UnsatisfiableError => "UnsatisfiableError",
+            ErrorKind::PackagesNotFoundInChannelsError => "PackagesNotFoundInChannelsError",
+            ErrorKind::CondaIndexError => "CondaIndexError",
         }
     }
 

@@ -424,6 +424,9 @@ pub struct InstallArgs {
     /// Update all installed packages in the environment.
     #[arg(long = "update-all", alias = "all")]
     pub update_all: bool,
+    /// Revert to the specified REVISION.
+    #[arg(long, value_name = "REVISION", allow_negative_numbers = true)]
+    pub revision: Option<i64>,
 }
 
 /// `conda update`.

@@ -139,3 +139,21 @@ pub fn remove(ctx: &Context, a: &RemoveArgs, argv: &[String]) -> Result<RemoveRe
         cmd: history_cmd(argv),
     })
 }
+
+/// `conda install --revision N`.
+pub fn revision(
+    ctx: &Context,
+    a: &InstallArgs,
+    revision: i64,
+    argv: &[String],
+) -> Result<taipan_env::ops::RevisionRequest> {
+    let t = &a.solve.target;
+    Ok(taipan_env::ops::RevisionRequest {
+        prefix: ctx.target_prefix(t.name.as_deref(), t.prefix.as_deref())?,
+        name: t.name.clone(),
+        revision,
+        cmd: history_cmd(argv),
+        dry_run: a.solve.dry_run,
+        download_only: a.solve.download_only,
+    })
+}

@@ -16,6 +16,7 @@ pub mod explicit;
 pub mod install;
 pub mod remove;
 pub mod rename;
+pub mod revision;
 pub mod solve;
 pub mod transact;
 
@@ -25,5 +26,6 @@ pub use explicit::{
 };
 pub use install::{install, update, Change, InstallRequest};
 pub use remove::{remove, remove_env, RemoveRequest, Removed};
+pub use revision::{install_revision, RevisionRequest};
 pub use solve::{channel_priority, solve_request, virtual_packages, Solved};
 pub use transact::{apply, download, prelink_messages, transact, Done, Transact, Transacted};
