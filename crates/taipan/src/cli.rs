@@ -70,6 +70,9 @@ pub enum Command {
     /// taipan's shell files: `taipan shell install-files -p PREFIX`.
     #[command(subcommand)]
     Shell(ShellCommand),
+    /// Display a health report for your environment.
+    #[command(alias = "check")]
+    Doctor(DoctorArgs),
 }
 
 /// `taipan installer …`.
@@ -725,6 +728,30 @@ pub struct ConfigArgs {
     /// Apply configuration information given in yaml format piped through stdin.
     #[arg(long)]
     pub stdin: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda doctor` / `conda check`.
+#[derive(Debug, Args, Clone)]
+pub struct DoctorArgs {
+    /// Health check names to run (default: all). Use --list to see available checks.
+    #[arg(value_name = "NAME")]
+    pub checks: Vec<String>,
+    /// List all available health checks and their fix capabilities.
+    #[arg(long)]
+    pub list: bool,
+    /// Fix issues found by health checks.
+    #[arg(long, alias = "heal")]
+    pub fix: bool,
+    /// Only display what would have been done.
+    #[arg(short = 'd', long = "dry-run")]
+    pub dry_run: bool,
+    /// Sets any confirmation values to 'yes' automatically.
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    #[command(flatten)]
+    pub target: Target,
     #[command(flatten)]
     pub output: Output,
 }

@@ -11,6 +11,7 @@
 pub mod clone;
 pub mod compare;
 pub mod create;
+pub mod doctor;
 pub mod env_file;
 pub mod explicit;
 pub mod install;

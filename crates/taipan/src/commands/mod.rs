@@ -19,6 +19,7 @@ mod run;
 mod search;
 pub mod shell;
 
+mod doctor;
 mod update;
 
 use taipan_env::{CondaError, Result};
@@ -99,6 +100,7 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
             installer::finish(&f).await
         }
         Command::Deploy(a) => deploy::run(a).await,
+        Command::Doctor(a) => doctor::run(a, argv).await,
         Command::Completion(a) => {
             use clap::CommandFactory;
             let mut cmd = crate::cli::Cli::command();

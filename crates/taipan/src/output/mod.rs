@@ -7,6 +7,7 @@
 //! - [`envs`], [`init`]: the environment list, `conda init`'s report.
 //! - [`prompt`]: questions and `<phase>: done` lines.
 
+pub mod doctor;
 pub mod envs;
 pub mod init;
 pub mod plan;

@@ -26,5 +26,6 @@ mod list_search_info;
 mod pip_kit;
 mod pip_section;
 mod remove;
+mod revision;
 mod root_prefix;
 mod transaction;
