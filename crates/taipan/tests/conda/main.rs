@@ -13,6 +13,7 @@ mod config;
 mod config_cmd;
 mod crash;
 mod create;
+mod doctor;
 mod env_file;
 mod errors;
 mod flags;

@@ -152,7 +152,7 @@ fn revision_whose_package_is_in_no_channel_and_no_cache_changes_nothing() {
     let gone = PackageBuilder::new("gone", "1.0")
         .noarch_generic()
         .file("share/gone", "gone\n");
-    let mut ch = channel_with(&dir, vec![gone]);
+    let ch = channel_with(&dir, vec![gone]);
     ch.index().unwrap();
     let url = ch.url().to_string();
     let prefix = ctx.path("env");
@@ -175,9 +175,8 @@ fn revision_whose_package_is_in_no_channel_and_no_cache_changes_nothing() {
             std::fs::remove_file(pkg).unwrap();
         }
     }
-    let mut rebuilt = channel_with(&dir, Vec::new());
+    let rebuilt = channel_with(&dir, Vec::new());
     rebuilt.index().unwrap();
-    let _ = &mut ch;
 
     // Still in the package cache: the revision is restored from there.
     let (code, stdout, stderr) = output(ctx.cmd().args([
