@@ -57,6 +57,8 @@ pub enum ErrorKind {
     SpecsConfigurationConflictError,
     UnavailableInvalidChannel,
     UnsatisfiableError,
+    PackagesNotFoundInChannelsError,
+    CondaIndexError,
 }
 
 impl ErrorKind {
@@ -114,6 +116,8 @@ impl ErrorKind {
             ErrorKind::SpecsConfigurationConflictError => "SpecsConfigurationConflictError",
             ErrorKind::UnavailableInvalidChannel => "UnavailableInvalidChannel",
             ErrorKind::UnsatisfiableError => "UnsatisfiableError",
+            ErrorKind::PackagesNotFoundInChannelsError => "PackagesNotFoundInChannelsError",
+            ErrorKind::CondaIndexError => "CondaIndexError",
         }
     }
 

@@ -41,6 +41,9 @@ pub struct Revision {
     pub remove_specs: Vec<String>,
     /// `# neutered specs:`.
     pub neutered_specs: Vec<String>,
+    /// The block has `+`/`-` lines (a diff); otherwise its lines are a full state (conda's
+    /// oldest format).
+    pub diff: bool,
 }
 
 /// Parses a history file's text into revisions; unknown lines are ignored as conda does.
@@ -64,8 +67,10 @@ pub fn parse(text: &str) -> Vec<Revision> {
         if let Some(comment) = line.strip_prefix('#') {
             parse_comment(rev, comment.trim());
         } else if let Some(dist) = line.strip_prefix('-') {
+            rev.diff = true;
             rev.removed.push(dist.to_string());
         } else if let Some(dist) = line.strip_prefix('+') {
+            rev.diff = true;
             rev.added.push(dist.to_string());
         } else {
             rev.added.push(line.to_string());
@@ -318,6 +323,151 @@ pub fn append(prefix: &Path, entry: &Entry) -> Result<()> {
         })?;
     file.write_all(entry.render(&date).as_bytes())?;
     Ok(())
+}
+
+/// The package set after each revision (conda's `History.construct_states`): a diff block
+/// applies its `-`/`+` lines to the state before it, any other block is the whole state.
+pub fn states(revisions: &[Revision]) -> Vec<std::collections::BTreeSet<String>> {
+    let mut out = Vec::with_capacity(revisions.len());
+    let mut current = std::collections::BTreeSet::new();
+    for rev in revisions {
+        if rev.diff {
+            for d in &rev.removed {
+                current.remove(d);
+            }
+            current.extend(rev.added.iter().cloned());
+        } else {
+            current = rev.added.iter().cloned().collect();
+        }
+        out.push(current.clone());
+    }
+    out
+}
+
+/// conda's `dist_str_to_quad`: (name, version, build, channel) of a history dist string; the
+/// channel is everything before `::` (`conda-forge/linux-64`), `<unknown>` without one.
+pub fn quad(dist: &str) -> (String, String, String, String) {
+    let dist = dist
+        .strip_suffix(".tar.bz2")
+        .or_else(|| dist.strip_suffix(".conda"))
+        .unwrap_or(dist);
+    let (channel, nvb) = match dist.split_once("::") {
+        Some((c, rest)) => (c.to_string(), rest),
+        None => ("<unknown>".to_string(), dist),
+    };
+    let mut parts = nvb.rsplitn(3, '-');
+    let build = parts.next().unwrap_or_default().to_string();
+    let version = parts.next().unwrap_or_default().to_string();
+    let name = parts.next().unwrap_or_default().to_string();
+    (name, version, build, channel)
+}
+
+/// One revision as `conda list --revisions --json` shows it (conda's `History.object_log`):
+/// `name-version-build-channel` strings; for an old full-state block, its lines as written.
+pub fn object_log_item(rev: &Revision, number: usize) -> serde_json::Value {
+    use serde_json::json;
+    let mut install = Vec::new();
+    let mut remove = Vec::new();
+    let mut upgrade = Vec::new();
+    let mut downgrade = Vec::new();
+    if rev.diff {
+        let by_name = |dists: &[String]| -> BTreeMap<String, (String, String, String)> {
+            dists
+                .iter()
+                .map(|d| {
+                    let (n, v, b, c) = quad(d);
+                    (n.to_lowercase(), (v, b, c))
+                })
+                .collect()
+        };
+        let added = by_name(&rev.added);
+        let removed = by_name(&rev.removed);
+        let join = |n: &str, (v, b, c): &(String, String, String)| format!("{n}-{v}-{b}-{c}");
+        for (name, new) in &added {
+            match removed.get(name) {
+                Some(old) => {
+                    let pair = json!({"old": join(name, old), "new": join(name, new)});
+                    if newer(new, old) {
+                        upgrade.push(pair);
+                    } else {
+                        downgrade.push(pair);
+                    }
+                }
+                None => install.push(join(name, new)),
+            }
+        }
+        for (name, old) in &removed {
+            if !added.contains_key(name) {
+                remove.push(join(name, old));
+            }
+        }
+    } else {
+        let mut all = rev.added.clone();
+        all.sort();
+        install = all;
+    }
+    json!({"date": rev.date, "rev": number, "install": install, "remove": remove,
+           "upgrade": upgrade, "downgrade": downgrade})
+}
+
+/// Whether `new` (version, build, channel) is an upgrade of `old`: by version order, then
+/// build and channel as text (conda compares the three as text).
+fn newer(new: &(String, String, String), old: &(String, String, String)) -> bool {
+    use std::cmp::Ordering;
+    let by_version = match (
+        new.0.parse::<rattler_conda_types::Version>(),
+        old.0.parse::<rattler_conda_types::Version>(),
+    ) {
+        (Ok(n), Ok(o)) => n.cmp(&o),
+        _ => new.0.cmp(&old.0),
+    };
+    match by_version {
+        Ordering::Equal => (&new.1, &new.2) > (&old.1, &old.2),
+        o => o == Ordering::Greater,
+    }
+}
+
+/// One revision's lines as `conda list --revisions` prints them (conda's `pretty_content`):
+/// ` name  {old -> new}`, `-name-version (channel)`, `+name-version (channel)`.
+pub fn pretty_lines(rev: &Revision) -> Vec<String> {
+    if !rev.diff {
+        let mut all = rev.added.clone();
+        all.sort();
+        return all;
+    }
+    let by_name = |dists: &[String]| -> BTreeMap<String, String> {
+        dists
+            .iter()
+            .map(|d| {
+                let (n, v, _, c) = quad(d);
+                let shown = if c == "defaults" {
+                    v
+                } else {
+                    format!("{v} ({c})")
+                };
+                (n.to_lowercase(), shown)
+            })
+            .collect()
+    };
+    let added = by_name(&rev.added);
+    let removed = by_name(&rev.removed);
+    let mut out = Vec::new();
+    for (name, new) in &added {
+        if let Some(old) = removed.get(name) {
+            out.push(format!(" {name}  {{{old} -> {new}}}"));
+        }
+    }
+    for (name, old) in &removed {
+        if !added.contains_key(name) {
+            out.push(format!("-{name}-{old}"));
+        }
+    }
+    for (name, new) in &added {
+        if !removed.contains_key(name) {
+            out.push(format!("+{name}-{new}"));
+        }
+    }
+    out
 }
 
 #[cfg(test)]

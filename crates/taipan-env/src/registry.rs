@@ -190,3 +190,17 @@ pub fn all_envs(ctx: &Context) -> Vec<PathBuf> {
     envs.dedup();
     envs
 }
+
+/// Every path listed in the registry, environment or not (for `conda doctor`).
+pub fn listed_paths(home: &Path) -> Vec<PathBuf> {
+    listed(home)
+}
+
+/// Rewrites the registry without the entries that are no longer environments.
+pub fn drop_stale(ctx: &Context) -> Result<()> {
+    let path = registry_path(&ctx.home);
+    if !path.exists() {
+        return Ok(());
+    }
+    write(&ctx.home, &registered(&ctx.home))
+}

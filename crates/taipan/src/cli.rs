@@ -78,6 +78,9 @@ pub enum Command {
     Commands,
     /// Low-level package tools: which package owns a file, files no package owns.
     Package(PackageArgs),
+    /// Display a health report for your environment.
+    #[command(alias = "check")]
+    Doctor(DoctorArgs),
 }
 
 /// `taipan installer …`.
@@ -459,6 +462,9 @@ pub struct InstallArgs {
     /// install rejects it).
     #[arg(long = "update-all")]
     pub update_all: bool,
+    /// Revert to the specified REVISION.
+    #[arg(long, value_name = "REVISION", allow_negative_numbers = true)]
+    pub revision: Option<i64>,
 }
 
 /// `conda update`.
@@ -803,6 +809,30 @@ pub struct CleanArgs {
     /// Sets any confirmation values to 'yes' automatically.
     #[arg(short = 'y', long = "yes")]
     pub yes: bool,
+    #[command(flatten)]
+    pub output: Output,
+}
+
+/// `conda doctor` / `conda check`.
+#[derive(Debug, Args, Clone)]
+pub struct DoctorArgs {
+    /// Health check names to run (default: all). Use --list to see available checks.
+    #[arg(value_name = "NAME")]
+    pub checks: Vec<String>,
+    /// List all available health checks and their fix capabilities.
+    #[arg(long)]
+    pub list: bool,
+    /// Fix issues found by health checks.
+    #[arg(long, alias = "heal")]
+    pub fix: bool,
+    /// Only display what would have been done.
+    #[arg(short = 'd', long = "dry-run")]
+    pub dry_run: bool,
+    /// Sets any confirmation values to 'yes' automatically.
+    #[arg(short = 'y', long = "yes")]
+    pub yes: bool,
+    #[command(flatten)]
+    pub target: Target,
     #[command(flatten)]
     pub output: Output,
 }

@@ -15,7 +15,6 @@ use taipan_env::CondaError;
 const UNSUPPORTED_FLAGS: &[&str] = &[
     "--shortcuts",
     "--shortcuts-only",
-    "--revision",
     "--features",
     "--channel-priority",
     "--debug",
@@ -36,6 +35,11 @@ fn main() -> ExitCode {
     let args_os: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let args = commands::helpers::argv();
     let json = args.iter().any(|a| a == "--json");
+    if let Some(flag) = refused_revision(&args) {
+        // conda's argparse: only `install` has --revision.
+        eprintln!("usage: conda [-h] [-v] [--no-plugins] [-V] COMMAND ...\nconda: error: unrecognized arguments: {flag}");
+        return ExitCode::from(2);
+    }
     if let Some(flag) = unsupported_flag(&args) {
         let err = CondaError::argument(format!(
             "conda's '{flag}' option is not supported by taipan yet.\n  Remove it from the command line; see `conda <command> --help` for the supported options."
@@ -173,4 +177,17 @@ fn version_line() -> String {
             env!("CARGO_PKG_VERSION")
         )
     }
+}
+
+/// `--revision` given to `update` or `remove`, which conda's parser does not know.
+fn refused_revision(args: &[String]) -> Option<String> {
+    let command = args.get(1)?;
+    if !["update", "upgrade", "remove", "uninstall"].contains(&command.as_str()) {
+        return None;
+    }
+    args.iter()
+        .skip(2)
+        .take_while(|a| *a != "--")
+        .find(|a| *a == "--revision" || a.starts_with("--revision="))
+        .cloned()
 }

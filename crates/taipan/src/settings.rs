@@ -152,3 +152,21 @@ fn other_bool(ctx: &Context, key: &str) -> bool {
         .and_then(|v| v.as_bool())
         .unwrap_or(false)
 }
+
+/// `conda install --revision N`.
+pub fn revision(
+    ctx: &Context,
+    a: &InstallArgs,
+    revision: i64,
+    argv: &[String],
+) -> Result<taipan_env::ops::RevisionRequest> {
+    let t = &a.solve.target;
+    Ok(taipan_env::ops::RevisionRequest {
+        prefix: ctx.target_prefix(t.name.as_deref(), t.prefix.as_deref())?,
+        name: t.name.clone(),
+        revision,
+        cmd: history_cmd(argv),
+        dry_run: a.solve.dry_run,
+        download_only: a.solve.download_only,
+    })
+}

@@ -12,6 +12,7 @@ pub mod clean;
 pub mod clone;
 pub mod compare;
 pub mod create;
+pub mod doctor;
 pub mod env_file;
 pub mod explicit;
 pub mod install;
@@ -19,6 +20,7 @@ pub mod notices;
 pub mod package;
 pub mod remove;
 pub mod rename;
+pub mod revision;
 pub mod solve;
 pub mod transact;
 
@@ -28,5 +30,6 @@ pub use explicit::{
 };
 pub use install::{install, update, Change, InstallRequest};
 pub use remove::{remove, remove_env, RemoveRequest, Removed};
+pub use revision::{install_revision, RevisionRequest};
 pub use solve::{channel_priority, solve_request, virtual_packages, Solved};
 pub use transact::{apply, download, prelink_messages, transact, Done, Transact, Transacted};

@@ -150,6 +150,7 @@ pub async fn update(a: crate::cli::EnvUpdateArgs, argv: &[String]) -> Result<u8>
             ..crate::cli::ModifyArgs::default()
         },
         update_all: false,
+        revision: None,
     };
     let name = solve_name(&args.solve.target, &prefix);
     let quiet = args.solve.output.quiet || args.solve.output.json;

@@ -1,8 +1,7 @@
 //! `conda list`.
 
 use rattler_conda_types::PrefixRecord;
-use serde_json::json;
-use taipan_env::dist::{channel_name, Dist};
+use taipan_env::dist::channel_name;
 use taipan_env::error::ErrorKind;
 use taipan_env::export;
 use taipan_env::{CondaError, Result};
@@ -154,11 +153,7 @@ fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
         let items: Vec<_> = revs
             .iter()
             .enumerate()
-            .map(|(i, r)| {
-                let d = r.changes();
-                let pairs = |v: &[(String, String)]| v.iter().map(|(o, n)| json!({"old": o, "new": n})).collect::<Vec<_>>();
-                json!({"date": r.date, "rev": i, "install": d.install, "remove": d.remove, "upgrade": pairs(&d.upgrade), "downgrade": pairs(&d.downgrade)})
-            })
+            .map(|(i, r)| taipan_env::history::object_log_item(r, i))
             .collect();
         println!(
             "{}",
@@ -168,21 +163,8 @@ fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {
     }
     for (i, r) in revs.iter().enumerate() {
         println!("{}  (rev {i})", r.date);
-        let d = r.changes();
-        for (old, new) in d.upgrade.iter().chain(&d.downgrade) {
-            let (old, new) = (Dist::parse(old), Dist::parse(new));
-            println!(
-                "    {}  {{{} -> {}}}",
-                new.name,
-                old.version_with_channel(),
-                new.version_with_channel()
-            );
-        }
-        for old in &d.remove {
-            println!("    -{}", Dist::parse(old).short());
-        }
-        for new in &d.install {
-            println!("    +{}", Dist::parse(new).short());
+        for line in taipan_env::history::pretty_lines(r) {
+            println!("    {line}");
         }
         println!();
     }

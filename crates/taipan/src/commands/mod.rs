@@ -20,6 +20,7 @@ mod search;
 pub mod shell;
 
 mod clean;
+mod doctor;
 mod notices;
 mod package;
 mod subcommands;
@@ -107,6 +108,7 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
         Command::Notices(a) => notices::run(a, argv).await,
         Command::Commands => Ok(subcommands::run()),
         Command::Package(a) => package::run(a, argv),
+        Command::Doctor(a) => doctor::run(a, argv).await,
         Command::Completion(a) => {
             use clap::CommandFactory;
             let mut cmd = crate::cli::Cli::command();

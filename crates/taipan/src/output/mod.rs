@@ -8,6 +8,7 @@
 //! - [`prompt`]: questions and `<phase>: done` lines.
 
 pub mod clean;
+pub mod doctor;
 pub mod envs;
 pub mod init;
 pub mod plan;

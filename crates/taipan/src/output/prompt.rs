@@ -2,7 +2,6 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 
-use taipan_env::error::ErrorKind;
 use taipan_env::CondaError;
 
 /// Asks `Proceed ([y]/n)? `; returns false on `n`. An empty answer, or none at all (no

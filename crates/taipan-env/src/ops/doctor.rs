@@ -1,0 +1,940 @@
+//! `conda doctor` (alias `conda check`): conda 26's health checks of an environment, and
+//! `--fix` for those that can be repaired. The checks are read-only and run under the
+//! prefix's lock; each fix takes the lock again (a re-link is a normal journaled
+//! transaction).
+//!
+//! Checks, in conda's order: `altered-files`, `consistency`, `environment-txt`,
+//! `file-locking`, `missing-files`, `pinned`, `requests-ca-bundle`.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use rattler_conda_types::match_spec::Matches;
+use rattler_conda_types::{MatchSpec, PrefixRecord};
+
+use super::install::lock_env;
+use super::{transact, Done, Transact, Transacted};
+use crate::context::Context;
+use crate::error::{CondaError, Result};
+use crate::history::Entry;
+use crate::reporter::{PlanSpecs, Reporter};
+use crate::transaction::Plan;
+
+/// A health check: its name, summary, and what its fix does (none: report only).
+pub struct CheckInfo {
+    /// The name given on the command line.
+    pub name: &'static str,
+    /// What it checks.
+    pub summary: &'static str,
+    /// What `--fix` does.
+    pub fix: Option<&'static str>,
+}
+
+/// conda 26's health checks, in the order it runs them.
+pub const CHECKS: &[CheckInfo] = &[
+    CheckInfo {
+        name: "altered-files",
+        summary: "Detect packages with modified files",
+        fix: Some("Reinstall affected packages"),
+    },
+    CheckInfo {
+        name: "consistency",
+        summary: "Check for missing or inconsistent dependencies",
+        fix: Some("Install missing dependencies"),
+    },
+    CheckInfo {
+        name: "environment-txt",
+        summary: "Verify environment is registered in environments.txt",
+        fix: Some("Add environment to environments.txt"),
+    },
+    CheckInfo {
+        name: "file-locking",
+        summary: "Check if file locking is supported",
+        fix: None,
+    },
+    CheckInfo {
+        name: "missing-files",
+        summary: "Detect packages with missing files",
+        fix: Some("Reinstall affected packages"),
+    },
+    CheckInfo {
+        name: "pinned",
+        summary: "Validate format of the pinned file",
+        fix: Some("Remove invalid specs from pinned file"),
+    },
+    CheckInfo {
+        name: "requests-ca-bundle",
+        summary: "Check REQUESTS_CA_BUNDLE environment variable",
+        fix: None,
+    },
+];
+
+/// `conda doctor`.
+#[derive(Debug, Clone, Default)]
+pub struct DoctorRequest {
+    /// The environment.
+    pub prefix: PathBuf,
+    /// `-n`, for messages.
+    pub name: Option<String>,
+    /// The checks to run (empty: all).
+    pub checks: Vec<String>,
+    /// The command line, for the history of a re-link.
+    pub cmd: String,
+}
+
+/// A dependency that does not match what is installed.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Mismatch {
+    /// The dependency or constraint.
+    pub expected: String,
+    /// What is installed.
+    pub installed: String,
+}
+
+/// One package's dependency problems.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct DependencyIssues {
+    /// Dependencies nothing installed provides.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub missing: Vec<String>,
+    /// Dependencies and constraints the installed package does not satisfy.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub inconsistent: Vec<Mismatch>,
+}
+
+/// What a check found.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Finding {
+    /// Files whose content differs from what the package installed, by package
+    /// (`name-version-build`).
+    AlteredFiles(BTreeMap<String, Vec<String>>),
+    /// Dependency problems by package name, and the names of missing dependencies.
+    Consistency {
+        /// By package name.
+        issues: BTreeMap<String, DependencyIssues>,
+        /// Dependencies missing altogether.
+        missing_deps: Vec<String>,
+    },
+    /// Whether the environment is in `environments.txt`, and the registered paths that
+    /// are no longer environments.
+    EnvironmentTxt {
+        /// The environment is listed.
+        listed: bool,
+        /// The registry file.
+        file: PathBuf,
+        /// Entries that no longer exist.
+        stale: Vec<PathBuf>,
+    },
+    /// Whether `flock` works where the environment is.
+    FileLocking(bool),
+    /// Files a package installed that are gone, by package.
+    MissingFiles(BTreeMap<String, Vec<String>>),
+    /// `conda-meta/pinned`: unreadable (the error), or its specs naming packages that are
+    /// not installed, and those the environment violates.
+    Pinned {
+        /// The file.
+        file: PathBuf,
+        /// It could not be read.
+        error: Option<String>,
+        /// The number of specs in it.
+        count: usize,
+        /// Names of pinned packages that are not installed (conda: "maybe malformed").
+        not_installed: Vec<String>,
+        /// Pins the installed packages do not satisfy: (spec, installed dist).
+        violated: Vec<(String, String)>,
+    },
+    /// `REQUESTS_CA_BUNDLE`: unset (`None`), or the result of using it.
+    CaBundle(Option<std::result::Result<(), String>>),
+}
+
+/// The checks' findings, in order, each with its check's name.
+pub struct Report {
+    /// The environment.
+    pub prefix: PathBuf,
+    /// (check name, finding).
+    pub findings: Vec<(&'static str, Finding)>,
+    /// Names given that are no check.
+    pub unknown: Vec<String>,
+}
+
+/// Runs the requested checks (all when none is named) under the prefix's lock.
+pub async fn check(ctx: &Context, req: &DoctorRequest, reporter: &dyn Reporter) -> Result<Report> {
+    let _ = ctx;
+    if !crate::registry::is_conda_env(&req.prefix) {
+        // conda's PrefixData.assert_environment.
+        return Err(CondaError::new(
+            crate::error::ErrorKind::EnvironmentLocationNotFound,
+            format!("Not a conda environment: {}", req.prefix.display()),
+        ));
+    }
+    let lock = lock_env(&req.prefix, reporter).await?;
+    let report = check_locked(ctx, req).await;
+    lock.release().await;
+    report
+}
+
+async fn check_locked(ctx: &Context, req: &DoctorRequest) -> Result<Report> {
+    let unknown: Vec<String> = req
+        .checks
+        .iter()
+        .filter(|n| !CHECKS.iter().any(|c| c.name == n.as_str()))
+        .cloned()
+        .collect();
+    let records = crate::prefix::records(&req.prefix)?;
+    let mut findings = Vec::new();
+    for info in CHECKS {
+        if !req.checks.is_empty() && !req.checks.iter().any(|n| n == info.name) {
+            continue;
+        }
+        let finding = match info.name {
+            "altered-files" => Finding::AlteredFiles(altered_files(&req.prefix)),
+            "consistency" => {
+                let (issues, missing_deps) = consistency(ctx, &records)?;
+                Finding::Consistency {
+                    issues,
+                    missing_deps,
+                }
+            }
+            "environment-txt" => environment_txt(ctx, &req.prefix),
+            "file-locking" => Finding::FileLocking(locking_supported(&req.prefix)),
+            "missing-files" => Finding::MissingFiles(missing_files(&req.prefix)),
+            "pinned" => pinned(&req.prefix, &records),
+            _ => Finding::CaBundle(ca_bundle(ctx).await),
+        };
+        findings.push((info.name, finding));
+    }
+    Ok(Report {
+        prefix: req.prefix.clone(),
+        findings,
+        unknown,
+    })
+}
+
+/// The `conda-meta/*.json` records as JSON, by file stem, in name order.
+fn meta_files(prefix: &Path) -> Vec<(String, serde_json::Value)> {
+    let Ok(rd) = std::fs::read_dir(prefix.join("conda-meta")) else {
+        return Vec::new();
+    };
+    let mut out: Vec<(String, serde_json::Value)> = rd
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.strip_suffix(".json")?.to_string();
+            let text = std::fs::read_to_string(e.path()).ok()?;
+            Some((name, serde_json::from_str(&text).ok()?))
+        })
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+/// conda leaves compiled Python files out of both file checks.
+fn excluded(path: &str) -> bool {
+    path.ends_with(".pyc") || path.ends_with(".pyo")
+}
+
+/// Files of each package that are no longer in the prefix (a broken link counts as gone).
+pub fn missing_files(prefix: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (stem, meta) in meta_files(prefix) {
+        let files = meta["files"].as_array().cloned().unwrap_or_default();
+        for f in files.iter().filter_map(|f| f.as_str()) {
+            if !excluded(f) && !prefix.join(f).exists() {
+                out.entry(stem.clone())
+                    .or_insert_with(Vec::new)
+                    .push(f.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// The sha256 a file should have in the prefix: `sha256_in_prefix` (conda writes it for
+/// every file), else the package's `sha256` when no prefix was replaced in it.
+fn expected_sha256(entry: &serde_json::Value) -> Option<String> {
+    if let Some(s) = entry["sha256_in_prefix"].as_str() {
+        return Some(s.to_string());
+    }
+    if entry.get("prefix_placeholder").is_some() || entry.get("file_mode").is_some() {
+        return None;
+    }
+    entry["sha256"].as_str().map(str::to_string)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn sha256_hex(path: &Path) -> std::io::Result<String> {
+    let digest = rattler_digest::compute_file_digest::<rattler_digest::Sha256>(path)?;
+    Ok(hex(&digest))
+}
+
+/// Files of each package whose content differs from what was installed.
+pub fn altered_files(prefix: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for (stem, meta) in meta_files(prefix) {
+        let paths_data = &meta["paths_data"];
+        if paths_data["paths_version"].as_u64() != Some(1) {
+            continue;
+        }
+        let paths = paths_data["paths"].as_array().cloned().unwrap_or_default();
+        for entry in &paths {
+            let Some(path) = entry["_path"].as_str() else {
+                continue;
+            };
+            if excluded(path) || entry["path_type"].as_str() == Some("softlink") {
+                continue;
+            }
+            let Some(want) = expected_sha256(entry) else {
+                continue;
+            };
+            let file = prefix.join(path);
+            if !file.is_file() {
+                continue;
+            }
+            if sha256_hex(&file).map(|h| h != want).unwrap_or(true) {
+                out.entry(stem.clone())
+                    .or_insert_with(Vec::new)
+                    .push(path.to_string());
+            }
+        }
+    }
+    out
+}
+
+/// Every dependency and constraint of every installed package checked against what is
+/// installed (and the virtual packages).
+fn consistency(
+    ctx: &Context,
+    records: &[PrefixRecord],
+) -> Result<(BTreeMap<String, DependencyIssues>, Vec<String>)> {
+    let virtual_packages = super::virtual_packages(ctx)?;
+    let by_name: HashMap<&str, &PrefixRecord> = records
+        .iter()
+        .map(|r| (r.repodata_record.package_record.name.as_normalized(), r))
+        .collect();
+    let mut issues: BTreeMap<String, DependencyIssues> = BTreeMap::new();
+    let mut missing_deps = Vec::new();
+    for r in records {
+        let rec = &r.repodata_record.package_record;
+        let name = rec.name.as_normalized().to_string();
+        let mut check = |dep: &str, constraint: bool| {
+            let Ok(spec) = crate::solve::parse_spec(dep) else {
+                return;
+            };
+            let Some(dep_name) = spec.name.as_exact().map(|n| n.as_normalized().to_string()) else {
+                return;
+            };
+            if let Some(installed) = by_name.get(dep_name.as_str()) {
+                if !spec.matches(&installed.repodata_record.package_record) {
+                    let p = &installed.repodata_record.package_record;
+                    let shown = if constraint {
+                        format!("{}[version='{}']", p.name.as_normalized(), p.version)
+                    } else {
+                        crate::dist::Dist::of(&installed.repodata_record).to_string()
+                    };
+                    issues
+                        .entry(name.clone())
+                        .or_default()
+                        .inconsistent
+                        .push(Mismatch {
+                            expected: dep.to_string(),
+                            installed: shown,
+                        });
+                }
+            } else if let Some(v) = virtual_packages
+                .iter()
+                .find(|v| v.name.as_normalized() == dep_name)
+            {
+                let ok = spec
+                    .version
+                    .as_ref()
+                    .is_none_or(|vs| vs.matches(&v.version));
+                if !ok {
+                    issues
+                        .entry(name.clone())
+                        .or_default()
+                        .inconsistent
+                        .push(Mismatch {
+                            expected: dep.to_string(),
+                            installed: format!("{}={}", v.name.as_normalized(), v.version),
+                        });
+                }
+            } else if !constraint {
+                issues
+                    .entry(name.clone())
+                    .or_default()
+                    .missing
+                    .push(dep.to_string());
+                if !missing_deps.contains(&dep_name) {
+                    missing_deps.push(dep_name);
+                }
+            }
+        };
+        for dep in &rec.depends {
+            check(dep, false);
+        }
+        for c in &rec.constrains {
+            check(c, true);
+        }
+    }
+    Ok((issues, missing_deps))
+}
+
+/// The registry file, whether the environment is in it, and its stale entries.
+fn environment_txt(ctx: &Context, prefix: &Path) -> Finding {
+    let file = ctx.home.join(".conda").join("environments.txt");
+    let listed_paths = crate::registry::listed_paths(&ctx.home);
+    let listed = listed_paths
+        .iter()
+        .any(|p| crate::context::same_path(p, prefix));
+    let stale = listed_paths
+        .into_iter()
+        .filter(|p| !crate::registry::is_conda_env(p))
+        .collect();
+    Finding::EnvironmentTxt {
+        listed,
+        file,
+        stale,
+    }
+}
+
+/// Whether `flock` works in the environment's `conda-meta` (where taipan's lock lives).
+fn locking_supported(prefix: &Path) -> bool {
+    use std::os::fd::AsRawFd;
+    let path = prefix.join("conda-meta").join(".doctor-lock-probe");
+    let Ok(file) = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+    else {
+        return false;
+    };
+    // SAFETY: flock on a file descriptor this function owns.
+    let ok = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0;
+    drop(file);
+    let _ = std::fs::remove_file(&path);
+    ok
+}
+
+/// The pinned specs, one a line (`#` comments); `None` when there is no file.
+fn pinned_specs(file: &Path) -> std::result::Result<Option<Vec<String>>, String> {
+    match std::fs::read_to_string(file) {
+        Ok(text) => Ok(Some(
+            text.lines()
+                .map(|l| l.split('#').next().unwrap_or("").trim().to_string())
+                .filter(|l| !l.is_empty())
+                .collect(),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e.to_string()),
+    }
+}
+
+fn pinned(prefix: &Path, records: &[PrefixRecord]) -> Finding {
+    let file = prefix.join("conda-meta").join("pinned");
+    let mut finding = Finding::Pinned {
+        file: file.clone(),
+        error: None,
+        count: 0,
+        not_installed: Vec::new(),
+        violated: Vec::new(),
+    };
+    let Finding::Pinned {
+        error,
+        count,
+        not_installed,
+        violated,
+        ..
+    } = &mut finding
+    else {
+        return finding;
+    };
+    let specs = match pinned_specs(&file) {
+        Ok(s) => s.unwrap_or_default(),
+        Err(e) => {
+            *error = Some(e);
+            return finding;
+        }
+    };
+    *count = specs.len();
+    for text in &specs {
+        let spec: MatchSpec = match crate::solve::parse_spec(text) {
+            Ok(s) => s,
+            Err(e) => {
+                *error = Some(e.message);
+                return finding;
+            }
+        };
+        let Some(name) = spec.name.as_exact().map(|n| n.as_normalized().to_string()) else {
+            continue;
+        };
+        match records
+            .iter()
+            .find(|r| r.repodata_record.package_record.name.as_normalized() == name)
+        {
+            None => not_installed.push(name),
+            Some(r) if !spec.matches(&r.repodata_record.package_record) => violated.push((
+                text.clone(),
+                crate::dist::Dist::of(&r.repodata_record).to_string(),
+            )),
+            Some(_) => {}
+        }
+    }
+    finding
+}
+
+/// `REQUESTS_CA_BUNDLE`: unset, a missing file, or an HTTPS request to the channel alias
+/// made with that bundle as the only trusted certificates.
+async fn ca_bundle(ctx: &Context) -> Option<std::result::Result<(), String>> {
+    let bundle = ctx
+        .env
+        .get("REQUESTS_CA_BUNDLE")
+        .filter(|v| !v.is_empty())?;
+    let path = Path::new(bundle);
+    if !path.exists() {
+        return Some(Err(String::new()));
+    }
+    let alias = ctx.config.channel_alias.trim_end_matches('/').to_string();
+    let url = format!("{alias}/{}", ctx.subdir.as_str());
+    let result = async {
+        let pem = std::fs::read(path).map_err(|e| e.to_string())?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| e.to_string())?;
+        let mut builder = reqwest::Client::builder().timeout(std::time::Duration::from_secs(10));
+        for c in certs {
+            builder = builder.add_root_certificate(c);
+        }
+        let client = builder.build().map_err(|e| e.to_string())?;
+        let response = client.get(&url).send().await.map_err(error_chain)?;
+        response.error_for_status().map_err(error_chain)?;
+        Ok(())
+    }
+    .await;
+    Some(result)
+}
+
+fn error_chain(e: reqwest::Error) -> String {
+    use std::error::Error as _;
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(&format!(": {s}"));
+        source = s.source();
+    }
+    text
+}
+
+/// How the user answered a fix's question.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// Go on.
+    Yes,
+    /// Skip this fix.
+    No,
+    /// `--dry-run`: say what would be done, skip it.
+    DryRun,
+}
+
+/// How fixes talk to the user: their messages, their questions, and the reporter of the
+/// transactions they carry out.
+pub trait FixUi: Sync {
+    /// A line of a fix's output.
+    fn say(&self, text: &str);
+    /// A fix's question (conda's `(y/[n])?`).
+    fn ask(&self, question: &str) -> Result<Answer>;
+    /// The reporter of a re-link transaction.
+    fn reporter(&self) -> &dyn Reporter;
+}
+
+/// Runs the fixes of the checks that have one, in order, for what `report` found. Returns
+/// the exit code (1 when a fix failed; its error is reported through `say`... as a
+/// warning by the caller).
+pub async fn fix(
+    ctx: &Context,
+    req: &DoctorRequest,
+    report: &Report,
+    ui: &dyn FixUi,
+) -> Vec<(&'static str, Result<()>)> {
+    let mut out = Vec::new();
+    for (name, finding) in &report.findings {
+        let result = match finding {
+            Finding::AlteredFiles(_) => fix_files(ctx, req, ui, true).await,
+            Finding::MissingFiles(_) => fix_files(ctx, req, ui, false).await,
+            Finding::Consistency { .. } => fix_consistency(ctx, req, ui).await,
+            Finding::EnvironmentTxt { .. } => fix_registry(ctx, req, ui),
+            Finding::Pinned { .. } => fix_pinned(ctx, req, ui).await,
+            Finding::FileLocking(_) | Finding::CaBundle(_) => continue,
+        };
+        out.push((*name, result));
+    }
+    out
+}
+
+/// Altered or missing files: the packages are linked again from the package cache (or a
+/// fresh download when the cache copy is gone or itself altered). An altered file is
+/// first copied aside as `<file>.~doctor`, so no change made to it is lost.
+async fn fix_files(
+    ctx: &Context,
+    req: &DoctorRequest,
+    ui: &dyn FixUi,
+    altered: bool,
+) -> Result<()> {
+    let (what, question) = if altered {
+        (
+            "altered",
+            "Reinstall these packages to restore original files?",
+        )
+    } else {
+        (
+            "missing",
+            "Reinstall these packages to restore missing files?",
+        )
+    };
+    let mut lock = lock_env(&req.prefix, ui.reporter()).await?;
+    let found = if altered {
+        altered_files(&req.prefix)
+    } else {
+        missing_files(&req.prefix)
+    };
+    if found.is_empty() {
+        ui.say(&format!("No packages with {what} files found."));
+        lock.release().await;
+        return Ok(());
+    }
+    ui.say(&format!(
+        "Found {} package(s) with {what} files:",
+        found.len()
+    ));
+    for (pkg, files) in &found {
+        ui.say(&format!("  {pkg}: {} {what} file(s)", files.len()));
+    }
+    ui.say("");
+    if ui.ask(question)? != Answer::Yes {
+        lock.release().await;
+        return Ok(());
+    }
+    let result = relink(ctx, req, &found, altered, &mut lock, ui).await;
+    lock.release().await;
+    result
+}
+
+async fn relink(
+    ctx: &Context,
+    req: &DoctorRequest,
+    found: &BTreeMap<String, Vec<String>>,
+    altered: bool,
+    lock: &mut crate::prefix_lock::PrefixLock,
+    ui: &dyn FixUi,
+) -> Result<()> {
+    let installed = crate::prefix::records(&req.prefix)?;
+    let stem = |r: &PrefixRecord| {
+        let p = &r.repodata_record.package_record;
+        format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build)
+    };
+    let chosen: Vec<&PrefixRecord> = installed
+        .iter()
+        .filter(|r| found.contains_key(&stem(r)))
+        .collect();
+    let reinstall: HashSet<rattler_conda_types::PackageName> = chosen
+        .iter()
+        .map(|r| r.repodata_record.package_record.name.clone())
+        .collect();
+    // A hard-linked file changed in place changed the cache's copy too: such a cache
+    // entry is dropped, so that the package is fetched again.
+    for r in &chosen {
+        drop_altered_cache_entry(ctx, r, &found[&stem(r)]);
+    }
+    let mut saved = Vec::new();
+    if altered {
+        for files in found.values() {
+            for f in files {
+                let from = req.prefix.join(f);
+                let to = aside(&from);
+                std::fs::copy(&from, &to).map_err(|e| {
+                    CondaError::generic(format!(
+                        "cannot keep a copy of {} before replacing it: {e}",
+                        from.display()
+                    ))
+                })?;
+                ui.say(&format!(
+                    "Keeping your version of {f} as {}",
+                    to.strip_prefix(&req.prefix).unwrap_or(&to).display()
+                ));
+                saved.push(to);
+            }
+        }
+    }
+    let requested = chosen
+        .iter()
+        .filter_map(|r| {
+            r.requested_specs.first().cloned().map(|s| {
+                (
+                    r.repodata_record
+                        .package_record
+                        .name
+                        .as_normalized()
+                        .to_string(),
+                    s,
+                )
+            })
+        })
+        .collect();
+    let desired = installed
+        .iter()
+        .map(|r| r.repodata_record.clone())
+        .collect();
+    let plan = Plan::new(&req.prefix, &installed, desired, &reinstall, ctx.subdir)?;
+    let t = Transact {
+        dry_run: false,
+        download_only: false,
+        specs: PlanSpecs::default(),
+        requested,
+        history: Entry {
+            cmd: req.cmd.clone(),
+            ..Entry::default()
+        },
+    };
+    let done: Result<Transacted> = transact(ctx, plan, t, Some(lock), ui.reporter()).await;
+    let applied = matches!(
+        &done,
+        Ok(Transacted {
+            done: Done::Applied(_),
+            ..
+        })
+    );
+    if !applied {
+        // Nothing was replaced: the copies are not needed.
+        for s in &saved {
+            let _ = std::fs::remove_file(s);
+        }
+    }
+    done.map(|_| ())
+}
+
+/// `<file>.~doctor` (`.~doctor2`, … when taken).
+fn aside(file: &Path) -> PathBuf {
+    let mut n = 1;
+    loop {
+        let suffix = if n == 1 {
+            ".~doctor".to_string()
+        } else {
+            format!(".~doctor{n}")
+        };
+        let mut name = file.as_os_str().to_owned();
+        name.push(suffix);
+        let p = PathBuf::from(name);
+        if std::fs::symlink_metadata(&p).is_err() {
+            return p;
+        }
+        n += 1;
+    }
+}
+
+/// Removes a package's cache entry when one of `files` in it differs from the package's
+/// `info/paths.json` (it shared the altered file with the prefix through a hard link).
+fn drop_altered_cache_entry(ctx: &Context, record: &PrefixRecord, files: &[String]) {
+    let p = &record.repodata_record.package_record;
+    let entry = format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build);
+    let by_path: HashMap<String, String> = record
+        .paths_data
+        .paths
+        .iter()
+        .filter_map(|e| {
+            e.sha256
+                .map(|s| (e.relative_path.to_string_lossy().into_owned(), hex(&s)))
+        })
+        .collect();
+    for dir in &ctx.pkgs_dirs {
+        let entry_dir = dir.join(&entry);
+        if !entry_dir.is_dir() {
+            continue;
+        }
+        let damaged = files.iter().any(|f| {
+            let Some(want) = by_path.get(f) else {
+                return false;
+            };
+            let cached = entry_dir.join(f);
+            cached.is_file() && sha256_hex(&cached).map(|h| &h != want).unwrap_or(true)
+        });
+        if damaged {
+            let trash = dir.join(format!(".{entry}.doctor-trash"));
+            if std::fs::rename(&entry_dir, &trash).is_ok() {
+                let _ = std::fs::remove_dir_all(&trash);
+            }
+        }
+    }
+}
+
+/// Missing or mismatched dependencies: conda installs the missing ones and updates the
+/// packages with problems (`--update-deps`).
+async fn fix_consistency(ctx: &Context, req: &DoctorRequest, ui: &dyn FixUi) -> Result<()> {
+    let records = crate::prefix::records(&req.prefix)?;
+    let (issues, missing_deps) = consistency(ctx, &records)?;
+    if issues.is_empty() {
+        ui.say("No inconsistent packages found.");
+        return Ok(());
+    }
+    ui.say(&format!(
+        "Found {} package(s) with dependency issues:",
+        issues.len()
+    ));
+    for (pkg, i) in &issues {
+        let mut line = format!("  {pkg}:");
+        if !i.missing.is_empty() {
+            line.push_str(&format!(" {} missing", i.missing.len()));
+        }
+        if !i.inconsistent.is_empty() {
+            line.push_str(&format!(" {} inconsistent", i.inconsistent.len()));
+        }
+        ui.say(&line);
+    }
+    ui.say("");
+    if ui.ask("Attempt to resolve these dependency issues?")? != Answer::Yes {
+        return Ok(());
+    }
+    let mut specs = missing_deps;
+    for pkg in issues.keys() {
+        if !specs.contains(pkg) {
+            specs.push(pkg.clone());
+        }
+    }
+    let request = super::InstallRequest {
+        change: super::Change {
+            prefix: req.prefix.clone(),
+            name: req.name.clone(),
+            specs,
+            cmd: req.cmd.clone(),
+            solve: crate::solve::Request {
+                update_deps: true,
+                ..crate::solve::Request::default()
+            },
+            ..super::Change::default()
+        },
+        ..super::InstallRequest::default()
+    };
+    super::install(ctx, request, ui.reporter())
+        .await
+        .map(|_| ())
+}
+
+/// `environments.txt`: registers the environment when it is missing, and drops entries
+/// that are no longer environments.
+fn fix_registry(ctx: &Context, req: &DoctorRequest, ui: &dyn FixUi) -> Result<()> {
+    let Finding::EnvironmentTxt {
+        listed,
+        file,
+        stale,
+    } = environment_txt(ctx, &req.prefix)
+    else {
+        return Ok(());
+    };
+    let prefix = req.prefix.display();
+    if listed {
+        ui.say(&format!(
+            "Environment is already registered in environments.txt: {prefix}"
+        ));
+    } else {
+        ui.say(&format!("Environment not found in {}", file.display()));
+        ui.say(&format!("  Environment: {prefix}"));
+        ui.say("");
+    }
+    if !stale.is_empty() {
+        ui.say(&format!(
+            "Found {} registered environment(s) that no longer exist:",
+            stale.len()
+        ));
+        for s in &stale {
+            ui.say(&format!("  {}", s.display()));
+        }
+        ui.say("");
+    }
+    if listed && stale.is_empty() {
+        return Ok(());
+    }
+    let question = match (listed, stale.is_empty()) {
+        (false, true) => "Register this environment?",
+        (true, false) => "Remove these entries from environments.txt?",
+        _ => "Register this environment and remove the stale entries?",
+    };
+    if ui.ask(question)? != Answer::Yes {
+        return Ok(());
+    }
+    // Rewriting the registry keeps only environments that exist.
+    crate::registry::register(ctx, &req.prefix)?;
+    crate::registry::drop_stale(ctx)?;
+    if !listed {
+        ui.say(&format!("Environment registered: {prefix}"));
+    }
+    for s in &stale {
+        ui.say(&format!("Removed from environments.txt: {}", s.display()));
+    }
+    Ok(())
+}
+
+/// `conda-meta/pinned`: specs naming packages that are not installed are removed.
+async fn fix_pinned(ctx: &Context, req: &DoctorRequest, ui: &dyn FixUi) -> Result<()> {
+    let _ = ctx;
+    let lock = lock_env(&req.prefix, ui.reporter()).await?;
+    let result = fix_pinned_locked(req, ui);
+    lock.release().await;
+    result
+}
+
+fn fix_pinned_locked(req: &DoctorRequest, ui: &dyn FixUi) -> Result<()> {
+    let file = req.prefix.join("conda-meta").join("pinned");
+    if !file.exists() {
+        ui.say(&format!("No pinned file found at {}", file.display()));
+        return Ok(());
+    }
+    let records = crate::prefix::records(&req.prefix)?;
+    let Finding::Pinned { not_installed, .. } = pinned(&req.prefix, &records) else {
+        return Ok(());
+    };
+    if not_installed.is_empty() {
+        ui.say("No malformed specs found in pinned file.");
+        return Ok(());
+    }
+    ui.say(&format!(
+        "Found {} potentially malformed spec(s) in {}:",
+        not_installed.len(),
+        file.display()
+    ));
+    for name in &not_installed {
+        ui.say(&format!("  {name} (package not installed)"));
+    }
+    ui.say("");
+    if ui.ask("Remove these specs from the pinned file?")? != Answer::Yes {
+        return Ok(());
+    }
+    let text = std::fs::read_to_string(&file)?;
+    let mut kept = Vec::new();
+    for line in text.lines() {
+        let stripped = line.trim();
+        if stripped.is_empty() || stripped.starts_with('#') {
+            kept.push(line.to_string());
+            continue;
+        }
+        let name = crate::solve::parse_spec(stripped)
+            .ok()
+            .and_then(|s| s.name.as_exact().map(|n| n.as_normalized().to_string()));
+        if name.is_some_and(|n| not_installed.contains(&n)) {
+            ui.say(&format!("Removing: {stripped}"));
+        } else {
+            kept.push(line.to_string());
+        }
+    }
+    let body = if kept.is_empty() {
+        String::new()
+    } else {
+        format!("{}\n", kept.join("\n"))
+    };
+    crate::fsutil::write_atomic(&file, body.as_bytes())?;
+    ui.say(&format!("Updated {}", file.display()));
+    Ok(())
+}
+
+/// Dependency problems as YAML (`conda doctor -v`).
+pub fn issues_yaml(issues: &BTreeMap<String, DependencyIssues>) -> String {
+    serde_yaml::to_string(issues).unwrap_or_default()
+}
