@@ -69,6 +69,8 @@ fn csh(root: &Path, conda_exe: &Path, activate_env: Option<&str>) -> String {
         "alias conda 'source \"{}/etc/profile.d/conda-dispatch.csh\" \\!*';\n",
         root.display()
     ));
+    // A bare `deactivate` leaves the environment, as a venv's does.
+    out.push_str("alias deactivate 'conda deactivate \\!*';\n");
     out.push_str("if ( ! $?CONDA_SHLVL ) then\n    setenv CONDA_SHLVL 0;\n");
     out.push_str(&format!(
         "    setenv PATH \"{}/condabin:${{PATH}}\";\nendif;\n",

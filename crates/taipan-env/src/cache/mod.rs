@@ -212,7 +212,7 @@ impl Fetcher {
             let archive = self.kept_archive(&item.expected.file_name);
             return Ok((entry(dir, lock, archive), Vec::new()));
         }
-        if let Some(actual) = recorded_md5_differs(&entry_dir, item.expected.md5) {
+        if let Some(actual) = md5_only_mismatch(item, &entry_dir) {
             // rattler's cache would take the entry as it is (its key check is the sha256).
             return Err(md5_mismatch(item, &actual));
         }
@@ -259,7 +259,7 @@ impl Fetcher {
     async fn valid(&self, item: &Item) -> Option<PathBuf> {
         for layer in self.cache.layers() {
             let dir = layer.path().join(&item.entry);
-            if !dir.is_dir() || recorded_md5_differs(&dir, item.expected.md5).is_some() {
+            if !dir.is_dir() || md5_only_mismatch(item, &dir).is_some() {
                 continue;
             }
             if let Ok(meta) = layer.try_validate(&item.key).await {
@@ -636,6 +636,15 @@ fn record_urls(pkgs_dir: &Path, records: &[RepoDataRecord]) -> Result<()> {
     file.write_all(lines.as_bytes())?;
     let _ = file.unlock();
     Ok(())
+}
+
+/// For an item known by its md5 only (an `@EXPLICIT` line with `#md5`; with a sha256 the
+/// cache's own key check decides), the md5 the entry records when it is another.
+fn md5_only_mismatch(item: &Item, dir: &Path) -> Option<String> {
+    if item.expected.sha256.is_some() {
+        return None;
+    }
+    recorded_md5_differs(dir, item.expected.md5)
 }
 
 /// The md5 a cache entry records (`info/repodata_record.json`) when it is not `expected`.

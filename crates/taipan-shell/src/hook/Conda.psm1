@@ -62,4 +62,6 @@ if ($CondaModuleArgs.ChangePs1) {
 }
 
 New-Alias -Name conda -Value Invoke-Conda -Force
-Export-ModuleMember -Function Invoke-Conda, Enter-CondaEnvironment, Exit-CondaEnvironment -Alias conda
+# A bare `deactivate` leaves the environment, as a venv's does.
+New-Alias -Name deactivate -Value Exit-CondaEnvironment -Force
+Export-ModuleMember -Function Invoke-Conda, Enter-CondaEnvironment, Exit-CondaEnvironment -Alias conda, deactivate

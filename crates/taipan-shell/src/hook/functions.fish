@@ -35,6 +35,11 @@ function conda --inherit-variable CONDA_EXE
     end
 end
 
+# A bare `deactivate` leaves the environment, as a venv's does.
+function deactivate
+    conda deactivate $argv
+end
+
 if not set -q CONDA_SHLVL
     set -gx CONDA_SHLVL 0
     set -gx PATH (dirname (dirname $CONDA_EXE))/condabin $PATH

@@ -46,6 +46,12 @@ conda() {
     esac
 }
 
+# A bare `deactivate` leaves the environment, as a venv's does (without this it would run
+# bin/deactivate as a child process, which cannot change this shell).
+deactivate() {
+    conda deactivate "$@"
+}
+
 if [ -z "${CONDA_SHLVL+x}" ]; then
     \export CONDA_SHLVL=0
     # Only condabin on PATH: it exposes `conda` and nothing else of the root prefix.

@@ -19,6 +19,8 @@ def _conda_main(args, stdin=None):
     return rc
 
 aliases["conda"] = _conda_main
+# A bare `deactivate` leaves the environment, as a venv's does.
+aliases["deactivate"] = lambda args, stdin=None: _conda_main(["deactivate"] + list(args))
 if "CONDA_SHLVL" not in ${...}:
     $CONDA_SHLVL = "0"
     $PATH.insert(0, __import__("os").path.join(__import__("os").path.dirname(__import__("os").path.dirname($CONDA_EXE)), "condabin"))

@@ -467,3 +467,45 @@ fn repodata_use_zst_false_reads_the_plain_index() {
     );
     assert!(server.requests("/noarch/repodata.json") > 0);
 }
+
+#[test]
+fn explicit_md5_is_checked_against_the_cached_package_too() {
+    let ctx = TestContext::new();
+    let first = ctx.create("first", &["leaf"]);
+    let (_, lock, _) = output(
+        ctx.cmd()
+            .args(["list", "--explicit", "--md5", "-p"])
+            .arg(&first),
+    );
+    // One digit of leaf's md5 changed; the package itself is in the cache.
+    let bad: String = lock
+        .lines()
+        .map(|l| match l.split_once('#') {
+            Some((url, md5)) if url.contains("/leaf-") => {
+                let flipped = if md5.starts_with('0') { "1" } else { "0" };
+                format!("{url}#{flipped}{}\n", &md5[1..])
+            }
+            _ => format!("{l}\n"),
+        })
+        .collect();
+    std::fs::write(ctx.path("bad.txt"), bad).unwrap();
+    let second = ctx.path("second");
+    let (code, _, stderr) = output(
+        ctx.cmd()
+            .args(["create", "-y", "-q", "--file"])
+            .arg(ctx.path("bad.txt"))
+            .arg("-p")
+            .arg(&second),
+    );
+    assert_eq!(code, 1);
+    assert!(stderr.contains("ChecksumMismatchError"), "{stderr}");
+    assert!(!second.exists());
+    std::fs::write(ctx.path("good.txt"), &lock).unwrap();
+    ctx.cmd()
+        .args(["create", "-y", "-q", "--file"])
+        .arg(ctx.path("good.txt"))
+        .arg("-p")
+        .arg(&second)
+        .assert()
+        .success();
+}

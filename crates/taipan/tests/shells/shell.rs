@@ -104,6 +104,36 @@ fn source_bin_activate_in_bash() {
     );
 }
 
+/// After `source bin/activate` (sh shells) or the hook, and after `conda activate`, a bare
+/// `deactivate` leaves the environment, as a venv's does.
+#[test]
+fn bare_deactivate_leaves_the_environment_in_every_shell() {
+    let ctx = TestContext::new();
+    let root = installation(&ctx);
+    let r = root.display();
+    for shell in ["bash", "zsh", "dash", "fish", "tcsh"] {
+        let script = match shell {
+            "fish" => format!("source {r}/etc/fish/conf.d/conda.fish\nconda activate work\ndeactivate\necho \"$CONDA_DEFAULT_ENV:$CONDA_SHLVL\"\ndeactivate\necho \"$CONDA_SHLVL\"\n"),
+            "tcsh" => format!("source {r}/etc/profile.d/conda.csh\nconda activate work\ndeactivate\necho \":${{CONDA_SHLVL}}\"\ndeactivate\necho \"${{CONDA_SHLVL}}\"\n"),
+            "dash" => format!(". {r}/bin/activate\nconda activate work\ndeactivate\necho \"$CONDA_DEFAULT_ENV:$CONDA_SHLVL\"\ndeactivate\necho \"$CONDA_SHLVL\"\n"),
+            _ => format!("source {r}/bin/activate\nconda activate work\ndeactivate\necho \"$CONDA_DEFAULT_ENV:$CONDA_SHLVL\"\ndeactivate\necho \"$CONDA_SHLVL\"\n"),
+        };
+        let (code, out, err) = sh(&ctx, shell, &script);
+        let lines: Vec<&str> = out.lines().collect();
+        // fish and tcsh load the hook only (base not activated): work, then nothing.
+        let expected = if matches!(shell, "fish" | "tcsh") {
+            vec![":0", "0"]
+        } else {
+            vec!["base:1", "0"]
+        };
+        assert_eq!(
+            lines, expected,
+            "{shell}: code {code}\nstdout:\n{out}\nstderr:\n{err}"
+        );
+        assert!(!err.contains("DeprecationWarning"), "{shell}: {err}");
+    }
+}
+
 fn nest_script(shell: &str, root: &Path) -> String {
     let r = root.display();
     let (load, echo) = match shell {
@@ -670,7 +700,7 @@ fn xonsh_hook_activate_deactivate_and_init() {
     std::fs::write(
         &script,
         format!(
-            "execx($(\"{r}/bin/conda\" \"shell.xonsh\" \"hook\"))\nprint($CONDA_DEFAULT_ENV, $CONDA_SHLVL)\nconda activate work\nprint($CONDA_DEFAULT_ENV, $CONDA_SHLVL)\nconda deactivate\nprint($CONDA_DEFAULT_ENV, $CONDA_SHLVL)\n",
+            "execx($(\"{r}/bin/conda\" \"shell.xonsh\" \"hook\"))\nprint($CONDA_DEFAULT_ENV, $CONDA_SHLVL)\nconda activate work\nprint($CONDA_DEFAULT_ENV, $CONDA_SHLVL)\ndeactivate\nprint($CONDA_DEFAULT_ENV, $CONDA_SHLVL)\n",
             r = root.display()
         ),
     )
