@@ -55,6 +55,7 @@ pub enum ErrorKind {
     RemoveError,
     SafetyError,
     SpecsConfigurationConflictError,
+    TooManyArgumentsError,
     UnavailableInvalidChannel,
     UnsatisfiableError,
     PackagesNotFoundInChannelsError,
@@ -114,6 +115,7 @@ impl ErrorKind {
             ErrorKind::RemoveError => "RemoveError",
             ErrorKind::SafetyError => "SafetyError",
             ErrorKind::SpecsConfigurationConflictError => "SpecsConfigurationConflictError",
+            ErrorKind::TooManyArgumentsError => "TooManyArgumentsError",
             ErrorKind::UnavailableInvalidChannel => "UnavailableInvalidChannel",
             ErrorKind::UnsatisfiableError => "UnsatisfiableError",
             ErrorKind::PackagesNotFoundInChannelsError => "PackagesNotFoundInChannelsError",
@@ -134,7 +136,7 @@ impl ErrorKind {
     /// The process exit code: 2 for usage errors, 1 for everything else.
     pub fn exit_code(self) -> i32 {
         match self {
-            ErrorKind::ArgumentError => 2,
+            ErrorKind::ArgumentError | ErrorKind::TooManyArgumentsError => 2,
             _ => 1,
         }
     }

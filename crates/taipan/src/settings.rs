@@ -124,9 +124,13 @@ pub fn install(
 }
 
 /// `conda update`.
-pub fn update(ctx: &Context, a: &UpdateArgs, argv: &[String]) -> Result<Change> {
+pub fn update(ctx: &Context, a: &UpdateArgs, argv: &[String]) -> Result<InstallRequest> {
     let env_files = env_files(&a.solve)?;
-    change(ctx, &a.solve, Some(&a.modify), a.all, argv, env_files)
+    Ok(InstallRequest {
+        change: change(ctx, &a.solve, Some(&a.modify), a.all, argv, env_files)?,
+        satisfied_skip_solve: a.modify.satisfied_skip_solve,
+        force_reinstall: a.modify.force_reinstall || other_bool(ctx, "force_reinstall"),
+    })
 }
 
 /// `conda remove`.

@@ -39,6 +39,9 @@ pub enum Created {
 /// Runs `conda create`.
 pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) -> Result<Created> {
     let change = &req.change;
+    if req.clone.is_some() {
+        refuse_clone_extras(change)?;
+    }
     let prefix = &change.prefix;
     if same_path(prefix, &ctx.root_prefix) && crate::layout::is_conda_env(prefix) {
         return Err(CondaError::new(
@@ -149,6 +152,45 @@ pub fn root_setup(root: &Path, conda: &Path) -> Result<()> {
             root.display()
         ),
     ))
+}
+
+/// `--clone` takes no specs and no `--file` (conda's `TooManyArgumentsError`, exit 2).
+fn refuse_clone_extras(change: &Change) -> Result<()> {
+    let too_many = |given: Vec<String>, why: &str| {
+        let s = if given.len() > 1 { "s" } else { "" };
+        CondaError::new(
+            ErrorKind::TooManyArgumentsError,
+            format!(
+                "{why} Got {} argument{s} ({}) but expected 0.",
+                given.len(),
+                given.join(", ")
+            ),
+        )
+    };
+    let files: Vec<String> = change
+        .files
+        .iter()
+        .map(|f| f.display().to_string())
+        .chain(
+            change
+                .env_files
+                .iter()
+                .map(|f| f.path.display().to_string()),
+        )
+        .collect();
+    if !files.is_empty() {
+        return Err(too_many(
+            files,
+            "`--file` and `--clone` arguments are mutually exclusive.",
+        ));
+    }
+    if !change.specs.is_empty() {
+        return Err(too_many(
+            change.specs.clone(),
+            "Did not expect any new packages or arguments for `--clone`.",
+        ));
+    }
+    Ok(())
 }
 
 fn clone_source(ctx: &Context, source: &str) -> Result<PathBuf> {

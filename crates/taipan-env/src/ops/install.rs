@@ -199,8 +199,15 @@ fn all_satisfied(specs: &[MatchSpec], installed: &[PrefixRecord]) -> bool {
         .all(|s| installed.iter().any(|r| s.matches(&r.repodata_record)))
 }
 
-/// Runs `conda update`: installed package names only (or `--all`).
-pub async fn update(ctx: &Context, change: Change, reporter: &dyn Reporter) -> Result<Transacted> {
+/// Runs `conda update`: installed package names only (or `--all`); `-S` stops when every
+/// name is installed already (conda's `--satisfied-skip-solve`), `--force-reinstall`
+/// relinks the named packages.
+pub async fn update(
+    ctx: &Context,
+    req: InstallRequest,
+    reporter: &dyn Reporter,
+) -> Result<Transacted> {
+    let change = req.change;
     ctx.require_env(&change.prefix, change.name.as_deref())?;
     crate::prefix::check_not_frozen(ctx, &change.prefix, change.override_frozen)?;
     let (names, urls) = texts_and_urls(&change)?;
@@ -224,6 +231,20 @@ pub async fn update(ctx: &Context, change: Change, reporter: &dyn Reporter) -> R
         .map(|t| parse_spec(t))
         .collect::<Result<Vec<_>>>()?;
     let mut t = transact_settings(&change, &names, &specs);
+    if req.satisfied_skip_solve && !specs.is_empty() && all_satisfied(&specs, &installed) {
+        let plan = unchanged(ctx, &change.prefix, &installed)?;
+        let done = transact(ctx, plan, t, Some(&mut lock), reporter).await;
+        lock.release().await;
+        return done;
+    }
+    let reinstall: HashSet<_> = if req.force_reinstall {
+        specs
+            .iter()
+            .filter_map(|s| s.name.as_exact().cloned())
+            .collect()
+    } else {
+        HashSet::new()
+    };
     let solve = Request {
         specs,
         update_specs: true,
@@ -234,7 +255,7 @@ pub async fn update(ctx: &Context, change: Change, reporter: &dyn Reporter) -> R
         &change.prefix,
         Kind::Update,
         solve,
-        HashSet::new(),
+        reinstall,
         reporter,
     )
     .await;

@@ -10,9 +10,9 @@ use crate::output::{reporter::CliReporter, results, Printer};
 pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
     let ctx = Load::for_solve(argv, &a.solve).context()?;
     taipan_env::cache::sweep(&ctx);
-    let change = crate::settings::update(&ctx, &a, argv)?;
+    let request = crate::settings::update(&ctx, &a, argv)?;
     let printer = Printer::new(&a.solve.output);
     let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, a.solve.yes));
-    let done = taipan_env::ops::update(&ctx, change, &reporter).await?;
+    let done = taipan_env::ops::update(&ctx, request, &reporter).await?;
     Ok(results::transacted(printer, &done))
 }

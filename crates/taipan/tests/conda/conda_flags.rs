@@ -509,3 +509,97 @@ fn explicit_md5_is_checked_against_the_cached_package_too() {
         .assert()
         .success();
 }
+
+#[test]
+fn update_force_reinstall_relinks_and_satisfied_skip_solve_skips_the_solve() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["leaf"]);
+    // Replaced, not written through: the prefix's file is a hard link into the cache.
+    std::fs::remove_file(prefix.join("share/leaf")).unwrap();
+    std::fs::write(prefix.join("share/leaf"), "edited\n").unwrap();
+    ctx.cmd()
+        .args([
+            "update",
+            "-y",
+            "-q",
+            "--force-reinstall",
+            "-c",
+            &ctx.channel,
+            "-p",
+        ])
+        .arg(&prefix)
+        .arg("leaf")
+        .assert()
+        .success();
+    assert_eq!(
+        std::fs::read_to_string(prefix.join("share/leaf")).unwrap(),
+        "leaf\n"
+    );
+    // -S: every name is installed, so no channel is read (this one does not exist).
+    let (code, stdout, stderr) = output(
+        ctx.cmd()
+            .args([
+                "update",
+                "-y",
+                "-S",
+                "--override-channels",
+                "-c",
+                "file:///nonexistent/channel",
+                "-p",
+            ])
+            .arg(&prefix)
+            .arg("leaf"),
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stdout.contains("All requested packages already installed."),
+        "{stdout}"
+    );
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args([
+                "update",
+                "-y",
+                "--override-channels",
+                "-c",
+                "file:///nonexistent/channel",
+                "-p",
+            ])
+            .arg(&prefix)
+            .arg("leaf"),
+    );
+    assert_eq!(code, 1, "without -S the channel is read");
+}
+
+#[test]
+fn create_clone_takes_no_packages_or_files() {
+    let ctx = TestContext::new();
+    let src = ctx.create("src", &["leaf"]);
+    let dst = ctx.path("dst");
+    let (code, _, stderr) = output(
+        ctx.cmd()
+            .args(["create", "-y", "--clone"])
+            .arg(&src)
+            .arg("-p")
+            .arg(&dst)
+            .arg("pip"),
+    );
+    assert_eq!(code, 2);
+    assert!(stderr.contains("TooManyArgumentsError: Did not expect any new packages or arguments for `--clone`. Got 1 argument (pip) but expected 0."), "{stderr}");
+    assert!(!dst.exists());
+    std::fs::write(ctx.path("reqs.txt"), "pip\n").unwrap();
+    let (code, _, stderr) = output(
+        ctx.cmd()
+            .args(["create", "-y", "--clone"])
+            .arg(&src)
+            .arg("-p")
+            .arg(&dst)
+            .arg("--file")
+            .arg(ctx.path("reqs.txt")),
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("`--file` and `--clone` arguments are mutually exclusive."),
+        "{stderr}"
+    );
+}
