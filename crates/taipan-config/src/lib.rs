@@ -33,6 +33,7 @@ mod apply;
 mod config;
 pub mod describe;
 mod edit;
+mod edit_error;
 mod error;
 mod expand;
 mod load;

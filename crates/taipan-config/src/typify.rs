@@ -4,7 +4,7 @@
 use serde_yaml::Value;
 
 use crate::describe::ParamInfo;
-use crate::rcfile::{py_repr, EditError};
+use crate::edit_error::{py_repr, EditError};
 
 /// The value `text` gives the primitive parameter `info`, or conda's validation error.
 pub(crate) fn typify(info: &ParamInfo, text: &str, source: &str) -> Result<Value, EditError> {
