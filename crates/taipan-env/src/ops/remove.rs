@@ -102,7 +102,7 @@ async fn remove_names(
     for w in &installed.warnings {
         reporter.warning(w);
     }
-    let removed = crate::solve::removal(&installed, &names, req.force)?;
+    let removed = crate::solve::removal(&installed, &req.prefix, &names, req.force)?;
     if same_path(&req.prefix, &ctx.root_prefix) {
         refuse_removing_conda(&removed)?;
     }

@@ -34,16 +34,10 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
     }
     if records.is_empty() {
         let urls = taipan_env::channels::subdir_urls(&channels, ctx.subdir.as_str());
-        return Err(CondaError::new(
-            ErrorKind::PackagesNotFoundError,
-            format!(
-                "The following packages are not available from current channels:\n{}\n\nCurrent channels:\n{}\n",
-                taipan_env::error::dashlist([&text]),
-                taipan_env::error::dashlist(&urls)
-            ),
-        )
-        .with("packages", vec![text.clone()])
-        .with("channel_urls", urls));
+        return Err(taipan_env::error::not_in_channels(
+            std::slice::from_ref(&text),
+            &urls,
+        ));
     }
     records.sort_by(|x, y| {
         let (a, b) = (&x.package_record, &y.package_record);
