@@ -357,6 +357,29 @@ impl TestContext {
                 "[DATE]".into(),
             ),
             (r"\d+(\.\d)? (KB|bytes)".into(), "[SIZE]".into()),
+            // conda's `Channel.name` of the standard channel (its directory's name).
+            (
+                format!(
+                    "\"channel\": \"{}\"",
+                    regex_escape(
+                        &standard_channel()
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default()
+                    )
+                ),
+                "\"channel\": \"[CHANNEL_NAME]\"".into(),
+            ),
+            // Checksums and sizes of built packages in JSON records.
+            (
+                r#""md5": "[0-9a-f]{32}""#.into(),
+                r#""md5": "[MD5]""#.into(),
+            ),
+            (
+                r#""sha256": "[0-9a-f]{64}""#.into(),
+                r#""sha256": "[SHA256]""#.into(),
+            ),
+            (r#""size": \d+"#.into(), r#""size": "[SIZE]""#.into()),
         ]
     }
 }

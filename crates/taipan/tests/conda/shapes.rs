@@ -138,3 +138,121 @@ fn removing_what_is_not_installed_is_packages_not_found_in_prefix() {
     assert_eq!(v["prefix"], prefix.display().to_string());
     assert_eq!(ctx.installed(&prefix), ["dep-2.0-0", "leaf-1.0-0"]);
 }
+
+#[test]
+fn fetch_items_are_full_records_and_link_items_short_dists() {
+    let ctx = TestContext::new();
+    let (code, out, err) = output(ctx.cmd().args([
+        "create",
+        "-y",
+        "--json",
+        "--dry-run",
+        "-n",
+        "x",
+        "-c",
+        &ctx.channel,
+        "leaf",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    let leaf = v["actions"]["FETCH"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "leaf")
+        .unwrap_or_else(|| panic!("{v}"));
+    let keys: Vec<&str> = leaf
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(
+        keys,
+        [
+            "name",
+            "version",
+            "build",
+            "build_number",
+            "channel",
+            "subdir",
+            "fn",
+            "md5",
+            "url",
+            "sha256",
+            "arch",
+            "platform",
+            "depends",
+            "constrains",
+            "noarch",
+            "package_type",
+            "timestamp",
+            "size"
+        ],
+        "{leaf}"
+    );
+    let base = ctx.channel.trim_end_matches('/');
+    assert_eq!(leaf["channel"], format!("{base}/noarch"));
+    assert_eq!(leaf["fn"], "leaf-1.0-0.conda");
+    assert_eq!(leaf["url"], format!("{base}/noarch/leaf-1.0-0.conda"));
+    assert_eq!(leaf["depends"], serde_json::json!(["dep"]));
+    assert_eq!(leaf["package_type"], "noarch_generic");
+    assert!(leaf["size"].as_u64().is_some_and(|s| s > 0), "{leaf}");
+    let link = v["actions"]["LINK"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "leaf")
+        .unwrap_or_else(|| panic!("{v}"));
+    let short: Vec<&str> = link
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(|k| k.as_str())
+        .collect();
+    assert_eq!(
+        short,
+        [
+            "base_url",
+            "build_number",
+            "build_string",
+            "channel",
+            "dist_name",
+            "name",
+            "platform",
+            "version"
+        ]
+    );
+    assert_eq!(link["base_url"], base);
+    // conda's `Channel.name` of a file:// channel: its last path component.
+    assert_eq!(link["channel"], base.rsplit('/').next().unwrap());
+}
+
+#[test]
+fn remove_all_json_lists_the_unlinked_packages() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["leaf"]);
+    for dry_run in [true, false] {
+        let mut cmd = ctx.cmd();
+        cmd.args(["remove", "--all", "-y", "--json", "-p"])
+            .arg(&prefix);
+        if dry_run {
+            cmd.arg("--dry-run");
+        }
+        let (code, out, err) = output(&mut cmd);
+        assert_eq!(code, 0, "{err}");
+        let v = json(&out);
+        let names: Vec<&str> = v["actions"]["UNLINK"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{v}"))
+            .iter()
+            .map(|r| r["dist_name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["dep-2.0-0", "leaf-1.0-0"]);
+        assert_eq!(v["actions"]["FETCH"], serde_json::json!([]));
+        assert_eq!(v["actions"]["PREFIX"], prefix.display().to_string());
+        assert_eq!(v["dry_run"].as_bool(), dry_run.then_some(true));
+        assert_eq!(v["success"], true);
+        assert_eq!(prefix.exists(), dry_run);
+    }
+}
