@@ -165,13 +165,8 @@ fn print_info(records: &[RepoDataRecord]) {
 fn print_json(records: &[RepoDataRecord]) {
     let mut by_name: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
     for r in records {
-        let mut v = serde_json::to_value(r).unwrap_or_default();
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert(
-                "channel".into(),
-                serde_json::Value::from(taipan_env::dist::channel_name(r)),
-            );
-        }
+        // conda dumps each PackageRecord, as in a plan's FETCH list.
+        let v = crate::output::plan::record_dump(r);
         by_name
             .entry(r.package_record.name.as_normalized().to_string())
             .or_default()

@@ -256,3 +256,86 @@ fn remove_all_json_lists_the_unlinked_packages() {
         assert_eq!(prefix.exists(), dry_run);
     }
 }
+
+#[test]
+fn search_json_items_are_full_records() {
+    let ctx = TestContext::new();
+    let (code, out, err) = output(
+        ctx.cmd()
+            .args(["search", "--json", "-c", &ctx.channel, "leaf"]),
+    );
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    let leaf = &v["leaf"][0];
+    for key in [
+        "arch",
+        "platform",
+        "constrains",
+        "package_type",
+        "fn",
+        "url",
+        "md5",
+        "sha256",
+    ] {
+        assert!(leaf.get(key).is_some(), "{key} missing: {leaf}");
+    }
+    assert_eq!(leaf["arch"], Value::Null);
+    assert_eq!(leaf["platform"], Value::Null);
+    assert_eq!(leaf["constrains"], serde_json::json!([]));
+    assert_eq!(leaf["package_type"], "noarch_generic");
+    let base = ctx.channel.trim_end_matches('/');
+    assert_eq!(leaf["channel"], format!("{base}/noarch"));
+}
+
+/// Python's `isoformat()` of a UTC time: `2026-12-02T17:00:14.145735+00:00`.
+fn is_isoformat(v: &Value) -> bool {
+    let re = regex::Regex::new(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{6})?\+00:00$").unwrap();
+    v.as_str().is_some_and(|s| re.is_match(s))
+}
+
+#[test]
+fn env_list_and_info_json_carry_envs_details_with_times() {
+    let ctx = TestContext::new();
+    let (code, _, err) = output(ctx.cmd().args([
+        "create",
+        "-y",
+        "-q",
+        "-n",
+        "made",
+        "-c",
+        &ctx.channel,
+        "leaf",
+    ]));
+    assert_eq!(code, 0, "{err}");
+    let made = ctx.root.join("envs/made");
+    let stamp = std::fs::read_to_string(made.join("conda-meta/created_at")).unwrap();
+    assert!(stamp.trim().parse::<f64>().is_ok(), "{stamp}");
+    let (code, out, err) = output(ctx.cmd().args(["env", "list", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let v = json(&out);
+    let d = &v["envs_details"][made.display().to_string()];
+    let keys: Vec<&str> = d.as_object().unwrap().keys().map(|k| k.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "name",
+            "created",
+            "last_modified",
+            "active",
+            "base",
+            "frozen",
+            "writable"
+        ]
+    );
+    assert!(is_isoformat(&d["created"]), "{d}");
+    assert!(is_isoformat(&d["last_modified"]), "{d}");
+    assert_eq!(d["name"], "made");
+    let (code, out, err) = output(ctx.cmd().args(["info", "--json"]));
+    assert_eq!(code, 0, "{err}");
+    let info = json(&out);
+    assert_eq!(info["envs_details"], v["envs_details"]);
+    assert_eq!(
+        info["solver"],
+        serde_json::json!({"name": "resolvo", "user_agent": "solver/resolvo", "default": true})
+    );
+}
