@@ -380,6 +380,10 @@ impl TestContext {
                 r#""sha256": "[SHA256]""#.into(),
             ),
             (r#""size": \d+"#.into(), r#""size": "[SIZE]""#.into()),
+            (
+                r#""indexed_timestamp": \d+"#.into(),
+                r#""indexed_timestamp": "[TIMESTAMP]""#.into(),
+            ),
         ]
     }
 }

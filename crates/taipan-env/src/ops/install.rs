@@ -86,14 +86,15 @@ fn transact_settings(change: &Change, texts: &[String], specs: &[MatchSpec]) -> 
     }
 }
 
-/// Requested spec by package name, recorded as `requested_spec` in conda-meta records.
+/// Requested spec by package name, recorded as `requested_spec` in conda-meta records (in
+/// conda's form: `dependent=1.0`).
 pub fn requested_map(specs: &[MatchSpec]) -> HashMap<String, String> {
     specs
         .iter()
         .filter_map(|s| {
             s.name
                 .as_exact()
-                .map(|n| (n.as_normalized().to_string(), s.to_string()))
+                .map(|n| (n.as_normalized().to_string(), crate::spec::conda_str(s)))
         })
         .collect()
 }

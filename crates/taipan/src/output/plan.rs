@@ -115,7 +115,7 @@ pub fn record_dump(r: &RepoDataRecord) -> Value {
     if let Some(t) = package_type {
         m.insert("package_type".into(), json!(t));
     }
-    for k in ["timestamp", "size"] {
+    for k in ["timestamp", "indexed_timestamp", "size"] {
         if let Some(v) = get(k) {
             m.insert(k.into(), v);
         }

@@ -6,6 +6,19 @@ use taipan_testkit::PackageBuilder;
 
 use crate::common::{channel_with, output, TestContext};
 
+/// An object's keys in order, without `indexed_timestamp` (set when the test channel was
+/// indexed; conda dumps it where a channel has it).
+fn keys_but_indexed(v: &Value) -> Vec<&str> {
+    v.as_object()
+        .map(|o| {
+            o.keys()
+                .map(|k| k.as_str())
+                .filter(|k| *k != "indexed_timestamp")
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 fn json(out: &str) -> Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}): {out}"))
 }
@@ -161,12 +174,7 @@ fn fetch_items_are_full_records_and_link_items_short_dists() {
         .iter()
         .find(|r| r["name"] == "leaf")
         .unwrap_or_else(|| panic!("{v}"));
-    let keys: Vec<&str> = leaf
-        .as_object()
-        .unwrap()
-        .keys()
-        .map(|k| k.as_str())
-        .collect();
+    let keys = keys_but_indexed(leaf);
     assert_eq!(
         keys,
         [
@@ -338,4 +346,54 @@ fn env_list_and_info_json_carry_envs_details_with_times() {
         info["solver"],
         serde_json::json!({"name": "resolvo", "user_agent": "solver/resolvo", "default": true})
     );
+}
+
+#[test]
+fn conda_meta_records_are_written_as_conda_writes_them() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["app=1.0", "leaf >=1"]);
+    let read = |name: &str| -> Value {
+        json(&std::fs::read_to_string(prefix.join("conda-meta").join(name)).unwrap())
+    };
+    let app = read("app-1.0-0.json");
+    assert_eq!(app["requested_spec"], "app=1.0");
+    assert_eq!(app["requested_specs"], serde_json::json!(["app=1.0"]));
+    assert_eq!(
+        read("leaf-1.0-0.json")["requested_spec"],
+        "leaf[version='>=1']"
+    );
+    assert_eq!(app["package_type"], "noarch_generic");
+    assert_eq!(app["constrains"], serde_json::json!([]));
+    let keys = keys_but_indexed(&app);
+    let expected = [
+        "name",
+        "version",
+        "build",
+        "build_number",
+        "channel",
+        "subdir",
+        "fn",
+        "md5",
+        "url",
+        "sha256",
+        "depends",
+        "constrains",
+        "noarch",
+        "package_type",
+        "timestamp",
+        "size",
+        "requested_spec",
+    ];
+    assert_eq!(&keys[..expected.len()], expected, "{keys:?}");
+    assert_eq!(keys.last(), Some(&"requested_specs"), "{keys:?}");
+    // The dependency was not requested: no requested_spec, as conda writes it.
+    assert!(read("dep-1.0-0.json").get("requested_spec").is_none());
+    // taipan reads the records back as before.
+    assert_eq!(
+        ctx.installed(&prefix),
+        ["app-1.0-0", "dep-1.0-0", "leaf-1.0-0"]
+    );
+    let (code, out, err) = output(ctx.cmd().args(["list", "--json", "-p"]).arg(&prefix));
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json(&out).as_array().map(Vec::len), Some(3));
 }
