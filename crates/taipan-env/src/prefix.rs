@@ -74,6 +74,9 @@ pub fn installed(ctx: &Context, prefix: &Path) -> Result<Installed> {
     })
 }
 
+/// The value conda's `env config vars unset` writes (`CONDA_ENV_VARS_UNSET_VAR`).
+pub const UNSET_VAR: &str = "***unset***";
+
 /// The variables `conda-meta/state` sets on activation (`env_vars`), in file order.
 pub fn env_vars(prefix: &Path) -> serde_json::Map<String, serde_json::Value> {
     read_state(prefix)

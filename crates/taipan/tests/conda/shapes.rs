@@ -397,3 +397,40 @@ fn conda_meta_records_are_written_as_conda_writes_them() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(json(&out).as_array().map(Vec::len), Some(3));
 }
+
+#[test]
+fn env_config_vars_unset_marks_the_variable_as_conda_does() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["leaf"]);
+    let vars = |args: &[&str]| {
+        let (code, out, err) = output(
+            ctx.cmd()
+                .args(["env", "config", "vars"])
+                .args(args)
+                .arg("-p")
+                .arg(&prefix),
+        );
+        assert_eq!(code, 0, "{args:?}: {err}");
+        out
+    };
+    // Not the active environment: conda says nothing.
+    assert_eq!(vars(&["set", "A=1", "B=2"]), "");
+    assert_eq!(vars(&["unset", "A", "NOPE"]), "");
+    let state = json(&std::fs::read_to_string(prefix.join("conda-meta/state")).unwrap());
+    assert_eq!(
+        state["env_vars"],
+        serde_json::json!({"A": "***unset***", "B": "2"})
+    );
+    assert_eq!(vars(&["list"]), "B = 2\n");
+    assert_eq!(
+        json(&vars(&["list", "--json"])),
+        serde_json::json!({"B": "2"})
+    );
+    let (code, out, err) = output(ctx.cmd().args(["env", "export", "-p"]).arg(&prefix));
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("variables:\n  B: '2'\n") || out.contains("variables:\n  B: \"2\"\n"),
+        "{out}"
+    );
+    assert!(!out.contains("***unset***"), "{out}");
+}
