@@ -130,12 +130,13 @@ fn print_table(records: &[RepoDataRecord]) {
     );
     for r in records {
         let p = &r.package_record;
+        // conda's `"%-20s %15s %15s  %-20s"` with the channel's `Channel.name`.
         println!(
             "{:<20} {:>15} {:>15}  {:<20}",
             p.name.as_normalized(),
             p.version.to_string(),
-            p.build,
-            taipan_env::dist::channel_name(r)
+            p.build.to_string(),
+            crate::output::plan::record_channel_name(r)
         );
     }
 }

@@ -37,6 +37,12 @@ fn base_url(r: &RepoDataRecord) -> String {
         .to_string()
 }
 
+/// conda's `Channel.name` of a record's channel (`conda-forge`, `pkgs/main`, the last path
+/// component of a `file://` channel).
+pub fn record_channel_name(r: &RepoDataRecord) -> String {
+    dist_channel_name(&base_url(r))
+}
+
 /// conda's `Channel.name` for a channel URL: the last path component of a `file://` URL,
 /// the path after the channel alias (`conda.anaconda.org`) or `repo.anaconda.com`, else the
 /// URL's path (a leading `conda/` token dropped, as conda does).

@@ -434,3 +434,29 @@ fn env_config_vars_unset_marks_the_variable_as_conda_does() {
     );
     assert!(!out.contains("***unset***"), "{out}");
 }
+
+#[test]
+fn search_table_columns_are_condas() {
+    let ctx = TestContext::new();
+    let (code, out, err) = output(ctx.cmd().args(["search", "-c", &ctx.channel, "app"]));
+    assert_eq!(code, 0, "{err}");
+    let name = ctx
+        .channel
+        .trim_end_matches('/')
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let header = format!(
+        "# {:<18} {:>15} {:>15}  {:<20}",
+        "Name", "Version", "Build", "Channel"
+    );
+    let row = |v: &str| format!("{:<20} {:>15} {:>15}  {:<20}", "app", v, "0", name);
+    let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("Loading")).collect();
+    assert_eq!(lines, [header, row("1.0"), row("2.0")]);
+    // Fixed columns: the build is right-aligned in 15 characters.
+    assert!(
+        lines[1].starts_with("app                              1.0               0  "),
+        "{out}"
+    );
+}
