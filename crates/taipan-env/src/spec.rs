@@ -89,6 +89,15 @@ pub fn conda_str(spec: &MatchSpec) -> String {
     builder
 }
 
+/// A spec the user typed, as conda records it in the history's `update specs` and shows as
+/// "added / updated specs" (`dependency 1.*` → `dependency=1`); text that does not parse is
+/// kept as typed.
+pub fn conda_text(text: &str) -> String {
+    parse_spec(text)
+        .map(|s| conda_str(&s))
+        .unwrap_or_else(|_| text.trim().to_string())
+}
+
 fn hex_of(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

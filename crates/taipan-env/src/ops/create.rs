@@ -66,7 +66,7 @@ pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) 
         .iter()
         .map(|t| parse_spec(t))
         .collect::<Result<Vec<_>>>()?;
-    let update_specs: Vec<String> = texts.iter().map(|t| t.trim().to_string()).collect();
+    let update_specs: Vec<String> = texts.iter().map(|t| crate::spec::conda_text(t)).collect();
     let t = Transact {
         dry_run: change.dry_run,
         download_only: change.download_only,

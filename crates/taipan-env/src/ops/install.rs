@@ -69,7 +69,7 @@ fn texts_and_urls(change: &Change) -> Result<(Vec<String>, Vec<super::ExplicitUr
 
 /// How a change is carried out, with its history block.
 fn transact_settings(change: &Change, texts: &[String], specs: &[MatchSpec]) -> Transact {
-    let update_specs: Vec<String> = texts.iter().map(|t| t.trim().to_string()).collect();
+    let update_specs: Vec<String> = texts.iter().map(|t| crate::spec::conda_text(t)).collect();
     Transact {
         dry_run: change.dry_run,
         download_only: change.download_only,

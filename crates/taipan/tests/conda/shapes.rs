@@ -386,6 +386,11 @@ fn conda_meta_records_are_written_as_conda_writes_them() {
     ];
     assert_eq!(&keys[..expected.len()], expected, "{keys:?}");
     assert_eq!(keys.last(), Some(&"requested_specs"), "{keys:?}");
+    let history = std::fs::read_to_string(prefix.join("conda-meta/history")).unwrap();
+    assert!(
+        history.contains("# update specs: ['app=1.0', \"leaf[version='>=1']\"]\n"),
+        "{history}"
+    );
     // The dependency was not requested: no requested_spec, as conda writes it.
     assert!(read("dep-1.0-0.json").get("requested_spec").is_none());
     // taipan reads the records back as before.
