@@ -158,10 +158,7 @@ fn clone_source(ctx: &Context, source: &str) -> Result<PathBuf> {
         ctx.prefix_for_name(source)?
     };
     if !crate::layout::is_conda_env(&path) {
-        return Err(CondaError::new(
-            ErrorKind::EnvironmentLocationNotFound,
-            format!("Not a conda environment: {}", path.display()),
-        ));
+        return Err(crate::context::location_not_found(&path));
     }
     Ok(path)
 }

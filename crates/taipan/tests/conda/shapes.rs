@@ -42,6 +42,8 @@ fn an_unknown_env_name_is_environment_location_not_found() {
         vec!["list", "-n", "nope"],
         vec!["run", "-n", "nope", "true"],
         vec!["env", "config", "vars", "list", "-n", "nope"],
+        vec!["doctor", "-n", "nope"],
+        vec!["create", "-y", "-n", "copy", "--clone", "nope"],
     ] {
         let (code, out, err) = output(ctx.cmd().args(&args).arg("--json"));
         assert_eq!(code, 1, "{args:?}: {err}");
