@@ -243,10 +243,7 @@ impl Context {
         if target.contains('/') {
             let path = absolute(&expand_user(Path::new(target), &self.home));
             if !path.join("conda-meta").is_dir() {
-                return Err(CondaError::new(
-                    ErrorKind::EnvironmentLocationNotFound,
-                    format!("Not a conda environment: {}", path.display()),
-                ));
+                return Err(location_not_found(&path));
             }
             return Ok(path);
         }
@@ -260,13 +257,13 @@ impl Context {
             .ok_or_else(|| not_found(Some(target), Path::new(target)))
     }
 
-    /// The target of a command that needs an existing environment: conda's
-    /// `EnvironmentNameNotFound` (`-n`) or `EnvironmentLocationNotFound` (`-p`) otherwise.
-    pub fn require_env(&self, prefix: &Path, name: Option<&str>) -> Result<()> {
+    /// The target of a command that needs an existing environment: conda 26's
+    /// `EnvironmentLocationNotFound` naming the prefix, for `-n` and `-p` alike.
+    pub fn require_env(&self, prefix: &Path, _name: Option<&str>) -> Result<()> {
         if crate::layout::is_conda_env(prefix) {
             return Ok(());
         }
-        Err(not_found(name, prefix))
+        Err(location_not_found(prefix))
     }
 
     /// The active prefix (`$CONDA_PREFIX`), if any.
@@ -284,15 +281,17 @@ fn not_found(name: Option<&str>, prefix: &Path) -> CondaError {
             ErrorKind::EnvironmentNameNotFound,
             format!("Could not find conda environment: {n}\nYou can list all discoverable environments with `conda info --envs`."),
         ),
-        None => CondaError::new(
-            ErrorKind::EnvironmentLocationNotFound,
-            format!(
-                "Not a conda environment: {}\n  Create it first with `conda create -p {}`.",
-                prefix.display(),
-                prefix.display()
-            ),
-        ),
+        None => location_not_found(prefix),
     }
+}
+
+/// conda's `EnvironmentLocationNotFound` (`Not a conda environment: <prefix>`, with `location`).
+pub fn location_not_found(prefix: &Path) -> CondaError {
+    CondaError::new(
+        ErrorKind::EnvironmentLocationNotFound,
+        format!("Not a conda environment: {}", prefix.display()),
+    )
+    .with("location", prefix.display().to_string())
 }
 
 /// Rejects names conda forbids (`/ : # space`).

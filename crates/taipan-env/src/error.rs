@@ -59,6 +59,7 @@ pub enum ErrorKind {
     UnavailableInvalidChannel,
     UnsatisfiableError,
     PackagesNotFoundInChannelsError,
+    PackagesNotFoundInPrefixError,
     CondaIndexError,
 }
 
@@ -119,6 +120,7 @@ impl ErrorKind {
             ErrorKind::UnavailableInvalidChannel => "UnavailableInvalidChannel",
             ErrorKind::UnsatisfiableError => "UnsatisfiableError",
             ErrorKind::PackagesNotFoundInChannelsError => "PackagesNotFoundInChannelsError",
+            ErrorKind::PackagesNotFoundInPrefixError => "PackagesNotFoundInPrefixError",
             ErrorKind::CondaIndexError => "CondaIndexError",
         }
     }
@@ -256,6 +258,24 @@ impl From<std::io::Error> for CondaError {
 pub type Result<T, E = CondaError> = std::result::Result<T, E>;
 
 /// Formats a conda "dashlist": each item on its own line prefixed by `  - `.
+/// conda's `PackagesNotFoundInChannelsError` for `packages` not found in `channel_urls`, with
+/// its message and JSON fields (`packages`, `packages_formatted`, `channel_urls`,
+/// `channels_formatted`).
+pub fn not_in_channels(packages: &[String], channel_urls: &[String]) -> CondaError {
+    CondaError::new(
+        ErrorKind::PackagesNotFoundInChannelsError,
+        format!(
+            "The following packages are not available from current channels:\n{}\n\nCurrent channels:\n{}\n\nTo search for alternate channels that may provide the conda package you're\nlooking for, navigate to\n\n    https://anaconda.org\n\nand use the search bar at the top of the page.\n",
+            dashlist(packages),
+            dashlist(channel_urls)
+        ),
+    )
+    .with("packages", packages.to_vec())
+    .with("packages_formatted", dashlist(packages))
+    .with("channel_urls", channel_urls.to_vec())
+    .with("channels_formatted", dashlist(channel_urls))
+}
+
 pub fn dashlist<I: IntoIterator<Item = S>, S: std::fmt::Display>(items: I) -> String {
     items
         .into_iter()

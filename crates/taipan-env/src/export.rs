@@ -211,7 +211,11 @@ pub fn environment(req: &ExportRequest) -> Result<Environment> {
         requested,
         records: conda_order(installed),
         pip,
-        variables: crate::prefix::env_vars(&req.prefix),
+        // conda's `get_environment_env_vars`: variables marked unset are left out.
+        variables: crate::prefix::env_vars(&req.prefix)
+            .into_iter()
+            .filter(|(_, v)| v.as_str() != Some(crate::prefix::UNSET_VAR))
+            .collect(),
         prefix: req.prefix.clone(),
     })
 }

@@ -308,6 +308,9 @@ pub fn now() -> String {
 pub fn append(prefix: &Path, entry: &Entry) -> Result<()> {
     let date = now();
     let path = prefix.join("conda-meta").join("history");
+    if !path.exists() {
+        crate::prefix::set_creation_time(prefix);
+    }
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)

@@ -74,6 +74,9 @@ pub fn installed(ctx: &Context, prefix: &Path) -> Result<Installed> {
     })
 }
 
+/// The value conda's `env config vars unset` writes (`CONDA_ENV_VARS_UNSET_VAR`).
+pub const UNSET_VAR: &str = "***unset***";
+
 /// The variables `conda-meta/state` sets on activation (`env_vars`), in file order.
 pub fn env_vars(prefix: &Path) -> serde_json::Map<String, serde_json::Value> {
     read_state(prefix)
@@ -140,4 +143,92 @@ pub fn check_not_frozen(ctx: &Context, prefix: &Path, override_frozen: bool) -> 
         "You can bypass these protections with the `--override-frozen` flag, at your own risk.",
     );
     Err(CondaError::new(ErrorKind::EnvironmentIsFrozenError, text))
+}
+
+/// `conda-meta/created_at`, which conda writes (seconds since the epoch, as Python prints a
+/// float) before an environment's first history entry, and reads as its creation time.
+pub const CREATED_AT: &str = "created_at";
+
+/// Writes `conda-meta/created_at` as conda's `PrefixData.set_creation_time` does, unless
+/// it is there. A failure to write it is not an error (conda reads a missing one as unknown).
+pub fn set_creation_time(prefix: &Path) {
+    let path = prefix.join("conda-meta").join(CREATED_AT);
+    if path.exists() {
+        return;
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs_f64())
+        .unwrap_or_default();
+    let _ = std::fs::write(path, python_float(now));
+}
+
+/// A float as Python's `str()` prints it (shortest round-trip form, `.0` for whole numbers).
+fn python_float(x: f64) -> String {
+    let s = format!("{x}");
+    if s.contains('.') || s.contains('e') {
+        s
+    } else {
+        format!("{s}.0")
+    }
+}
+
+/// When the environment was created (conda 26's `PrefixData.created` on Linux: from
+/// `conda-meta/created_at`), in Python's `isoformat()`; `None` when unknown.
+pub fn created(prefix: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(prefix.join("conda-meta").join(CREATED_AT)).ok()?;
+    let secs: f64 = text.trim().parse().ok()?;
+    if !secs.is_finite() || secs < 0.0 {
+        return None;
+    }
+    let micros = (secs * 1e6).round() as i64;
+    chrono::DateTime::from_timestamp_micros(micros).map(|t| isoformat(&t))
+}
+
+/// When the environment last changed (conda's `PrefixData.last_modified`: the modification
+/// time of `conda-meta/history`), in Python's `isoformat()`.
+pub fn last_modified(prefix: &Path) -> Option<String> {
+    let modified = std::fs::metadata(prefix.join("conda-meta").join("history"))
+        .and_then(|m| m.modified())
+        .ok()?;
+    let t: chrono::DateTime<chrono::Utc> = modified.into();
+    let micros = t.timestamp_micros();
+    chrono::DateTime::from_timestamp_micros(micros).map(|t| isoformat(&t))
+}
+
+/// Python's `datetime.isoformat()` of an aware UTC time (microseconds only when not zero).
+fn isoformat(t: &chrono::DateTime<chrono::Utc>) -> String {
+    if t.timestamp_subsec_micros() == 0 {
+        t.format("%Y-%m-%dT%H:%M:%S+00:00").to_string()
+    } else {
+        t.format("%Y-%m-%dT%H:%M:%S%.6f+00:00").to_string()
+    }
+}
+
+#[cfg(test)]
+mod time_tests {
+    use super::*;
+
+    #[test]
+    fn times_in_pythons_forms() {
+        assert_eq!(python_float(1796230814.145735), "1796230814.145735");
+        assert_eq!(python_float(5.0), "5.0");
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("conda-meta")).unwrap();
+        assert_eq!(created(dir.path()), None);
+        std::fs::write(
+            dir.path().join("conda-meta/created_at"),
+            "1796230814.145735",
+        )
+        .unwrap();
+        assert_eq!(
+            created(dir.path()).as_deref(),
+            Some("2026-12-02T17:00:14.145735+00:00")
+        );
+        std::fs::write(dir.path().join("conda-meta/created_at"), "1796230814.0").unwrap();
+        assert_eq!(
+            created(dir.path()).as_deref(),
+            Some("2026-12-02T17:00:14+00:00")
+        );
+    }
 }

@@ -182,17 +182,19 @@ fn lock_error(prefix: &Path, e: std::io::Error) -> CondaError {
 
 /// conda's `EnvironmentNotWritableError`.
 pub fn not_writable(prefix: &Path, e: Option<std::io::Error>) -> CondaError {
-    // SAFETY: getuid/getgid cannot fail.
-    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    // SAFETY: geteuid/getegid cannot fail.
+    let (uid, gid) = unsafe { (libc::geteuid(), libc::getegid()) };
     let cause = e.map(|e| format!("\n  ({e})")).unwrap_or_default();
     CondaError::new(
         ErrorKind::EnvironmentNotWritableError,
         format!(
-            "The current user does not have write permissions to the target environment.\n  environment location: {}\n  uid: {uid}\n  gid: {gid}{cause}",
+            "The current user does not have write permissions to the target environment.\n  environment location: {}\n  uid: {uid}\n  gid: {gid}{cause}\n",
             prefix.display()
         ),
     )
     .with("environment_location", prefix.display().to_string())
+    .with("uid", uid)
+    .with("gid", gid)
 }
 
 /// Whether a prefix holds an interrupted transaction that no command is running (its lock

@@ -122,8 +122,72 @@ pub fn solve(
             records,
             neutered: Vec::new(),
         }),
-        Err(first) => neuter(kind, req, installed, &buckets, virtual_packages, rules).ok_or(first),
+        Err(first) => {
+            neuter(kind, req, installed, &buckets, virtual_packages, rules).ok_or_else(|| {
+                match first.kind {
+                    ErrorKind::UnsatisfiableError => {
+                        missing_dependencies(req, index).unwrap_or(first)
+                    }
+                    _ => first,
+                }
+            })
+        }
     }
+}
+
+/// conda's `PackagesNotFoundInChannelsError` for an unsolvable request whose dependency
+/// closure names specs no record in the channels matches (conda's classic solver reports
+/// these instead of a conflict).
+fn missing_dependencies(req: &Request, index: &Index) -> Option<CondaError> {
+    let mut by_name: HashMap<&str, Vec<&RepoDataRecord>> = HashMap::new();
+    for r in index.iter() {
+        by_name
+            .entry(r.package_record.name.as_normalized())
+            .or_default()
+            .push(r);
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    let mut queue: Vec<MatchSpec> = req.specs.clone();
+    let mut missing: BTreeSet<String> = BTreeSet::new();
+    while let Some(spec) = queue.pop() {
+        let name = name_of(&spec);
+        if name.is_empty() || name.starts_with("__") || !seen.insert(spec.to_string()) {
+            continue;
+        }
+        let matching: Vec<&&RepoDataRecord> = by_name
+            .get(name.as_str())
+            .map(|rs| rs.iter().filter(|r| spec.matches(**r)).collect())
+            .unwrap_or_default();
+        if matching.is_empty() {
+            missing.insert(spec.to_string());
+            continue;
+        }
+        for r in matching {
+            queue.extend(
+                r.package_record
+                    .depends
+                    .iter()
+                    .filter_map(|d| parse_spec(d).ok()),
+            );
+        }
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    Some(not_in_channels(missing.into_iter().collect()))
+}
+
+/// conda's `PackagesNotFoundInChannelsError`; the channels are added by the caller.
+fn not_in_channels(missing: Vec<String>) -> CondaError {
+    CondaError::new(
+        ErrorKind::PackagesNotFoundInChannelsError,
+        format!(
+            "The following packages are not available from current channels:\n{}\n",
+            dashlist(&missing)
+        ),
+    )
+    .with("packages", missing.clone())
+    .with("packages_formatted", dashlist(&missing))
 }
 
 /// A solution and the history specs conda had to relax ("neutered") to reach it.
@@ -191,7 +255,8 @@ fn solve_with(
     run(buckets, &plan, installed, &[], virtual_packages, req)
 }
 
-/// Fails with `PackagesNotFoundError` when a requested spec matches nothing in the channels.
+/// Fails with `PackagesNotFoundInChannelsError` when a requested spec matches nothing in the
+/// channels.
 fn check_available(req: &Request, index: &Index) -> Result<()> {
     let missing: Vec<String> = req
         .specs
@@ -203,15 +268,7 @@ fn check_available(req: &Request, index: &Index) -> Result<()> {
     if missing.is_empty() {
         return Ok(());
     }
-    Err(CondaError::new(
-        ErrorKind::PackagesNotFoundError,
-        format!(
-            "The following packages are not available from current channels:\n{}\n",
-            dashlist(&missing)
-        ),
-    )
-    .with("packages", missing.clone())
-    .with("packages_formatted", dashlist(&missing)))
+    Err(not_in_channels(missing))
 }
 
 /// A requested spec that no record satisfies together with a pin is a configuration conflict.
@@ -425,7 +482,12 @@ fn unsat_error(err: SolveError) -> CondaError {
 
 /// Which installed packages a removal takes away: the named ones, everything that depends on
 /// them, and dependencies nothing needs any more. With `force`, only the named ones.
-pub fn removal(installed: &Installed, names: &[String], force: bool) -> Result<Vec<PrefixRecord>> {
+pub fn removal(
+    installed: &Installed,
+    prefix: &std::path::Path,
+    names: &[String],
+    force: bool,
+) -> Result<Vec<PrefixRecord>> {
     let by_name: HashMap<String, &PrefixRecord> = installed
         .records
         .iter()
@@ -442,15 +504,19 @@ pub fn removal(installed: &Installed, names: &[String], force: bool) -> Result<V
         .collect();
     let missing: Vec<&String> = names.iter().filter(|n| !by_name.contains_key(*n)).collect();
     if !missing.is_empty() {
-        let list: Vec<String> = missing.iter().map(|s| s.to_string()).collect();
+        let mut list: Vec<String> = missing.iter().map(|s| s.to_string()).collect();
+        list.sort();
         return Err(CondaError::new(
-            ErrorKind::PackagesNotFoundError,
+            ErrorKind::PackagesNotFoundInPrefixError,
             format!(
-                "The following packages are missing from the target environment:\n{}\n",
+                "The following packages are missing from the target environment:\n  prefix: {}\n{}\n",
+                prefix.display(),
                 dashlist(&list)
             ),
         )
-        .with("packages", list));
+        .with("package_name", list.clone())
+        .with("packages_formatted", dashlist(&list))
+        .with("prefix", prefix.display().to_string()));
     }
     let deps = dependency_graph(&by_name);
     let mut removed: BTreeSet<String> = names.iter().cloned().collect();

@@ -345,6 +345,10 @@ impl TestContext {
     pub fn filter_pairs(&self) -> Vec<(String, String)> {
         let temp = self.temp.path().display().to_string();
         let channel = standard_channel().display().to_string();
+        let channel_name = standard_channel()
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         vec![
             (
                 regex_escape(&format!("file://{channel}")),
@@ -357,6 +361,23 @@ impl TestContext {
                 "[DATE]".into(),
             ),
             (r"\d+(\.\d)? (KB|bytes)".into(), "[SIZE]".into()),
+            // Checksums and sizes of built packages in JSON records.
+            (
+                r#""md5": "[0-9a-f]{32}""#.into(),
+                r#""md5": "[MD5]""#.into(),
+            ),
+            (
+                r#""sha256": "[0-9a-f]{64}""#.into(),
+                r#""sha256": "[SHA256]""#.into(),
+            ),
+            (r#""size": \d+"#.into(), r#""size": "[SIZE]""#.into()),
+            (
+                r#""indexed_timestamp": \d+"#.into(),
+                r#""indexed_timestamp": "[TIMESTAMP]""#.into(),
+            ),
+            // conda's `Channel.name` of the standard channel: its directory's name (last,
+            // after the full paths were replaced).
+            (regex_escape(&channel_name), "[CHANNEL_NAME]".into()),
         ]
     }
 }

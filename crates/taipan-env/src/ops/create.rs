@@ -69,7 +69,7 @@ pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) 
         .iter()
         .map(|t| parse_spec(t))
         .collect::<Result<Vec<_>>>()?;
-    let update_specs: Vec<String> = texts.iter().map(|t| t.trim().to_string()).collect();
+    let update_specs: Vec<String> = texts.iter().map(|t| crate::spec::conda_text(t)).collect();
     let t = Transact {
         dry_run: change.dry_run,
         download_only: change.download_only,
@@ -200,10 +200,7 @@ fn clone_source(ctx: &Context, source: &str) -> Result<PathBuf> {
         ctx.prefix_for_name(source)?
     };
     if !crate::layout::is_conda_env(&path) {
-        return Err(CondaError::new(
-            ErrorKind::EnvironmentLocationNotFound,
-            format!("Not a conda environment: {}", path.display()),
-        ));
+        return Err(crate::context::location_not_found(&path));
     }
     Ok(path)
 }

@@ -69,7 +69,7 @@ fn texts_and_urls(change: &Change) -> Result<(Vec<String>, Vec<super::ExplicitUr
 
 /// How a change is carried out, with its history block.
 fn transact_settings(change: &Change, texts: &[String], specs: &[MatchSpec]) -> Transact {
-    let update_specs: Vec<String> = texts.iter().map(|t| t.trim().to_string()).collect();
+    let update_specs: Vec<String> = texts.iter().map(|t| crate::spec::conda_text(t)).collect();
     Transact {
         dry_run: change.dry_run,
         download_only: change.download_only,
@@ -86,14 +86,15 @@ fn transact_settings(change: &Change, texts: &[String], specs: &[MatchSpec]) -> 
     }
 }
 
-/// Requested spec by package name, recorded as `requested_spec` in conda-meta records.
+/// Requested spec by package name, recorded as `requested_spec` in conda-meta records (in
+/// conda's form: `dependent=1.0`).
 pub fn requested_map(specs: &[MatchSpec]) -> HashMap<String, String> {
     specs
         .iter()
         .filter_map(|s| {
             s.name
                 .as_exact()
-                .map(|n| (n.as_normalized().to_string(), s.to_string()))
+                .map(|n| (n.as_normalized().to_string(), crate::spec::conda_str(s)))
         })
         .collect()
 }

@@ -41,12 +41,12 @@ pub struct RemoveRequest {
 pub enum Removed {
     /// Packages: the plan and how it ended.
     Packages(Box<Transacted>),
-    /// `--all --dry-run`: nothing was removed.
-    EnvDryRun,
+    /// `--all --dry-run`: nothing was removed; the packages that would be.
+    EnvDryRun(Vec<PrefixRecord>),
     /// `--all`, and the user said no.
     EnvDeclined,
-    /// `--all`: the environment is gone.
-    Env,
+    /// `--all`: the environment is gone; the packages it held.
+    Env(Vec<PrefixRecord>),
 }
 
 /// Runs `conda remove`.
@@ -102,7 +102,7 @@ async fn remove_names(
     for w in &installed.warnings {
         reporter.warning(w);
     }
-    let removed = crate::solve::removal(&installed, &names, req.force)?;
+    let removed = crate::solve::removal(&installed, &req.prefix, &names, req.force)?;
     if same_path(&req.prefix, &ctx.root_prefix) {
         refuse_removing_conda(&removed)?;
     }
@@ -158,15 +158,29 @@ async fn remove_all(
         ));
     }
     if req.dry_run {
-        return Ok(Removed::EnvDryRun);
+        return Ok(Removed::EnvDryRun(env_records(ctx, prefix)?));
     }
     reporter.remove_env(prefix);
     if !reporter.confirm()? {
         return Ok(Removed::EnvDeclined);
     }
     let lock = lock_env(prefix, reporter).await?;
+    let records = env_records(ctx, prefix)?;
     remove_env(ctx, prefix, lock).await?;
-    Ok(Removed::Env)
+    Ok(Removed::Env(records))
+}
+
+/// The packages of an environment `--all` removes, by name (conda's `UNLINK` list).
+fn env_records(ctx: &Context, prefix: &Path) -> Result<Vec<PrefixRecord>> {
+    let mut records = crate::prefix::installed(ctx, prefix)?.records;
+    records.sort_by(|a, b| {
+        let (a, b) = (
+            &a.repodata_record.package_record,
+            &b.repodata_record.package_record,
+        );
+        a.name.as_normalized().cmp(b.name.as_normalized())
+    });
+    Ok(records)
 }
 
 /// Removes a whole environment (`remove --all`), holding its lock: moved aside in one

@@ -173,13 +173,20 @@ fn check_disallowed(ctx: &Context, records: &[RepoDataRecord]) -> Result<()> {
 }
 
 fn add_channels_to_error(mut e: CondaError, channels: &[Channel], ctx: &Context) -> CondaError {
-    if e.kind == ErrorKind::PackagesNotFoundError {
+    if e.kind == ErrorKind::PackagesNotFoundInChannelsError && !e.extra.contains_key("channel_urls")
+    {
         let urls = crate::channels::subdir_urls(channels, ctx.subdir.as_str());
-        e.message.push_str(&format!(
-            "\nCurrent channels:\n{}\n\nTo search for alternate channels that may provide the conda package you're\nlooking for, navigate to\n\n    https://anaconda.org\n\nand use the search bar at the top of the page.\n",
-            crate::error::dashlist(&urls)
-        ));
-        e = e.with("channel_urls", urls);
+        let packages: Vec<String> = e
+            .extra
+            .get("packages")
+            .and_then(|p| p.as_array())
+            .map(|p| {
+                p.iter()
+                    .filter_map(|s| s.as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        e = crate::error::not_in_channels(&packages, &urls);
     }
     e
 }

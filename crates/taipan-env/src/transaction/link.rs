@@ -512,6 +512,65 @@ impl<'a> InFlight<'a> {
     }
 }
 
+/// The keys of a `conda-meta` record in the order conda writes them; others follow.
+const CONDA_RECORD_KEYS: &[&str] = &[
+    "name",
+    "version",
+    "build",
+    "build_number",
+    "channel",
+    "subdir",
+    "fn",
+    "md5",
+    "url",
+    "sha256",
+    "arch",
+    "platform",
+    "depends",
+    "constrains",
+    "track_features",
+    "features",
+    "noarch",
+    "python_site_packages_path",
+    "license",
+    "license_family",
+    "package_type",
+    "timestamp",
+    "indexed_timestamp",
+    "size",
+    "requested_spec",
+    "package_tarball_full_path",
+    "extracted_package_dir",
+    "files",
+    "paths_data",
+    "link",
+    "requested_specs",
+];
+
+/// A record as conda writes it: its keys in conda's order, `constrains` always present, and
+/// `package_type` (`noarch_generic`, `noarch_python`) for noarch packages.
+fn conda_record_layout(value: serde_json::Value, record: &RepoDataRecord) -> serde_json::Value {
+    let serde_json::Value::Object(mut map) = value else {
+        return value;
+    };
+    map.entry("constrains")
+        .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+    let noarch = &record.package_record.noarch;
+    if noarch.is_python() {
+        map.insert("package_type".into(), "noarch_python".into());
+    } else if noarch.is_generic() {
+        map.insert("package_type".into(), "noarch_generic".into());
+    }
+    let mut out = serde_json::Map::new();
+    for key in CONDA_RECORD_KEYS {
+        if let Some(v) = map.remove(*key) {
+            out.insert((*key).to_string(), v);
+        }
+    }
+    out.extend(map);
+    serde_json::Value::Object(out)
+}
+
 /// Writes a linked package's `conda-meta` record (its path was journaled as created).
 fn write_record(
     plan: &Plan,
@@ -556,7 +615,8 @@ fn write_record(
         .prefix
         .join("conda-meta")
         .join(prefix_record.file_name());
-    let json = serde_json::to_vec(&prefix_record)
+    let json = serde_json::to_value(&prefix_record)
+        .and_then(|v| serde_json::to_vec(&conda_record_layout(v, record)))
         .map_err(|e| CondaError::generic(format!("cannot serialise {}: {e}", path.display())))?;
     if record.package_record.noarch.is_python() {
         journal.python_records.push(path.clone());

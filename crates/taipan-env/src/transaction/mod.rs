@@ -123,9 +123,15 @@ pub async fn execute(
 ) -> Result<Outcome> {
     let tag = plan.prefix.join("CACHEDIR.TAG");
     let had_tag = tag.exists();
+    let had_history = plan.prefix.join("conda-meta/history").exists();
     let prefix = Prefix::create(plan.prefix.clone()).map_err(|e| {
         CondaError::generic(format!("cannot create {}: {e}", plan.prefix.display()))
     })?;
+    // rattler's `Prefix::create` makes an empty history; conda stamps `created_at` before
+    // the first history entry of an environment.
+    if !had_history {
+        crate::prefix::set_creation_time(&plan.prefix);
+    }
     // rattler marks prefixes as caches for backup tools; conda environments are not caches.
     if !had_tag {
         let _ = std::fs::remove_file(&tag);

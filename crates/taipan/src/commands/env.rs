@@ -41,6 +41,8 @@ pub fn vars(cmd: crate::cli::VarsCommand, argv: &[String]) -> Result<u8> {
         .cloned()
         .unwrap_or_default();
     if kind == 0 {
+        // conda hides variables `unset` marked (`***unset***`).
+        vars.retain(|_, v| v.as_str() != Some(taipan_env::prefix::UNSET_VAR));
         if a.output.json {
             println!(
                 "{}",
@@ -76,7 +78,11 @@ pub fn vars(cmd: crate::cli::VarsCommand, argv: &[String]) -> Result<u8> {
             } else {
                 item.clone()
             };
-            vars.remove(&key);
+            // conda marks the variable `***unset***` (activation then leaves it out); a
+            // variable that was not set stays absent.
+            if let Some(v) = vars.get_mut(&key) {
+                *v = json!(taipan_env::prefix::UNSET_VAR);
+            }
         }
     }
     if let Some(obj) = state.as_object_mut() {
@@ -84,7 +90,11 @@ pub fn vars(cmd: crate::cli::VarsCommand, argv: &[String]) -> Result<u8> {
     }
     let text = serde_json::to_string_pretty(&state).unwrap_or_default();
     taipan_env::fsutil::write_atomic(&state_path, text.as_bytes())?;
-    if !a.output.json && !a.output.quiet {
+    // conda says so only when the environment changed is the active one.
+    let active = ctx
+        .active_prefix()
+        .is_some_and(|p| taipan_env::context::same_path(&p, &prefix));
+    if active && !a.output.json && !a.output.quiet {
         println!("To make your changes take effect please reactivate your environment");
     }
     Ok(0)

@@ -76,6 +76,7 @@ pub fn run(a: InfoArgs) -> Result<u8> {
         p.exists().then(|| p.display().to_string())
     });
     if a.output.json {
+        let envs = taipan_env::registry::all_envs(&ctx);
         let v = json!({
             "conda_prefix": ctx.root_prefix,
             "conda_location": exe,
@@ -101,14 +102,16 @@ pub fn run(a: InfoArgs) -> Result<u8> {
             "conda_shlvl": shlvl.parse::<i64>().unwrap_or(0),
             "config_files": sources,
             "default_prefix": active.clone().unwrap_or_else(|| ctx.root_prefix.clone()),
-            "envs": taipan_env::registry::all_envs(&ctx),
+            "envs": envs,
+            "envs_details": crate::output::envs::envs_details(&ctx, &envs),
             "envs_dirs": ctx.envs_dirs,
             "offline": ctx.config.offline,
             "pkgs_dirs": ctx.pkgs_dirs,
             "platform": ctx.subdir.as_str(),
             "root_prefix": ctx.root_prefix,
             "root_writable": ctx.root_writable,
-            "solver": "resolvo (taipan)",
+            // conda's dict; taipan has one solver, the default.
+            "solver": {"name": "resolvo", "user_agent": "solver/resolvo", "default": true},
             "user_agent": taipan_env::net::user_agent(),
             "user_rc_path": user_rc,
             "virtual_pkgs": vpkgs.iter().map(|v| v.splitn(3, '=').collect::<Vec<_>>()).collect::<Vec<_>>(),
@@ -145,7 +148,7 @@ pub fn run(a: InfoArgs) -> Result<u8> {
             "not installed (taipan needs no python)".into(),
         ),
         ("taipan version", env!("CARGO_PKG_VERSION").into()),
-        ("solver", "resolvo (taipan)".into()),
+        ("solver", "resolvo (default)".into()),
         ("virtual packages", vpkgs.join("\n")),
         (
             "base environment",

@@ -22,7 +22,13 @@ pub fn run(a: RunArgs, argv: &[String]) -> Result<u8> {
     }
     .context()?;
     let prefix = match (&a.target.name, &a.target.prefix) {
-        (Some(n), _) => ctx.resolve_env(n)?,
+        (Some(n), _) => ctx.resolve_env(n).or_else(|e| match e.kind {
+            // conda 26's `run -n` names the prefix it looked for, as other commands do.
+            ErrorKind::EnvironmentNameNotFound => Err(taipan_env::context::location_not_found(
+                &ctx.prefix_for_name(n)?,
+            )),
+            _ => Err(e),
+        })?,
         (None, Some(p)) => {
             ctx.resolve_env(&taipan_env::context::absolute(p).display().to_string())?
         }

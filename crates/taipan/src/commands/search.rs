@@ -34,16 +34,10 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
     }
     if records.is_empty() {
         let urls = taipan_env::channels::subdir_urls(&channels, ctx.subdir.as_str());
-        return Err(CondaError::new(
-            ErrorKind::PackagesNotFoundError,
-            format!(
-                "The following packages are not available from current channels:\n{}\n\nCurrent channels:\n{}\n",
-                taipan_env::error::dashlist([&text]),
-                taipan_env::error::dashlist(&urls)
-            ),
-        )
-        .with("packages", vec![text.clone()])
-        .with("channel_urls", urls));
+        return Err(taipan_env::error::not_in_channels(
+            std::slice::from_ref(&text),
+            &urls,
+        ));
     }
     records.sort_by(|x, y| {
         let (a, b) = (&x.package_record, &y.package_record);
@@ -136,12 +130,13 @@ fn print_table(records: &[RepoDataRecord]) {
     );
     for r in records {
         let p = &r.package_record;
+        // conda's `"%-20s %15s %15s  %-20s"` with the channel's `Channel.name`.
         println!(
             "{:<20} {:>15} {:>15}  {:<20}",
             p.name.as_normalized(),
             p.version.to_string(),
-            p.build,
-            taipan_env::dist::channel_name(r)
+            p.build.to_string(),
+            crate::output::plan::record_channel_name(r)
         );
     }
 }
@@ -171,13 +166,8 @@ fn print_info(records: &[RepoDataRecord]) {
 fn print_json(records: &[RepoDataRecord]) {
     let mut by_name: BTreeMap<String, Vec<serde_json::Value>> = BTreeMap::new();
     for r in records {
-        let mut v = serde_json::to_value(r).unwrap_or_default();
-        if let Some(obj) = v.as_object_mut() {
-            obj.insert(
-                "channel".into(),
-                serde_json::Value::from(taipan_env::dist::channel_name(r)),
-            );
-        }
+        // conda dumps each PackageRecord, as in a plan's FETCH list.
+        let v = crate::output::plan::record_dump(r);
         by_name
             .entry(r.package_record.name.as_normalized().to_string())
             .or_default()

@@ -5,21 +5,15 @@ use serde_json::{json, Value};
 use taipan_env::dist::{channel_name, Dist};
 use taipan_env::transaction::Plan;
 
-/// One LINK/UNLINK/FETCH item in conda's JSON shape.
+/// One LINK/UNLINK item in conda's JSON shape (`PackageRecord.dist_fields_dump()`).
 pub fn action_item(r: &RepoDataRecord) -> Value {
     let p = &r.package_record;
-    let base_url = r
-        .channel
-        .clone()
-        .unwrap_or_default()
-        .trim_end_matches('/')
-        .trim_end_matches(&format!("/{}", p.subdir))
-        .to_string();
+    let base_url = base_url(r);
     json!({
         "base_url": base_url,
         "build_number": p.build_number,
         "build_string": p.build,
-        "channel": channel_name(r),
+        "channel": dist_channel_name(&base_url),
         "dist_name": format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build),
         "name": p.name.as_normalized(),
         "platform": p.subdir,
@@ -27,12 +21,120 @@ pub fn action_item(r: &RepoDataRecord) -> Value {
     })
 }
 
+/// The channel's URL without the subdir (conda's `channel.base_url`).
+fn base_url(r: &RepoDataRecord) -> String {
+    let subdir = &r.package_record.subdir;
+    let from_url = r.url.as_str().rsplit_once('/').map(|(dir, _)| dir);
+    let channel = r
+        .channel
+        .clone()
+        .or_else(|| from_url.map(String::from))
+        .unwrap_or_default();
+    let trimmed = channel.trim_end_matches('/');
+    trimmed
+        .strip_suffix(&format!("/{subdir}"))
+        .unwrap_or(trimmed)
+        .to_string()
+}
+
+/// conda's `Channel.name` of a record's channel (`conda-forge`, `pkgs/main`, the last path
+/// component of a `file://` channel).
+pub fn record_channel_name(r: &RepoDataRecord) -> String {
+    dist_channel_name(&base_url(r))
+}
+
+/// conda's `Channel.name` for a channel URL: the last path component of a `file://` URL,
+/// the path after the channel alias (`conda.anaconda.org`) or `repo.anaconda.com`, else the
+/// URL's path (a leading `conda/` token dropped, as conda does).
+fn dist_channel_name(base_url: &str) -> String {
+    if let Some(path) = base_url.strip_prefix("file://") {
+        return path.rsplit('/').next().unwrap_or(path).to_string();
+    }
+    for known in ["https://conda.anaconda.org/", "https://repo.anaconda.com/"] {
+        if let Some(rest) = base_url.strip_prefix(known) {
+            return rest.to_string();
+        }
+    }
+    let Some((_, rest)) = base_url.split_once("://") else {
+        return base_url.to_string();
+    };
+    let path = rest.split_once('/').map(|(_, p)| p).unwrap_or("");
+    let path = path.strip_prefix("conda/").unwrap_or(path);
+    if path.is_empty() {
+        base_url.to_string()
+    } else {
+        path.to_string()
+    }
+}
+
+/// A FETCH item: the whole package record as conda dumps a `PackageRecord` (its fields in
+/// conda's order, unset optional ones left out, `arch`/`platform` always present).
+pub fn record_dump(r: &RepoDataRecord) -> Value {
+    let p = &r.package_record;
+    let raw = serde_json::to_value(p).unwrap_or(Value::Null);
+    let get = |k: &str| raw.get(k).filter(|v| !v.is_null()).cloned();
+    let mut m = serde_json::Map::new();
+    m.insert("name".into(), json!(p.name.as_normalized()));
+    m.insert("version".into(), json!(p.version.to_string()));
+    m.insert("build".into(), json!(p.build));
+    m.insert("build_number".into(), json!(p.build_number));
+    let dir = r
+        .url
+        .as_str()
+        .rsplit_once('/')
+        .map(|(d, _)| d)
+        .unwrap_or("");
+    m.insert("channel".into(), json!(dir));
+    m.insert("subdir".into(), json!(p.subdir));
+    m.insert("fn".into(), json!(r.identifier.to_string()));
+    if let Some(v) = get("md5") {
+        m.insert("md5".into(), v);
+    }
+    m.insert("url".into(), json!(r.url.as_str()));
+    if let Some(v) = get("sha256") {
+        m.insert("sha256".into(), v);
+    }
+    m.insert("arch".into(), get("arch").unwrap_or(Value::Null));
+    m.insert("platform".into(), get("platform").unwrap_or(Value::Null));
+    m.insert("depends".into(), json!(p.depends));
+    m.insert("constrains".into(), json!(p.constrains));
+    if !p.track_features.is_empty() {
+        m.insert("track_features".into(), json!(p.track_features.join(" ")));
+    }
+    if let Some(f) = p.features.as_deref().filter(|f| !f.is_empty()) {
+        m.insert("features".into(), json!(f));
+    }
+    let package_type = if p.noarch.is_python() {
+        m.insert("noarch".into(), json!("python"));
+        Some("noarch_python")
+    } else if p.noarch.is_generic() {
+        m.insert("noarch".into(), json!("generic"));
+        Some("noarch_generic")
+    } else {
+        None
+    };
+    for k in ["python_site_packages_path", "license", "license_family"] {
+        if let Some(v) = get(k) {
+            m.insert(k.into(), v);
+        }
+    }
+    if let Some(t) = package_type {
+        m.insert("package_type".into(), json!(t));
+    }
+    for k in ["timestamp", "indexed_timestamp", "size"] {
+        if let Some(v) = get(k) {
+            m.insert(k.into(), v);
+        }
+    }
+    Value::Object(m)
+}
+
 /// The `actions` object for a plan.
 pub fn actions_json(plan: &Plan, fetch: &[&RepoDataRecord]) -> Value {
     let mut actions = serde_json::Map::new();
     actions.insert(
         "FETCH".into(),
-        Value::Array(fetch.iter().map(|r| action_item(r)).collect()),
+        Value::Array(fetch.iter().map(|r| record_dump(r)).collect()),
     );
     if !plan.link.is_empty() {
         actions.insert(

@@ -131,8 +131,15 @@ pub fn activate_hint(name: &str) {
 pub fn removed(printer: Printer, removed: &Removed, prefix: &Path) -> u8 {
     match removed {
         Removed::Packages(t) => return transacted(printer, t),
-        Removed::EnvDryRun => {
-            if !printer.json {
+        Removed::EnvDryRun(records) => {
+            if printer.json {
+                printer.json(&json!({
+                    "actions": unlink_all(records, prefix),
+                    "dry_run": true,
+                    "prefix": prefix.display().to_string(),
+                    "success": true,
+                }));
+            } else {
                 println!(
                     "\nRemove all packages in environment {}:\n",
                     prefix.display()
@@ -141,11 +148,24 @@ pub fn removed(printer: Printer, removed: &Removed, prefix: &Path) -> u8 {
             }
         }
         Removed::EnvDeclined => {}
-        Removed::Env => {
+        Removed::Env(records) => {
             if printer.json {
-                printer.json(&json!({"success": true, "prefix": prefix.display().to_string()}));
+                printer.json(&json!({
+                    "actions": unlink_all(records, prefix),
+                    "prefix": prefix.display().to_string(),
+                    "success": true,
+                }));
             }
         }
     }
     0
+}
+
+/// conda's `actions` for a whole environment removed: every package in `UNLINK`.
+fn unlink_all(records: &[rattler_conda_types::PrefixRecord], prefix: &Path) -> serde_json::Value {
+    let unlink: Vec<serde_json::Value> = records
+        .iter()
+        .map(|r| super::plan::action_item(&r.repodata_record))
+        .collect();
+    json!({"FETCH": [], "PREFIX": prefix.display().to_string(), "UNLINK": unlink})
 }

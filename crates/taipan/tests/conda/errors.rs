@@ -11,12 +11,12 @@ fn packages_not_found_json_shape() {
     );
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["exception_name"], "PackagesNotFoundError");
+    assert_eq!(v["exception_name"], "PackagesNotFoundInChannelsError");
     assert_eq!(v["caused_by"], "None");
     assert!(v["error"]
         .as_str()
         .unwrap()
-        .starts_with("PackagesNotFoundError: "));
+        .starts_with("PackagesNotFoundInChannelsError: "));
     assert_eq!(v["packages"][0], "nosuchpkg");
     assert!(!ctx.path("env").exists());
 }
@@ -120,7 +120,7 @@ fn missing_env_is_reported() {
     let ctx = TestContext::new();
     let (code, _, err) = output(ctx.cmd().args(["install", "-n", "nope", "dep"]));
     assert_eq!(code, 1);
-    assert!(err.contains("EnvironmentNameNotFound"), "{err}");
+    assert!(err.contains("EnvironmentLocationNotFound"), "{err}");
     let (code, _, err) = output(ctx.cmd().args(["list", "-p"]).arg(ctx.path("nothing")));
     assert_eq!(code, 1);
     assert!(err.contains("EnvironmentLocationNotFound"), "{err}");

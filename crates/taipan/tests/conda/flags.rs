@@ -51,7 +51,7 @@ fn override_channels_ignores_condarc_channels() {
             .arg("leaf"),
     );
     assert_eq!(code, 1, "leaf only exists in the condarc channel");
-    assert!(err.contains("PackagesNotFoundError"), "{err}");
+    assert!(err.contains("PackagesNotFoundInChannelsError"), "{err}");
 }
 
 #[test]

@@ -32,4 +32,5 @@ mod pip_section;
 mod remove;
 mod revision;
 mod root_prefix;
+mod shapes;
 mod transaction;

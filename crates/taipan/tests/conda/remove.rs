@@ -47,7 +47,7 @@ fn remove_missing_package_is_an_error() {
     );
     assert_eq!(code, 1);
     let v: serde_json::Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["exception_name"], "PackagesNotFoundError");
+    assert_eq!(v["exception_name"], "PackagesNotFoundInPrefixError");
 }
 
 #[test]

@@ -355,7 +355,7 @@ fn run_passes_output_exit_code_and_cwd() {
     assert_eq!(out, format!("{}\nwork\n", dir.display()));
     let (code, _, err) = output(ctx.cmd().args(["run", "-n", "nope", "true"]));
     assert_eq!(code, 1);
-    assert!(err.contains("EnvironmentNameNotFound"), "{err}");
+    assert!(err.contains("EnvironmentLocationNotFound"), "{err}");
     // The program's own flags are its own, even those conda does not implement (`-k`).
     let (code, out, err) = output(
         ctx.cmd()

@@ -162,10 +162,7 @@ pub async fn check(ctx: &Context, req: &DoctorRequest, reporter: &dyn Reporter) 
     let _ = ctx;
     if !crate::registry::is_conda_env(&req.prefix) {
         // conda's PrefixData.assert_environment.
-        return Err(CondaError::new(
-            crate::error::ErrorKind::EnvironmentLocationNotFound,
-            format!("Not a conda environment: {}", req.prefix.display()),
-        ));
+        return Err(crate::context::location_not_found(&req.prefix));
     }
     let lock = lock_env(&req.prefix, reporter).await?;
     let report = check_locked(ctx, req).await;
