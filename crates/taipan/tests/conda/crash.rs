@@ -61,8 +61,9 @@ fn channel(ctx: &TestContext) -> String {
     ch.url().to_string()
 }
 
-/// A prefix's state for comparison: the tree, with history's date lines left out and the
-/// lock file ignored (`tree` skips it).
+/// A prefix's state for comparison: the tree, with history's date lines left out, the
+/// creation time's content (`conda-meta/created_at`, a timestamp) not compared, and the lock
+/// file ignored (`tree` skips it).
 fn state(prefix: &Path) -> Vec<String> {
     if !prefix.exists() {
         return vec!["<absent>".into()];
@@ -70,6 +71,13 @@ fn state(prefix: &Path) -> Vec<String> {
     let mut out: Vec<String> = tree(prefix)
         .into_iter()
         .filter(|l| !l.starts_with("conda-meta/history "))
+        .map(|l| {
+            if l.starts_with("conda-meta/created_at ") {
+                "conda-meta/created_at".to_string()
+            } else {
+                l
+            }
+        })
         .collect();
     if let Ok(history) = std::fs::read_to_string(prefix.join("conda-meta/history")) {
         out.extend(
