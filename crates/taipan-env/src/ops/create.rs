@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 use super::install::{lock_env, requested_map, Change};
-use super::{read_spec_files, transact, Transact, Transacted};
+use super::{transact, Transact, Transacted};
 use crate::context::{same_path, Context};
 use crate::error::{CondaError, ErrorKind, Result};
 use crate::history::Entry;
@@ -54,14 +54,7 @@ pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) 
     if !change.dry_run && !crate::context::dir_writable(prefix) {
         return Err(crate::prefix_lock::not_writable(prefix, None));
     }
-    let (file_specs, urls) = read_spec_files(&change.files)?;
-    let mut texts: Vec<String> = change
-        .specs
-        .iter()
-        .chain(&file_specs)
-        .cloned()
-        .chain(super::env_file::specs(&change.env_files))
-        .collect();
+    let (mut texts, urls) = super::install::texts_and_urls(change)?;
     if !req.no_default_packages && req.clone.is_none() && !texts.is_empty() {
         texts.extend(ctx.config.create_default_packages.iter().cloned());
     }

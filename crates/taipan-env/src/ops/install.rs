@@ -54,8 +54,9 @@ pub struct InstallRequest {
     pub force_reinstall: bool,
 }
 
-/// The spec texts of a change with its spec files', and its `@EXPLICIT` URLs.
-fn texts_and_urls(change: &Change) -> Result<(Vec<String>, Vec<super::ExplicitUrl>)> {
+/// The spec texts of a change with its spec files' and environment files', and its
+/// `@EXPLICIT` URLs.
+pub(super) fn texts_and_urls(change: &Change) -> Result<(Vec<String>, Vec<super::ExplicitUrl>)> {
     let (file_specs, urls) = read_spec_files(&change.files)?;
     let texts = change
         .specs
@@ -138,14 +139,7 @@ pub async fn install(
     } else if !urls.is_empty() {
         super::explicit_plan(ctx, &change.prefix, &installed, &urls).await?
     } else {
-        let reinstall = if req.force_reinstall {
-            specs
-                .iter()
-                .filter_map(|s| s.name.as_exact().cloned())
-                .collect()
-        } else {
-            HashSet::new()
-        };
+        let reinstall = reinstalled(&specs, req.force_reinstall);
         let solve = Request {
             specs,
             ..change.solve.clone()
@@ -182,6 +176,17 @@ pub fn finish_env_files(
         done.pip = super::env_file::after_transaction(&change.prefix, &change.env_files, reporter)?;
     }
     Ok(done)
+}
+
+/// `--force-reinstall`: the named packages are linked again even when unchanged.
+fn reinstalled(specs: &[MatchSpec], force: bool) -> HashSet<rattler_conda_types::PackageName> {
+    if !force {
+        return HashSet::new();
+    }
+    specs
+        .iter()
+        .filter_map(|s| s.name.as_exact().cloned())
+        .collect()
 }
 
 /// A plan that keeps everything as it is.
@@ -238,14 +243,7 @@ pub async fn update(
         lock.release().await;
         return done;
     }
-    let reinstall: HashSet<_> = if req.force_reinstall {
-        specs
-            .iter()
-            .filter_map(|s| s.name.as_exact().cloned())
-            .collect()
-    } else {
-        HashSet::new()
-    };
+    let reinstall = reinstalled(&specs, req.force_reinstall);
     let solve = Request {
         specs,
         update_specs: true,
