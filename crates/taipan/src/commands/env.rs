@@ -100,10 +100,10 @@ pub fn vars(cmd: crate::cli::VarsCommand, argv: &[String]) -> Result<u8> {
     Ok(0)
 }
 
-/// `conda env create`: `conda create --file` with the file's name, channels and pip
-/// section, without asking (conda 26 runs it as create with `yes`).
-pub async fn create(a: crate::cli::EnvCreateArgs, argv: &[String]) -> Result<u8> {
-    let args = crate::cli::CreateArgs {
+/// `conda env create` is `conda create --file` with the file's name, channels and pip
+/// section, without asking (conda 26 runs it as create with `yes`): its arguments.
+pub fn create_args(a: crate::cli::EnvCreateArgs) -> crate::cli::CreateArgs {
+    crate::cli::CreateArgs {
         solve: crate::cli::SolveArgs {
             file: a.file,
             dry_run: a.dry_run,
@@ -116,14 +116,27 @@ pub async fn create(a: crate::cli::EnvCreateArgs, argv: &[String]) -> Result<u8>
         },
         clone: None,
         no_default_packages: a.no_default_packages,
-    };
-    super::create::run(args, argv).await
+    }
+}
+
+/// What `conda env update` runs: a create when the environment does not exist, else an
+/// install of the file without showing the plan, then conda's activation banner for `name`.
+pub enum EnvUpdate {
+    /// The environment is new.
+    Create(crate::cli::CreateArgs),
+    /// Into the existing environment.
+    Install {
+        /// The install's arguments.
+        args: crate::cli::InstallArgs,
+        /// For `conda activate <name>`; `None` with `-q`/`--json`.
+        banner: Option<String>,
+    },
 }
 
 /// `conda env update`: the file's packages installed into the environment (created if
 /// it does not exist), then its pip section and variables; `--prune` drops what the file
-/// and history no longer ask for.
-pub async fn update(a: crate::cli::EnvUpdateArgs, argv: &[String]) -> Result<u8> {
+/// does not ask for.
+pub fn update(a: crate::cli::EnvUpdateArgs, argv: &[String]) -> Result<EnvUpdate> {
     let file = taipan_env::envfile::read(&a.file)?;
     let mut target = crate::settings::file_target(&a.target, std::slice::from_ref(&file));
     if target.name.is_none() && target.prefix.is_none() {
@@ -146,12 +159,11 @@ pub async fn update(a: crate::cli::EnvUpdateArgs, argv: &[String]) -> Result<u8>
     .context()?;
     let prefix = ctx.target_prefix(solve.target.name.as_deref(), solve.target.prefix.as_deref())?;
     if !taipan_env::layout::is_conda_env(&prefix) {
-        let args = crate::cli::CreateArgs {
+        return Ok(EnvUpdate::Create(crate::cli::CreateArgs {
             solve,
             clone: None,
             no_default_packages: false,
-        };
-        return super::create::run(args, argv).await;
+        }));
     }
     let args = crate::cli::InstallArgs {
         solve,
@@ -162,13 +174,9 @@ pub async fn update(a: crate::cli::EnvUpdateArgs, argv: &[String]) -> Result<u8>
         update_all: false,
         revision: None,
     };
-    let name = solve_name(&args.solve.target, &prefix);
     let quiet = args.solve.output.quiet || args.solve.output.json;
-    let code = super::install::run_without_plan(args, argv).await?;
-    if !quiet {
-        crate::output::results::activate_hint(&name);
-    }
-    Ok(code)
+    let banner = (!quiet).then(|| solve_name(&args.solve.target, &prefix));
+    Ok(EnvUpdate::Install { args, banner })
 }
 
 /// `conda activate <x>`: the name given or read from the file, else the path.
@@ -179,9 +187,9 @@ fn solve_name(target: &crate::cli::Target, prefix: &std::path::Path) -> String {
         .unwrap_or_else(|| prefix.display().to_string())
 }
 
-/// `conda env remove`: `conda remove --all`.
-pub async fn remove(a: crate::cli::EnvRemoveArgs, argv: &[String]) -> Result<u8> {
-    let args = crate::cli::RemoveArgs {
+/// `conda env remove` is `conda remove --all`: its arguments.
+pub fn remove_args(a: crate::cli::EnvRemoveArgs) -> crate::cli::RemoveArgs {
+    crate::cli::RemoveArgs {
         names: Vec::new(),
         all: true,
         force: true,
@@ -192,6 +200,5 @@ pub async fn remove(a: crate::cli::EnvRemoveArgs, argv: &[String]) -> Result<u8>
         channels: crate::cli::ChannelArgs::default(),
         target: a.target,
         output: a.output,
-    };
-    super::remove::run(args, argv).await
+    }
 }

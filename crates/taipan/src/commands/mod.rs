@@ -56,9 +56,22 @@ async fn dispatch(command: Command, argv: &[String]) -> Result<u8> {
         Command::Info(a) => info::run(a),
         Command::Config(a) => config::run(a),
         Command::Env(crate::cli::EnvCommand::List(a)) => env::list(a),
-        Command::Env(crate::cli::EnvCommand::Create(a)) => env::create(a, argv).await,
-        Command::Env(crate::cli::EnvCommand::Update(a)) => env::update(a, argv).await,
-        Command::Env(crate::cli::EnvCommand::Remove(a)) => env::remove(a, argv).await,
+        Command::Env(crate::cli::EnvCommand::Create(a)) => {
+            create::run(env::create_args(a), argv).await
+        }
+        Command::Env(crate::cli::EnvCommand::Update(a)) => match env::update(a, argv)? {
+            env::EnvUpdate::Create(args) => create::run(args, argv).await,
+            env::EnvUpdate::Install { args, banner } => {
+                let code = install::run_without_plan(args, argv).await?;
+                if let Some(name) = banner {
+                    crate::output::results::activate_hint(&name);
+                }
+                Ok(code)
+            }
+        },
+        Command::Env(crate::cli::EnvCommand::Remove(a)) => {
+            remove::run(env::remove_args(a), argv).await
+        }
         Command::Env(crate::cli::EnvCommand::Export(a)) | Command::Export(a) => export::run(a),
         Command::Compare(a) => compare::run(a),
         Command::Rename(a) => rename::run(a, argv).await,
