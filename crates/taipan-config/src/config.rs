@@ -262,6 +262,23 @@ impl Default for Config {
 }
 
 impl Config {
+    /// A parameter kept in `other` as a list of strings: a YAML sequence, or one
+    /// comma-separated string (a `CONDA_*` variable). Empty when unset.
+    pub fn other_strings(&self, key: &str) -> Vec<String> {
+        match self.other.get(key) {
+            Some(Value::Sequence(items)) => items
+                .iter()
+                .filter_map(|v| v.as_str().map(|s| s.trim().to_string()))
+                .collect(),
+            Some(Value::String(s)) => s
+                .split(',')
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect(),
+            _ => Vec::new(),
+        }
+    }
+
     /// The user configuration file, `~/.condarc` (what `conda config` writes by default).
     pub fn user_rc_path(home: &Path) -> PathBuf {
         home.join(".condarc")

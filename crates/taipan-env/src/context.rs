@@ -114,6 +114,7 @@ impl Context {
             &opts.env,
             loaded.config.subdir.as_deref(),
         )?;
+        crate::naming::install(naming_for(&loaded.config));
         Ok(Self {
             root_prefix,
             home,
@@ -449,4 +450,28 @@ pub fn ensure_pkgs_dir(dir: &Path) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// How this configuration names channels: `defaults` is `default_channels` unless
+/// `custom_multichannels` redefines it.
+fn naming_for(config: &Config) -> crate::naming::Naming {
+    let mut multi = vec![(
+        "defaults".to_string(),
+        config
+            .custom_multichannels
+            .get("defaults")
+            .cloned()
+            .unwrap_or_else(|| config.default_channels.clone()),
+    )];
+    for (name, members) in &config.custom_multichannels {
+        if name != "defaults" {
+            multi.push((name.clone(), members.clone()));
+        }
+    }
+    crate::naming::Naming::new(
+        &config.channel_alias,
+        &config.migrated_channel_aliases,
+        &config.custom_channels,
+        &multi,
+    )
 }

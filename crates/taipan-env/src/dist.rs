@@ -63,7 +63,12 @@ impl Dist {
     }
 
     fn channel_note(&self) -> String {
-        if self.channel.is_empty() || self.channel.starts_with("pkgs/") {
+        // conda hides `defaults`; histories written before taipan knew canonical names
+        // say `pkgs/main`.
+        if self.channel.is_empty()
+            || self.channel == "defaults"
+            || self.channel.starts_with("pkgs/")
+        {
             String::new()
         } else {
             format!(" ({})", self.channel)
@@ -81,21 +86,10 @@ impl std::fmt::Display for Dist {
     }
 }
 
-/// The channel's canonical name for a record (the URL for local channels).
+/// The channel's canonical name for a record (`defaults`, `conda-forge`, the URL of a local
+/// channel): see [`crate::naming`].
 pub fn channel_name(record: &RepoDataRecord) -> String {
-    let channel = record.channel.clone().unwrap_or_default();
-    let trimmed = channel.trim_end_matches('/');
-    let subdir = &record.package_record.subdir;
-    let base = trimmed
-        .strip_suffix(&format!("/{subdir}"))
-        .unwrap_or(trimmed);
-    if let Some(rest) = base.strip_prefix("https://conda.anaconda.org/") {
-        return rest.to_string();
-    }
-    if let Some(rest) = base.strip_prefix("https://repo.anaconda.com/") {
-        return rest.to_string();
-    }
-    base.to_string()
+    crate::naming::canonical_name(record)
 }
 
 #[cfg(test)]

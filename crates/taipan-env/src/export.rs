@@ -340,7 +340,13 @@ pub enum Checksum {
 }
 
 /// `conda list --explicit`: header, `@EXPLICIT`, URLs dependencies first.
-pub fn list_explicit(records: Vec<PrefixRecord>, subdir: &str, checksum: Checksum) -> String {
+/// `keep_auth` (`--auth`) leaves credentials and tokens in the URLs.
+pub fn list_explicit(
+    records: Vec<PrefixRecord>,
+    subdir: &str,
+    checksum: Checksum,
+    keep_auth: bool,
+) -> String {
     let mut out = header(subdir);
     out.push_str("@EXPLICIT\n");
     for r in conda_order(records) {
@@ -350,7 +356,11 @@ pub fn list_explicit(records: Vec<PrefixRecord>, subdir: &str, checksum: Checksu
             Checksum::Md5 => rr.package_record.md5.map(|h| hex(&h)),
             Checksum::Sha256 => rr.package_record.sha256.map(|h| hex(&h)),
         };
-        let url = without_auth(&rr.url);
+        let url = if keep_auth {
+            rr.url.to_string()
+        } else {
+            without_auth(&rr.url)
+        };
         match hash {
             Some(h) => out.push_str(&format!("{url}#{h}\n")),
             None => out.push_str(&format!("{url}\n")),
@@ -359,17 +369,12 @@ pub fn list_explicit(records: Vec<PrefixRecord>, subdir: &str, checksum: Checksu
     out
 }
 
-/// `conda list --export`: `name=version=build` lines, by name.
-pub fn list_export(records: &[PrefixRecord], subdir: &str) -> String {
+/// `conda list --export`: the header and one `name=version=build` line per spec given.
+pub fn list_export(specs: &[String], subdir: &str) -> String {
     let mut out = header(subdir);
-    for r in records {
-        let p = &r.repodata_record.package_record;
-        out.push_str(&format!(
-            "{}={}={}\n",
-            p.name.as_normalized(),
-            p.version,
-            p.build
-        ));
+    for s in specs {
+        out.push_str(s);
+        out.push('\n');
     }
     out
 }

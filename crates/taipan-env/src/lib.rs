@@ -21,6 +21,8 @@ pub mod fsutil;
 pub mod history;
 pub mod index;
 pub mod layout;
+pub mod listing;
+pub mod naming;
 pub mod net;
 pub mod ops;
 pub mod pip;

@@ -30,6 +30,8 @@ pub struct PipDist {
     pub name: String,
     /// Its version.
     pub version: String,
+    /// Its metadata directory (`NAME-VERSION.dist-info`).
+    pub dir: PathBuf,
 }
 
 /// `lib/python3.X/site-packages` of a prefix, if it has one.
@@ -80,6 +82,10 @@ fn is_metadata_dir(path: &Path) -> bool {
 
 /// Name and version from a `.dist-info/METADATA` (or `.egg-info/PKG-INFO`).
 fn read_metadata(dir: &Path) -> Option<PipDist> {
+    // conda reads a wheel's files from RECORD and skips a .dist-info without one.
+    if dir.extension().is_some_and(|e| e == "dist-info") && !dir.join("RECORD").is_file() {
+        return None;
+    }
     let text = std::fs::read_to_string(dir.join("METADATA"))
         .or_else(|_| std::fs::read_to_string(dir.join("PKG-INFO")))
         .ok()?;
@@ -89,8 +95,11 @@ fn read_metadata(dir: &Path) -> Option<PipDist> {
             .find_map(|l| l.strip_prefix(key).map(|v| v.trim().to_string()))
     };
     Some(PipDist {
-        name: field("Name:")?.to_ascii_lowercase().replace('_', "-"),
+        name: field("Name:")?
+            .to_ascii_lowercase()
+            .replace(['_', '.'], "-"),
         version: field("Version:")?,
+        dir: dir.to_path_buf(),
     })
 }
 
@@ -247,6 +256,7 @@ mod tests {
             ("pip-23.2.dist-info", "pip"),
         ] {
             std::fs::create_dir_all(site.join(d)).unwrap();
+            std::fs::write(site.join(d).join("RECORD"), "").unwrap();
             std::fs::write(
                 site.join(d).join("METADATA"),
                 format!(
@@ -263,13 +273,14 @@ mod tests {
             "paths_data": {"paths_version": 1, "paths": []}
         }))
         .unwrap();
-        let dists = installed_dists(dir.path(), &[record]);
-        assert_eq!(
-            dists,
-            [PipDist {
-                name: "tp-demo".into(),
-                version: "1.0".into()
-            }]
-        );
+        let dists = installed_dists(dir.path(), std::slice::from_ref(&record));
+        let got: Vec<(&str, &str)> = dists
+            .iter()
+            .map(|d| (d.name.as_str(), d.version.as_str()))
+            .collect();
+        assert_eq!(got, [("tp-demo", "1.0")]);
+        // Without RECORD conda does not list a wheel's metadata.
+        std::fs::remove_file(site.join("Tp_Demo-1.0.dist-info/RECORD")).unwrap();
+        assert!(installed_dists(dir.path(), &[record]).is_empty());
     }
 }

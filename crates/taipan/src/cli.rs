@@ -355,6 +355,29 @@ pub struct ChannelArgs {
     pub repodata_fn: Vec<String>,
 }
 
+/// `--show-channel-urls` (and conda's hidden `--no-show-channel-urls`).
+#[derive(Debug, Args, Clone, Default)]
+pub struct ChannelUrlArgs {
+    /// Show channel urls. Overrides the value given by `conda config --show show_channel_urls`.
+    #[arg(long = "show-channel-urls", overrides_with = "no_show_channel_urls")]
+    pub show_channel_urls: bool,
+    #[arg(long = "no-show-channel-urls", hide = true)]
+    pub no_show_channel_urls: bool,
+}
+
+impl ChannelUrlArgs {
+    /// The `show_channel_urls` the flags ask for, if any.
+    pub fn value(&self) -> Option<bool> {
+        if self.show_channel_urls {
+            Some(true)
+        } else if self.no_show_channel_urls {
+            Some(false)
+        } else {
+            None
+        }
+    }
+}
+
 /// Flags of create/install/update.
 #[derive(Debug, Args, Clone, Default)]
 pub struct SolveArgs {
@@ -407,6 +430,8 @@ pub struct SolveArgs {
     /// (path_conflict: clobber for this command).
     #[arg(long)]
     pub clobber: bool,
+    #[command(flatten)]
+    pub channel_urls: ChannelUrlArgs,
     #[command(flatten)]
     pub channels: ChannelArgs,
     #[command(flatten)]
@@ -536,6 +561,26 @@ pub struct ListArgs {
     /// List the revision history.
     #[arg(short = 'r', long)]
     pub revisions: bool,
+    /// Comma-separated list of fields to print (see `conda list --help`'s valid values).
+    #[arg(long = "fields", value_delimiter = ',')]
+    pub fields: Vec<String>,
+    /// List installed packages in reverse order.
+    #[arg(long)]
+    pub reverse: bool,
+    /// Output canonical names of packages only.
+    #[arg(short = 'c', long)]
+    pub canonical: bool,
+    /// Show package and environment sizes.
+    #[arg(long)]
+    pub size: bool,
+    /// Do not include pip-only installed packages.
+    #[arg(long = "no-pip")]
+    pub no_pip: bool,
+    /// In explicit mode, leave authentication details in package URLs.
+    #[arg(long)]
+    pub auth: bool,
+    #[command(flatten)]
+    pub channel_urls: ChannelUrlArgs,
     #[command(flatten)]
     pub target: Target,
     #[command(flatten)]

@@ -27,7 +27,8 @@ pub async fn run(mut a: CreateArgs, argv: &[String]) -> Result<u8> {
     let request = crate::settings::create(&ctx, &a, argv, env_files)?;
     let prefix = request.change.prefix.clone();
     let printer = Printer::new(&s.output);
-    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, s.yes));
+    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, s.yes))
+        .channel_urls(ctx.config.show_channel_urls);
     let created = taipan_env::ops::create(&ctx, request, &reporter).await?;
     let name = ctx.activate_name(&prefix);
     Ok(results::created(printer, &created, &prefix, &name))

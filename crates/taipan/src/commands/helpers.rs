@@ -63,6 +63,8 @@ pub struct Load<'a> {
     pub env_files: &'a [taipan_env::envfile::EnvFile],
     /// `--clobber`, `--solver`, `--no-shortcuts` of create/install/update.
     pub solve_flags: Option<&'a crate::cli::SolveArgs>,
+    /// `--show-channel-urls` / `--no-show-channel-urls`.
+    pub channel_urls: Option<bool>,
 }
 
 impl<'a> Load<'a> {
@@ -80,6 +82,7 @@ impl<'a> Load<'a> {
             platform: None,
             env_files: &[],
             solve_flags: None,
+            channel_urls: None,
         }
     }
 
@@ -94,6 +97,7 @@ impl<'a> Load<'a> {
             no_priority: s.no_channel_priority,
             platform: s.platform.clone(),
             solve_flags: Some(s),
+            channel_urls: s.channel_urls.value(),
             ..Self::new(argv, &s.output)
         }
     }
@@ -124,6 +128,7 @@ impl<'a> Load<'a> {
         if self.yes {
             cli.always_yes = Some(true);
         }
+        cli.show_channel_urls = self.channel_urls;
         if self.copy {
             cli.always_copy = Some(true);
         }

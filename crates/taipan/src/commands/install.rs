@@ -29,8 +29,9 @@ async fn run_with(a: InstallArgs, argv: &[String], show_plan: bool) -> Result<u8
     taipan_env::cache::sweep(&ctx);
     let request = crate::settings::install(&ctx, &a, argv, env_files)?;
     let printer = Printer::new(&a.solve.output);
-    let reporter =
-        CliReporter::new(printer, crate::settings::yes(&ctx, a.solve.yes)).showing_plan(show_plan);
+    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, a.solve.yes))
+        .showing_plan(show_plan)
+        .channel_urls(ctx.config.show_channel_urls);
     let done = taipan_env::ops::install(&ctx, request, &reporter).await?;
     Ok(results::transacted(printer, &done))
 }
@@ -47,7 +48,8 @@ async fn run_revision(a: InstallArgs, revision: i64, argv: &[String]) -> Result<
     taipan_env::cache::sweep(&ctx);
     let request = crate::settings::revision(&ctx, &a, revision, argv)?;
     let printer = Printer::new(&a.solve.output);
-    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, a.solve.yes));
+    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, a.solve.yes))
+        .channel_urls(ctx.config.show_channel_urls);
     let done = taipan_env::ops::install_revision(&ctx, request, &reporter).await?;
     Ok(results::transacted(printer, &done))
 }

@@ -1,9 +1,10 @@
 //! `conda list`.
 
-use rattler_conda_types::PrefixRecord;
-use taipan_env::dist::channel_name;
+use std::path::Path;
+
 use taipan_env::error::ErrorKind;
 use taipan_env::export;
+use taipan_env::listing::{self, Entry};
 use taipan_env::{CondaError, Result};
 
 use super::helpers::Load;
@@ -14,56 +15,23 @@ pub fn run(a: ListArgs) -> Result<u8> {
     let argv = super::helpers::argv();
     let ctx = Load {
         target: Some(&a.target),
+        channel_urls: a.channel_urls.value(),
         ..Load::new(&argv, &a.output)
     }
     .context()?;
     let prefix = ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?;
     ctx.require_env(&prefix, a.target.name.as_deref())?;
     super::helpers::refuse_if_interrupted(&prefix)?;
+    if a.md5 && a.sha256 {
+        return Err(CondaError::argument(
+            "Only one of --md5 and --sha256 can be specified at the same time",
+        ));
+    }
     if a.revisions {
         return revisions(&prefix, a.output.json);
     }
-    let mut records = taipan_env::prefix::records(&prefix)?;
-    records.sort_by_key(|r| {
-        r.repodata_record
-            .package_record
-            .name
-            .as_normalized()
-            .to_ascii_lowercase()
-    });
-    if let Some(re) = &a.regex {
-        let pattern = if a.full_name {
-            format!("^{re}$")
-        } else {
-            re.clone()
-        };
-        let re = regex::RegexBuilder::new(&pattern)
-            .case_insensitive(true)
-            .build()
-            .map_err(|e| {
-                CondaError::new(
-                    ErrorKind::CondaValueError,
-                    format!("invalid regex '{pattern}': {e}"),
-                )
-            })?;
-        records.retain(|r| re.is_match(r.repodata_record.package_record.name.as_normalized()));
-        if records.is_empty() && !a.output.json {
-            return Err(CondaError::new(
-                ErrorKind::PackagesNotFoundError,
-                format!("No packages in {} match '{pattern}'.", prefix.display()),
-            ));
-        }
-    }
-    if a.output.json {
-        let items: Vec<_> = records
-            .iter()
-            .map(|r| crate::output::plan::action_item(&r.repodata_record))
-            .collect();
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&items).unwrap_or_default()
-        );
-    } else if a.explicit {
+    let records = taipan_env::prefix::records(&prefix)?;
+    if a.explicit {
         let checksum = if a.md5 {
             export::Checksum::Md5
         } else if a.sha256 {
@@ -71,77 +39,150 @@ pub fn run(a: ListArgs) -> Result<u8> {
         } else {
             export::Checksum::None
         };
-        print!(
-            "{}",
-            export::list_explicit(records, ctx.subdir.as_str(), checksum)
-        );
-    } else if a.export {
-        print!("{}", export::list_export(&records, ctx.subdir.as_str()));
+        let text = export::list_explicit(records, ctx.subdir.as_str(), checksum, a.auth);
+        print!("{text}");
+        return Ok(0);
+    }
+    // Checked before anything is printed, as conda does.
+    let source = if a.fields.is_empty() {
+        "the configuration (list_fields)"
     } else {
-        print!("{}", table(&prefix, &records));
+        "--fields"
+    };
+    let fields = listing::fields(&configured_fields(&a, &ctx), a.size, source)?;
+    let mut entries = select(listing::entries(&prefix, records, !a.no_pip), &a, &prefix)?;
+    if a.reverse {
+        entries.reverse();
+    }
+    let show_urls = ctx.config.show_channel_urls;
+    if a.output.json {
+        let items: Vec<_> = entries.iter().map(|e| e.dump(&prefix, a.size)).collect();
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&items).unwrap_or_default()
+        );
+    } else if a.canonical {
+        for e in &entries {
+            println!("{}", e.dist_str());
+        }
+    } else if a.export {
+        let specs: Vec<String> = entries.iter().map(Entry::spec).collect();
+        print!("{}", export::list_export(&specs, ctx.subdir.as_str()));
+    } else {
+        let env_size = a.size.then(|| listing::environment_size(&prefix, &entries));
+        print!("{}", table(&prefix, &entries, &fields, show_urls, env_size));
     }
     Ok(0)
 }
 
-fn shown_channel(r: &PrefixRecord) -> String {
-    let name = channel_name(&r.repodata_record);
-    if name.starts_with("pkgs/") {
-        String::new()
-    } else {
-        name
+/// `--fields`, else the `list_fields` setting (a list, or one comma-separated string).
+fn configured_fields(a: &ListArgs, ctx: &taipan_env::context::Context) -> Vec<String> {
+    if !a.fields.is_empty() {
+        return a.fields.iter().map(|f| f.trim().to_string()).collect();
     }
+    ctx.config.other_strings("list_fields")
 }
 
-fn table(prefix: &std::path::Path, records: &[PrefixRecord]) -> String {
-    let rows: Vec<[String; 4]> = records
-        .iter()
-        .map(|r| {
-            let p = &r.repodata_record.package_record;
-            [
-                p.name.as_normalized().to_string(),
-                p.version.to_string(),
-                p.build.to_string(),
-                shown_channel(r),
-            ]
-        })
-        .collect();
-    let head = [
-        "# Name".to_string(),
-        "Version".into(),
-        "Build".into(),
-        "Channel".into(),
-    ];
-    let w: Vec<usize> = (0..3)
-        .map(|i| {
-            rows.iter()
-                .map(|r| r[i].len())
-                .chain([head[i].len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |r: &[String; 4]| {
-        format!(
-            "{:<w0$}  {:<w1$}  {:<w2$}  {}",
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            w0 = w[0],
-            w1 = w[1],
-            w2 = w[2]
-        )
-        .trim_end()
-        .to_string()
+/// The packages the regex (or `-f NAME`) selects; conda's errors when none match.
+fn select(entries: Vec<Entry>, a: &ListArgs, prefix: &Path) -> Result<Vec<Entry>> {
+    let Some(re) = &a.regex else {
+        return Ok(entries);
     };
-    let mut out = format!("# packages in environment at {}:\n#\n", prefix.display());
-    out.push_str(&line(&head));
-    out.push('\n');
-    for r in &rows {
-        out.push_str(&line(r));
+    if a.full_name {
+        let found: Vec<Entry> = entries.into_iter().filter(|e| e.name() == re).collect();
+        if found.is_empty() {
+            return Err(CondaError::new(
+                ErrorKind::PackageNotInstalledError,
+                format!(
+                    "Package is not installed in prefix.\n  prefix: {}\n  package name: {re}\n",
+                    prefix.display()
+                ),
+            ));
+        }
+        return Ok(found);
+    }
+    let pattern = regex::RegexBuilder::new(re)
+        .case_insensitive(true)
+        .build()
+        .map_err(|e| {
+            CondaError::new(
+                ErrorKind::CondaValueError,
+                format!("invalid regex '{re}': {e}"),
+            )
+        })?;
+    let found: Vec<Entry> = entries
+        .into_iter()
+        .filter(|e| pattern.is_match(e.name()))
+        .collect();
+    if found.is_empty() {
+        return Err(CondaError::new(
+            ErrorKind::CondaValueError,
+            format!("No packages match '{re}'."),
+        ));
+    }
+    Ok(found)
+}
+
+/// conda's human list: the first columns at least 23/15/15 wide when they are the default
+/// ones, every column as wide as its widest value, lines right-trimmed.
+fn table(
+    prefix: &Path,
+    entries: &[Entry],
+    fields: &[String],
+    show_urls: Option<bool>,
+    env_size: Option<u64>,
+) -> String {
+    let titles: Vec<&str> = fields.iter().map(|f| listing::title(f)).collect();
+    let default_first = fields.len() >= 4
+        && fields[..4]
+            .iter()
+            .zip(listing::DEFAULT_FIELDS)
+            .all(|(a, b)| a == b);
+    let mut widths: Vec<usize> = titles.iter().map(|t| t.len()).collect();
+    if default_first {
+        widths[..4].copy_from_slice(&[23, 15, 15, 1]);
+    }
+    let rows: Vec<Vec<String>> = entries
+        .iter()
+        .map(|e| {
+            fields
+                .iter()
+                .map(|f| e.field(f, prefix, show_urls))
+                .collect()
+        })
+        .collect();
+    for row in &rows {
+        for (w, v) in widths.iter_mut().zip(row) {
+            *w = (*w).max(v.chars().count());
+        }
+    }
+    let mut out = format!("# packages in environment at {}:\n", prefix.display());
+    if let Some(size) = env_size {
+        out.push_str(&format!(
+            "# environment size: {}\n",
+            listing::human_bytes(size)
+        ));
+    }
+    out.push_str("#\n");
+    let titles: Vec<String> = titles.iter().map(|t| t.to_string()).collect();
+    out.push_str(&format!("# {}\n", line(&titles, &widths)));
+    widths[0] += 2; // the header's '# '
+    for row in &rows {
+        out.push_str(&line(row, &widths));
         out.push('\n');
     }
     out
+}
+
+fn line(values: &[String], widths: &[usize]) -> String {
+    values
+        .iter()
+        .zip(widths)
+        .map(|(v, w)| format!("{v:<w$}"))
+        .collect::<Vec<_>>()
+        .join("  ")
+        .trim_end()
+        .to_string()
 }
 
 fn revisions(prefix: &std::path::Path, json: bool) -> Result<u8> {

@@ -19,7 +19,8 @@ pub async fn run(a: RemoveArgs, argv: &[String]) -> Result<u8> {
     let request = crate::settings::remove(&ctx, &a, argv)?;
     let prefix = request.prefix.clone();
     let printer = Printer::new(&a.output);
-    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, a.yes));
+    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, a.yes))
+        .channel_urls(ctx.config.show_channel_urls);
     let removed = taipan_env::ops::remove(&ctx, request, &reporter).await?;
     Ok(results::removed(printer, &removed, &prefix))
 }

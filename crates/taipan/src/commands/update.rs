@@ -12,7 +12,8 @@ pub async fn run(a: UpdateArgs, argv: &[String]) -> Result<u8> {
     taipan_env::cache::sweep(&ctx);
     let request = crate::settings::update(&ctx, &a, argv)?;
     let printer = Printer::new(&a.solve.output);
-    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, a.solve.yes));
+    let reporter = CliReporter::new(printer, crate::settings::yes(&ctx, a.solve.yes))
+        .channel_urls(ctx.config.show_channel_urls);
     let done = taipan_env::ops::update(&ctx, request, &reporter).await?;
     Ok(results::transacted(printer, &done))
 }

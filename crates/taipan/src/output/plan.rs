@@ -2,7 +2,7 @@
 
 use rattler_conda_types::{PrefixRecord, RepoDataRecord};
 use serde_json::{json, Value};
-use taipan_env::dist::{channel_name, Dist};
+use taipan_env::dist::channel_name;
 use taipan_env::transaction::Plan;
 
 /// One LINK/UNLINK item in conda's JSON shape (`PackageRecord.dist_fields_dump()`).
@@ -23,48 +23,17 @@ pub fn action_item(r: &RepoDataRecord) -> Value {
 
 /// The channel's URL without the subdir (conda's `channel.base_url`).
 fn base_url(r: &RepoDataRecord) -> String {
-    let subdir = &r.package_record.subdir;
-    let from_url = r.url.as_str().rsplit_once('/').map(|(dir, _)| dir);
-    let channel = r
-        .channel
-        .clone()
-        .or_else(|| from_url.map(String::from))
-        .unwrap_or_default();
-    let trimmed = channel.trim_end_matches('/');
-    trimmed
-        .strip_suffix(&format!("/{subdir}"))
-        .unwrap_or(trimmed)
-        .to_string()
+    taipan_env::naming::record_channel_url(r)
 }
 
 /// conda's `Channel.name` of a record's channel (`conda-forge`, `pkgs/main`, the last path
 /// component of a `file://` channel).
 pub fn record_channel_name(r: &RepoDataRecord) -> String {
-    dist_channel_name(&base_url(r))
+    taipan_env::naming::name(r)
 }
 
-/// conda's `Channel.name` for a channel URL: the last path component of a `file://` URL,
-/// the path after the channel alias (`conda.anaconda.org`) or `repo.anaconda.com`, else the
-/// URL's path (a leading `conda/` token dropped, as conda does).
 fn dist_channel_name(base_url: &str) -> String {
-    if let Some(path) = base_url.strip_prefix("file://") {
-        return path.rsplit('/').next().unwrap_or(path).to_string();
-    }
-    for known in ["https://conda.anaconda.org/", "https://repo.anaconda.com/"] {
-        if let Some(rest) = base_url.strip_prefix(known) {
-            return rest.to_string();
-        }
-    }
-    let Some((_, rest)) = base_url.split_once("://") else {
-        return base_url.to_string();
-    };
-    let path = rest.split_once('/').map(|(_, p)| p).unwrap_or("");
-    let path = path.strip_prefix("conda/").unwrap_or(path);
-    if path.is_empty() {
-        base_url.to_string()
-    } else {
-        path.to_string()
-    }
+    taipan_env::naming::naming().name(base_url)
 }
 
 /// A FETCH item: the whole package record as conda dumps a `PackageRecord` (its fields in
@@ -171,8 +140,45 @@ fn human_size(bytes: u64) -> String {
 }
 
 /// conda's `channel/subdir::name-version-build ` (trailing space, as conda prints it).
+/// conda's `record_id()`: the channel's name (not its canonical name), subdir and package.
 fn dist_value(r: &RepoDataRecord) -> String {
-    format!("{} ", Dist::of(r))
+    let p = &r.package_record;
+    format!(
+        "{}/{}::{}-{}-{} ",
+        record_channel_name(r),
+        p.subdir,
+        p.name.as_normalized(),
+        p.version,
+        p.build
+    )
+}
+
+/// What changes between two records, as conda's plan shows it: the channel (and subdir) only
+/// when they differ, then `version-build` when either differs.
+fn diff_strs(old: &RepoDataRecord, new: &RepoDataRecord) -> (String, String) {
+    let (op, np) = (&old.package_record, &new.package_record);
+    let channel_change = record_channel_name(old) != record_channel_name(new);
+    let subdir_change = op.subdir != np.subdir;
+    let version_change = op.version.to_string() != np.version.to_string();
+    let build_change = op.build != np.build;
+    let (mut left, mut right) = (String::new(), String::new());
+    if channel_change || subdir_change {
+        left.push_str(&record_channel_name(old));
+        right.push_str(&record_channel_name(new));
+    }
+    if subdir_change {
+        left.push_str(&format!("/{}", op.subdir));
+        right.push_str(&format!("/{}", np.subdir));
+    }
+    if (channel_change || subdir_change) && (version_change || build_change) {
+        left.push_str(&format!("::{}-", op.name.as_normalized()));
+        right.push_str(&format!("::{}-", np.name.as_normalized()));
+    }
+    if version_change || build_change {
+        left.push_str(&format!("{}-{}", op.version, op.build));
+        right.push_str(&format!("{}-{}", np.version, np.build));
+    }
+    (left, right)
 }
 
 fn truncate(name: &str, width: usize) -> String {
@@ -189,6 +195,7 @@ pub fn print_plan(
     removed_specs: &[String],
     updated_specs: &[String],
     fetch: &[&RepoDataRecord],
+    channel_urls: Option<bool>,
 ) {
     let mut out = String::new();
     out.push_str("\n## Package Plan ##\n\n");
@@ -211,13 +218,13 @@ pub fn print_plan(
         out.push('\n');
     }
     if !fetch.is_empty() {
-        out.push_str(&download_table(fetch));
+        out.push_str(&download_table(fetch, channel_urls));
     }
     out.push_str(&change_sections(plan));
     print!("{out}");
 }
 
-fn download_table(fetch: &[&RepoDataRecord]) -> String {
+fn download_table(fetch: &[&RepoDataRecord], channel_urls: Option<bool>) -> String {
     let mut out = String::from("\nThe following packages will be downloaded:\n\n");
     out.push_str("    package                    |            build\n");
     out.push_str("    ---------------------------|-----------------\n");
@@ -226,13 +233,18 @@ fn download_table(fetch: &[&RepoDataRecord]) -> String {
         let p = &r.package_record;
         let size = p.size.unwrap_or(0);
         total += size;
-        out.push_str(&format!(
-            "    {:<27}|{:>17}{:>15}  {}\n",
+        let mut line = format!(
+            "    {:<27}|{:>17}{:>15}",
             format!("{}-{}", p.name.as_normalized(), p.version),
             p.build.to_string(),
             human_size(size),
-            channel_name(r)
-        ));
+        );
+        let channel = shown_channel(&channel_name(r), channel_urls);
+        if !channel.is_empty() {
+            line.push_str(&format!("  {channel}"));
+        }
+        out.push_str(&line);
+        out.push('\n');
     }
     out.push_str("    ------------------------------------------------------------\n");
     out.push_str(&format!(
@@ -241,6 +253,16 @@ fn download_table(fetch: &[&RepoDataRecord]) -> String {
         human_size(total)
     ));
     out
+}
+
+/// A canonical channel name as `show_channel_urls` lets it be shown: never when false,
+/// except `defaults` when unset, always when true.
+pub fn shown_channel(canonical: &str, show: Option<bool>) -> String {
+    match show {
+        Some(false) => String::new(),
+        None if canonical == "defaults" => String::new(),
+        _ => canonical.to_string(),
+    }
 }
 
 #[derive(Default)]
@@ -313,26 +335,27 @@ fn classify(s: &mut Sections, old: Option<&PrefixRecord>, new: Option<&RepoDataR
         (Some(o), Some(n)) => {
             let op = &o.repodata_record.package_record;
             let np = &n.package_record;
-            let left = truncate(dist_value(&o.repodata_record).trim_end(), 37);
+            let (left, right) = diff_strs(&o.repodata_record, n);
             let line = format!(
-                "{:<18} {:>38} --> {}",
+                "{:<18} {:>38} --> {right} ",
                 truncate(np.name.as_normalized(), 17),
-                left,
-                dist_value(n)
+                truncate(&left, 37),
             );
-            let same_channel =
-                channel_name(&o.repodata_record) == channel_name(n) && op.subdir == np.subdir;
+            let same_channel = record_channel_name(&o.repodata_record) == record_channel_name(n)
+                && op.subdir == np.subdir;
             let newer = np.version > op.version
                 || (np.version == op.version && np.build_number > op.build_number);
             if newer {
                 s.updated.push(line);
             } else if !same_channel {
                 s.superseded.push(line);
-            } else if np.version < op.version || np.build_number < op.build_number {
-                s.downgraded.push(line);
-            } else {
+            } else if np.version == op.version && np.build != op.build {
                 s.revised.push(line);
+            } else if np.version != op.version || np.build != op.build {
+                s.downgraded.push(line);
             }
+            // The same record (a noarch: python package relinked for a new python): conda
+            // leaves it out of the report.
         }
         (None, None) => {}
     }

@@ -23,6 +23,8 @@ pub struct CliReporter {
     bars: Option<Bars>,
     /// Print the plan (`env update` does not).
     show_plan: bool,
+    /// `show_channel_urls` / `--show-channel-urls`: the download table's channel column.
+    channel_urls: Option<bool>,
 }
 
 impl CliReporter {
@@ -39,7 +41,14 @@ impl CliReporter {
             step: Mutex::default(),
             bars,
             show_plan: true,
+            channel_urls: None,
         }
+    }
+
+    /// How the plan shows channels (`show_channel_urls`: `None` hides `defaults` only).
+    pub fn channel_urls(mut self, show: Option<bool>) -> Self {
+        self.channel_urls = show;
+        self
     }
 
     /// Whether the plan is printed before it is carried out (`env update` does not).
@@ -91,7 +100,13 @@ impl Reporter for CliReporter {
 
     fn plan(&self, plan: &Plan, fetch: &[&RepoDataRecord], specs: &PlanSpecs) {
         if self.printer.text() && self.show_plan {
-            super::plan::print_plan(plan, &specs.removed, &specs.updated, fetch);
+            super::plan::print_plan(
+                plan,
+                &specs.removed,
+                &specs.updated,
+                fetch,
+                self.channel_urls,
+            );
         }
     }
 

@@ -112,3 +112,63 @@ fn conda_symlink_in_a_prefix_uses_that_prefix_as_root() {
     assert_eq!(code, 0);
     assert_eq!(out.trim(), root.display().to_string());
 }
+
+/// `list --fields/--size/--canonical/--reverse/--show-channel-urls`, and conda's errors for
+/// an unknown field, a regex that matches nothing and `-f` of a package not installed.
+#[test]
+fn list_fields_size_canonical_reverse() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["app=1"]);
+    let list = |args: &[&str]| output(ctx.cmd().arg("list").args(args).arg("-p").arg(&prefix));
+
+    let (code, out, _) = list(&["--fields", "name,version,fn,depends,subdir"]);
+    assert_eq!(code, 0);
+    insta::with_settings!({filters => ctx.filters()}, {
+        insta::assert_snapshot!("list_fields", out);
+    });
+
+    // Sizes: each package's files plus its record, and the environment's total.
+    let (code, out, _) = list(&["--size"]);
+    assert_eq!(code, 0);
+    let sized: Vec<&str> = out.lines().filter(|l| l.starts_with("app ")).collect();
+    assert!(
+        sized.len() == 1 && sized[0].trim_end().ends_with(" B"),
+        "{out}"
+    );
+    assert!(out.contains("\n# environment size: "), "{out}");
+    let (_, json, _) = list(&["--size", "--json"]);
+    let items: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let app_size = items[0]["size"].as_u64().unwrap();
+    let record = std::fs::metadata(prefix.join("conda-meta/app-1.0-0.json"))
+        .unwrap()
+        .len();
+    assert!(app_size > record, "files and record: {app_size} > {record}");
+
+    let (_, out, _) = list(&["--canonical"]);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert!(lines[0].ends_with("/noarch::app-1.0-0"), "{out}");
+    let (_, out, _) = list(&["-c", "--reverse"]);
+    assert!(
+        out.lines().next().unwrap().ends_with("::dep-1.0-0"),
+        "{out}"
+    );
+
+    // A local channel's canonical name is its URL; --show-channel-urls shows it as well.
+    let (_, out, _) = list(&["--show-channel-urls", "--fields", "name,channel_name"]);
+    let url = ctx.channel.trim_end_matches('/');
+    assert!(out.contains(&format!("app     {url}\n")), "{out}");
+
+    let (code, _, err) = list(&["--fields", "name,nope"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("CustomValidationError: Parameter list_fields = ('name', 'nope') declared in --fields is invalid.\nInvalid value(s): ['nope']."),
+        "{err}"
+    );
+    let (code, _, err) = list(&["zzz"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("No packages match 'zzz'."), "{err}");
+    let (code, _, err) = list(&["-f", "ap"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("Package is not installed in prefix."), "{err}");
+}

@@ -89,6 +89,31 @@ fn pip_section_is_installed_by_the_envs_pip_and_exported_back() {
         .collect();
     assert!(left.is_empty());
 
+    // `conda list` shows what pip installed as conda does (channel `pypi`, build `pypi_0`);
+    // `--no-pip` leaves it out; pip itself is python's, not a pypi entry.
+    let (_, listed, _) = output(ctx.cmd().args(["list", "-n", "py"]));
+    let row = listed
+        .lines()
+        .find(|l| l.starts_with("tpdemo "))
+        .unwrap_or_default();
+    let cols: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cols, ["tpdemo", "1.0", "pypi_0", "pypi"], "{listed}");
+    assert!(
+        !listed
+            .lines()
+            .any(|l| l.starts_with("pip ") && l.contains("pypi_0")),
+        "{listed}"
+    );
+    let (_, listed, _) = output(ctx.cmd().args(["list", "-n", "py", "--no-pip"]));
+    assert!(!listed.contains("tpdemo"), "{listed}");
+    let (_, json, _) = output(ctx.cmd().args(["list", "-n", "py", "--json", "tpdemo"]));
+    let items: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(items[0]["dist_name"], "tpdemo-1.0-pypi_0");
+    assert_eq!(items[0]["platform"], "pypi");
+    assert_eq!(items[0]["channel"], "pypi");
+    let (_, exported, _) = output(ctx.cmd().args(["list", "-n", "py", "--export"]));
+    assert!(exported.contains("\ntpdemo=1.0=pypi_0\n"), "{exported}");
+
     // `env export` lists what pip installed (not pip itself, which conda owns).
     let (code, exported, stderr) = output(ctx.cmd().args(["env", "export", "-n", "py"]));
     assert_eq!(code, 0);
