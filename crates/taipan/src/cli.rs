@@ -613,6 +613,15 @@ pub struct InfoArgs {
     /// Display base environment path.
     #[arg(long)]
     pub base: bool,
+    /// Show all information (the details, the environments and the system).
+    #[arg(short = 'a', long)]
+    pub all: bool,
+    /// List environment variables and where this conda lives.
+    #[arg(short = 's', long)]
+    pub system: bool,
+    /// Display list of channels with tokens exposed.
+    #[arg(long = "unsafe-channels")]
+    pub unsafe_channels: bool,
     #[command(flatten)]
     pub output: Output,
 }

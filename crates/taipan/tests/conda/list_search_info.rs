@@ -172,3 +172,84 @@ fn list_fields_size_canonical_reverse() {
     assert_eq!(code, 1);
     assert!(err.contains("Package is not installed in prefix."), "{err}");
 }
+
+/// `info --unsafe-channels` shows the configured channels as written (tokens included),
+/// the details mask them; `--system` lists the variables conda lists (proxies only as
+/// `<set>`); `--all` is details, environments and system together; with `--json`,
+/// `--all`/`--system` print the whole info dictionary.
+#[test]
+fn info_all_system_and_unsafe_channels() {
+    let ctx = TestContext::new();
+    ctx.create("env", &["dep"]);
+    let condarc = ctx.path("condarc-tokens/.condarc");
+    std::fs::create_dir_all(condarc.parent().unwrap()).unwrap();
+    std::fs::write(
+        &condarc,
+        "channels:\n  - https://conda.anaconda.org/t/tk-secret-1/private\n  - conda-forge\n",
+    )
+    .unwrap();
+    let info = |args: &[&str]| {
+        output(
+            ctx.cmd()
+                .env("CONDARC", &condarc)
+                .env("HTTPS_PROXY", "http://user:pw@proxy:3128")
+                .arg("info")
+                .args(args),
+        )
+    };
+    let (code, out, _) = info(&["--unsafe-channels"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        out,
+        "https://conda.anaconda.org/t/tk-secret-1/private\nconda-forge\n"
+    );
+    let (_, out, _) = info(&["--unsafe-channels", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(
+        v["channels"][0],
+        "https://conda.anaconda.org/t/tk-secret-1/private"
+    );
+    assert_eq!(v.as_object().unwrap().len(), 1);
+
+    let (_, out, _) = info(&[]);
+    assert!(
+        out.contains(
+            "           channel URLs : https://conda.anaconda.org/t/<TOKEN>/private/linux-64\n"
+        ),
+        "{out}"
+    );
+    assert!(
+        !out.contains("tk-secret-1") && !out.contains("sys.version"),
+        "{out}"
+    );
+
+    let (code, out, _) = info(&["--system"]);
+    assert_eq!(code, 0);
+    assert!(out.starts_with("sys.version: taipan "), "{out}");
+    assert!(out.contains("\nCIO_TEST: <not set>\n"), "{out}");
+    assert!(out.contains("\nHTTPS_PROXY: <set>\n"), "{out}");
+    assert!(
+        !out.contains("pw@proxy") && !out.contains("active environment"),
+        "{out}"
+    );
+
+    let (_, out, _) = info(&["--all"]);
+    let details = out.find("     active environment : ").unwrap();
+    let envs = out.find("# conda environments:").unwrap();
+    let system = out.find("sys.version: ").unwrap();
+    assert!(details < envs && envs < system, "{out}");
+
+    for flags in [
+        &["--json"][..],
+        &["--all", "--json"],
+        &["--system", "--json"],
+    ] {
+        let (_, out, _) = info(flags);
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+        assert_eq!(keys[0], "platform", "{flags:?}");
+        assert_eq!(v["env_vars"]["HTTPS_PROXY"], "<set>");
+        assert_eq!(v["conda_shlvl"], -1);
+        assert!(v["envs_details"].is_object());
+    }
+}
