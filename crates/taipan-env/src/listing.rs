@@ -438,6 +438,13 @@ fn py_str(s: &str) -> String {
     }
 }
 
+/// A Unix time as conda's `search --info` prints it: `2026-07-28 22:10:32 UTC`.
+pub fn utc_time(seconds: i64) -> String {
+    chrono::DateTime::from_timestamp(seconds, 0)
+        .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+        .unwrap_or_default()
+}
+
 /// conda's `human_bytes`: `42 B`, `1 KB`, `9.5 MB`, `93.13 GB` (powers of 1024).
 pub fn human_bytes(n: u64) -> String {
     if n < 1024 {

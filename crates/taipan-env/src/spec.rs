@@ -14,6 +14,19 @@ pub fn parse_spec(text: &str) -> Result<MatchSpec> {
     })
 }
 
+/// A match spec whose name may be a pattern (`*ssl*`, `*[track_features=mkl]`), as
+/// `search` and `remove --features`-style requests take it.
+pub fn parse_query(text: &str) -> Result<MatchSpec> {
+    let options =
+        rattler_conda_types::ParseMatchSpecOptions::lenient().with_exact_names_only(false);
+    MatchSpec::from_str(text.trim(), options).map_err(|e| {
+        CondaError::new(
+            ErrorKind::InvalidMatchSpec,
+            format!("Invalid spec '{text}': {e}\n  Write specs like `numpy`, `num*`, `numpy>=1.20,<2` or `conda-forge::numpy`."),
+        )
+    })
+}
+
 /// A match spec as conda prints it (`MatchSpec.__str__`): `dependent=1.0` for `dependent 1.0.*`,
 /// `dependent[version='>=1.0']` for `dependent >=1.0`, `python==3.12.0=h0` for an exact
 /// version with a build. This is what conda records as `requested_spec`.

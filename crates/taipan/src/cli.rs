@@ -598,6 +598,12 @@ pub struct SearchArgs {
     /// Search the given platform (subdir), e.g. linux-64, osx-arm64, win-64.
     #[arg(long = "platform", alias = "subdir")]
     pub platform: Option<String>,
+    /// Search all of the current user's environments.
+    #[arg(long)]
+    pub envs: bool,
+    /// Do not search for '*NAME*' when NAME itself finds nothing.
+    #[arg(long = "skip-flexible-search")]
+    pub skip_flexible_search: bool,
     #[command(flatten)]
     pub channels: ChannelArgs,
     #[command(flatten)]

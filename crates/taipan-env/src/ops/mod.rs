@@ -21,6 +21,7 @@ pub mod package;
 pub mod remove;
 pub mod rename;
 pub mod revision;
+pub mod search;
 pub mod solve;
 pub mod transact;
 

@@ -1,11 +1,10 @@
 //! `conda search`.
 
 use std::collections::BTreeMap;
-use taipan_env::error::ErrorKind;
 
-use rattler_conda_types::match_spec::Matches;
-use rattler_conda_types::{MatchSpec, RepoDataRecord};
-use taipan_env::{CondaError, Result};
+use rattler_conda_types::{PackageRecord, RepoDataRecord};
+use taipan_env::ops::search;
+use taipan_env::Result;
 
 use super::helpers::Load;
 use crate::cli::SearchArgs;
@@ -19,148 +18,154 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
         ..Load::new(&argv, &a.output)
     }
     .context()?;
-    let channels = taipan_env::channels::resolve(&ctx)?;
     let text = a.spec.clone().unwrap_or_else(|| "*".into());
     let show = !a.output.json && !a.output.quiet;
-    let step = crate::output::prompt::Step::start("Loading channels", show);
-    let found = find(&ctx, &channels, &text).await;
-    step.finish(found.is_ok());
-    let mut records = found?;
-    if records.is_empty() && !text.contains('*') {
-        if show {
-            println!("No match found for: {text}. Search: *{text}*");
-        }
-        records = find(&ctx, &channels, &format!("*{text}*")).await?;
+    if a.envs {
+        return in_environments(&ctx, &a, &text, show);
     }
-    if records.is_empty() {
+    let channels = taipan_env::channels::resolve(&ctx)?;
+    let step = crate::output::prompt::Step::start("Loading channels", show);
+    let found = search::channels(&ctx, &channels, &text, !a.skip_flexible_search).await;
+    step.finish(found.is_ok());
+    let found = found?;
+    if let (Some(flex), false) = (&found.flexible, a.output.json) {
+        println!("No match found for: {text}. Search: {flex}");
+    }
+    if found.records.is_empty() {
         let urls = taipan_env::channels::subdir_urls(&channels, ctx.subdir.as_str());
         return Err(taipan_env::error::not_in_channels(
             std::slice::from_ref(&text),
             &urls,
         ));
     }
-    records.sort_by(|x, y| {
-        let (a, b) = (&x.package_record, &y.package_record);
-        (a.name.as_normalized(), &a.version, a.build_number, &a.build).cmp(&(
-            b.name.as_normalized(),
-            &b.version,
-            b.build_number,
-            &b.build,
-        ))
-    });
+    let records = found.records;
     if a.output.json {
         print_json(&records);
     } else if a.info {
-        print_info(&records);
+        for r in &records {
+            print!("{}", pretty_record(&r.package_record, &r.url.to_string()));
+        }
     } else {
-        print_table(&records);
+        println!(
+            "# {:<18} {:>15} {:>15}  {:<20}",
+            "Name", "Version", "Build", "Channel"
+        );
+        for r in &records {
+            let p = &r.package_record;
+            // conda's `"%-20s %15s %15s  %-20s"` with the channel's `Channel.name`.
+            println!(
+                "{:<20} {:>15} {:>15}  {:<20}",
+                p.name.as_normalized(),
+                p.version.to_string(),
+                p.build.to_string(),
+                taipan_env::naming::name(r)
+            );
+        }
     }
     Ok(0)
 }
 
-async fn find(
+/// `--envs`: the installed packages `text` selects in every known environment.
+fn in_environments(
     ctx: &taipan_env::context::Context,
-    channels: &[rattler_conda_types::Channel],
+    a: &SearchArgs,
     text: &str,
-) -> Result<Vec<RepoDataRecord>> {
-    // Globs (`*ssl*`) select names; the records of those names are then listed whole.
-    let spec = if text.contains('*') {
-        None
-    } else {
-        Some(taipan_env::solve::parse_spec(text)?)
-    };
-    let names = match &spec {
-        None => matching_names(ctx, channels, text).await?,
-        Some(spec) => vec![spec.clone()],
-    };
-    if names.is_empty() {
-        return Ok(Vec::new());
+    show: bool,
+) -> Result<u8> {
+    let step =
+        crate::output::prompt::Step::start(&format!("Searching environments for {text}"), show);
+    let found = search::environments(ctx, text);
+    step.finish(found.as_ref().is_ok_and(|f| !f.is_empty()));
+    let found = found?;
+    if found.is_empty() {
+        return Err(search::not_in_environments(text));
     }
-    let gateway = taipan_env::repodata::gateway(ctx)?;
-    let platforms = [ctx.subdir, rattler_conda_types::Subdir::NoArch];
-    let out = gateway
-        .query(channels.to_vec(), platforms, names)
-        .execute()
-        .await
-        .map_err(|e| CondaError::new(ErrorKind::UnavailableInvalidChannel, e.to_string()))?;
-    Ok(out
-        .repodata
-        .iter()
-        .flat_map(|rd| rd.iter().cloned().collect::<Vec<_>>())
-        .filter(|r| spec.as_ref().is_none_or(|s| s.matches(r)))
-        .collect())
-}
-
-async fn matching_names(
-    ctx: &taipan_env::context::Context,
-    channels: &[rattler_conda_types::Channel],
-    glob: &str,
-) -> Result<Vec<MatchSpec>> {
-    let pattern = format!(
-        "^{}$",
-        regex::escape(
-            glob.split(|c: char| " =<>!".contains(c))
-                .next()
-                .unwrap_or(glob)
-        )
-        .replace("\\*", ".*")
-    );
-    let re = regex::Regex::new(&pattern)
-        .map_err(|e| CondaError::new(ErrorKind::CondaValueError, e.to_string()))?;
-    let gateway = taipan_env::repodata::gateway(ctx)?;
-    let names = gateway
-        .names(
-            channels.to_vec(),
-            [ctx.subdir, rattler_conda_types::Subdir::NoArch],
-        )
-        .execute()
-        .await
-        .map_err(|e| CondaError::new(ErrorKind::UnavailableInvalidChannel, e.to_string()))?;
-    Ok(names
-        .into_iter()
-        .filter(|n| re.is_match(n.as_normalized()))
-        .map(MatchSpec::from)
-        .collect())
-}
-
-fn print_table(records: &[RepoDataRecord]) {
-    println!(
-        "# {:<18} {:>15} {:>15}  {:<20}",
-        "Name", "Version", "Build", "Channel"
-    );
-    for r in records {
-        let p = &r.package_record;
-        // conda's `"%-20s %15s %15s  %-20s"` with the channel's `Channel.name`.
+    if a.output.json {
+        let groups: Vec<serde_json::Value> = found
+            .iter()
+            .map(|(prefix, records)| {
+                serde_json::json!({
+                    "location": prefix,
+                    "package_records": records
+                        .iter()
+                        .map(|r| crate::output::plan::record_dump(&r.repodata_record))
+                        .collect::<Vec<_>>(),
+                })
+            })
+            .collect();
         println!(
-            "{:<20} {:>15} {:>15}  {:<20}",
-            p.name.as_normalized(),
-            p.version.to_string(),
-            p.build.to_string(),
-            crate::output::plan::record_channel_name(r)
+            "{}",
+            serde_json::to_string_pretty(&groups).unwrap_or_default()
+        );
+    } else if a.info {
+        for r in found.iter().flat_map(|(_, records)| records) {
+            let rr = &r.repodata_record;
+            print!("{}", pretty_record(&rr.package_record, &rr.url.to_string()));
+        }
+    } else {
+        println!(
+            "# {:<13} {:>15} {:>15}  {:<20} {:<20}",
+            "Name", "Version", "Build", "Channel", "Location"
+        );
+        for (prefix, records) in &found {
+            for r in records {
+                let p = &r.repodata_record.package_record;
+                println!(
+                    "{:<15} {:>15} {:>15}  {:<20} {:<20}",
+                    p.name.as_normalized(),
+                    p.version.to_string(),
+                    p.build.to_string(),
+                    taipan_env::naming::name(&r.repodata_record),
+                    prefix.display().to_string()
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+/// conda's `--info` block of one record (`_pretty_record_format`).
+fn pretty_record(p: &PackageRecord, url: &str) -> String {
+    let title = format!("{} {} {}", p.name.as_normalized(), p.version, p.build);
+    let mut out = vec![title.clone(), "-".repeat(title.len())];
+    let mut line = |k: &str, v: String| out.push(format!("{k:<12}: {v}"));
+    let file_name = url.rsplit('/').next().unwrap_or_default().to_string();
+    line("file name", file_name);
+    line("name", p.name.as_normalized().to_string());
+    line("version", p.version.to_string());
+    line("build", p.build.to_string());
+    line("build number", p.build_number.to_string());
+    if let Some(size) = p.size {
+        line("size", taipan_env::listing::human_bytes(size));
+    }
+    if let Some(license) = &p.license {
+        line("license", license.clone());
+    }
+    line("subdir", p.subdir.clone());
+    line("url", url.to_string());
+    if let Some(md5) = p.md5 {
+        line("md5", md5.iter().map(|b| format!("{b:02x}")).collect());
+    }
+    if let Some(ts) = p.timestamp {
+        line("timestamp", taipan_env::listing::utc_time(ts.timestamp()));
+    }
+    if !p.track_features.is_empty() {
+        line(
+            "track_features",
+            taipan_env::error::dashlist(&p.track_features),
         );
     }
-}
-
-fn print_info(records: &[RepoDataRecord]) {
-    for r in records {
-        let p = &r.package_record;
-        let title = format!("{} {} {}", p.name.as_normalized(), p.version, p.build);
-        println!("{title}\n{}", "-".repeat(title.len()));
-        println!("file name   : {}", r.identifier);
-        println!("name        : {}", p.name.as_normalized());
-        println!("version     : {}", p.version);
-        println!("build       : {}", p.build);
-        println!("build number: {}", p.build_number);
-        println!("size        : {} bytes", p.size.unwrap_or(0));
-        println!("license     : {}", p.license.clone().unwrap_or_default());
-        println!("subdir      : {}", p.subdir);
-        println!("url         : {}", r.url);
-        println!("dependencies:");
-        for d in &p.depends {
-            println!("  - {d}");
-        }
-        println!();
+    if !p.constrains.is_empty() {
+        line("constraints", taipan_env::error::dashlist(&p.constrains));
     }
+    let deps = if p.depends.is_empty() {
+        "[]".to_string()
+    } else {
+        taipan_env::error::dashlist(&p.depends)
+    };
+    line("dependencies", deps);
+    out.push("\n".into());
+    format!("{}\n", out.join("\n"))
 }
 
 fn print_json(records: &[RepoDataRecord]) {

@@ -56,7 +56,8 @@ fn search_text_json_info_and_platform() {
         ctx.cmd()
             .args(["search", "--info", "-c", &ctx.channel, "app=1"]),
     );
-    assert!(out.contains("dependencies:\n  - dep 1.*"), "{out}");
+    // conda's `"%-12s: %s"` with a dashlist: a space after the colon.
+    assert!(out.contains("dependencies: \n  - dep 1.*"), "{out}");
     let (_, out, _) = output(ctx.cmd().args([
         "search",
         "--platform",
@@ -252,4 +253,62 @@ fn info_all_system_and_unsafe_channels() {
         assert_eq!(v["conda_shlvl"], -1);
         assert!(v["envs_details"].is_object());
     }
+}
+
+/// `search --envs` looks in every known environment (name globs work), `--info` and
+/// `--json` too, and a spec no environment has is conda's `PackagesNotFoundError`;
+/// `--skip-flexible-search` stops the `*NAME*` retry, which keeps version constraints.
+#[test]
+fn search_envs_and_flexible_search() {
+    let ctx = TestContext::new();
+    let one = ctx.create("one", &["app=1"]);
+    let two = ctx.create("two", &["dep=2"]);
+    let search = |args: &[&str]| output(ctx.cmd().arg("search").args(args));
+
+    let (code, out, _) = search(&["de*", "--envs"]);
+    assert_eq!(code, 0);
+    let rows: Vec<Vec<&str>> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("# Name"))
+        .skip(1)
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let one_s = one.display().to_string();
+    let two_s = two.display().to_string();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert_eq!(rows[0][0..3], ["dep", "1.0", "0"]);
+    assert_eq!(rows[0][4], one_s);
+    assert_eq!(rows[1][0..2], ["dep", "2.0"]);
+    assert_eq!(rows[1][4], two_s);
+
+    let (_, out, _) = search(&["app", "--envs", "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 1);
+    assert_eq!(v[0]["location"], one_s);
+    assert_eq!(v[0]["package_records"][0]["name"], "app");
+    let (_, out, _) = search(&["app", "--envs", "--info"]);
+    assert!(out.contains("\nfile name   : app-1.0-0.conda\n"), "{out}");
+
+    let (code, _, err) = search(&["nosuch", "--envs"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("PackagesNotFoundError: The following packages are missing from the target environment:\n\n  - nosuch\n"),
+        "{err}"
+    );
+
+    // Flexible search: `ap` is not a name, `*ap*` finds app; its constraint is kept.
+    let (code, out, _) = search(&["-c", &ctx.channel, "ap>=2"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("No match found for: ap>=2. Search: *ap*[version='>=2']\n"),
+        "{out}"
+    );
+    assert!(out.contains("\napp ") && !out.contains(" 1.0 "), "{out}");
+    let (code, out, err) = search(&["-c", &ctx.channel, "ap", "--skip-flexible-search"]);
+    assert_eq!(code, 1);
+    assert!(!out.contains("No match found"), "{out}");
+    assert!(err.contains("PackagesNotFoundInChannelsError"), "{err}");
+    // An exact name that exists is not widened.
+    let (_, out, _) = search(&["-c", &ctx.channel, "dep"]);
+    assert!(!out.contains("No match found"), "{out}");
 }
