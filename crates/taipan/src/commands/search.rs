@@ -43,7 +43,7 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
         print_json(&records);
     } else if a.info {
         for r in &records {
-            print!("{}", pretty_record(&r.package_record, &r.url.to_string()));
+            print!("{}", pretty_record(&r.package_record, r.url.as_ref()));
         }
     } else {
         println!(
@@ -100,7 +100,7 @@ fn in_environments(
     } else if a.info {
         for r in found.iter().flat_map(|(_, records)| records) {
             let rr = &r.repodata_record;
-            print!("{}", pretty_record(&rr.package_record, &rr.url.to_string()));
+            print!("{}", pretty_record(&rr.package_record, rr.url.as_ref()));
         }
     } else {
         println!(
