@@ -83,8 +83,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "enable_private_envs",
     "environment_specifier",
     "error_upload_url",
-    "exclude_newer",
-    "exclude_newer_package",
     "execute_threads",
     "experimental",
     "export_platforms",

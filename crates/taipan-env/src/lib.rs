@@ -13,6 +13,7 @@ pub mod channels;
 pub mod confine;
 pub mod context;
 pub mod crashpoint;
+pub mod cutoff;
 pub mod dist;
 pub mod envfile;
 pub mod error;

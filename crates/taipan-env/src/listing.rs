@@ -452,23 +452,14 @@ pub fn human_bytes(n: u64) -> String {
     }
     let k = n as f64 / 1024.0;
     if k < 1024.0 {
-        return format!("{} KB", py_round(k));
+        // Python's round(): halves to even.
+        return format!("{} KB", k.round_ties_even() as u64);
     }
     let m = k / 1024.0;
     if m < 1024.0 {
         return format!("{m:.1} MB");
     }
     format!("{:.2} GB", m / 1024.0)
-}
-
-/// Python's `round()`: halves to even.
-fn py_round(x: f64) -> i64 {
-    let r = x.round();
-    if (x - x.trunc()).abs() == 0.5 && (r as i64) % 2 != 0 {
-        (r - x.signum()) as i64
-    } else {
-        r as i64
-    }
 }
 
 #[cfg(test)]

@@ -16,18 +16,30 @@ use crate::error::{CondaError, Result};
 #[derive(Default)]
 pub struct Index {
     /// Record buckets, channel-major.
-    pub buckets: Vec<RepoData>,
+    buckets: Vec<RepoData>,
+    /// `exclude_newer`: records published after the cutoff are not offered.
+    exclude: Option<rattler_solve::ExcludeNewer>,
 }
 
 impl Index {
-    /// All records, in priority order.
+    /// All records the solver may use, in priority order.
     pub fn iter(&self) -> impl Iterator<Item = &RepoDataRecord> {
-        self.buckets.iter().flat_map(|b| b.iter())
+        self.buckets
+            .iter()
+            .flat_map(|b| b.iter())
+            .filter(|r| self.offered(r))
     }
 
     /// The buckets as lists of references, for the solver.
     pub fn bucket_refs(&self) -> Vec<Vec<&RepoDataRecord>> {
-        self.buckets.iter().map(|b| b.iter().collect()).collect()
+        self.buckets
+            .iter()
+            .map(|b| b.iter().filter(|r| self.offered(r)).collect())
+            .collect()
+    }
+
+    fn offered(&self, r: &RepoDataRecord) -> bool {
+        self.exclude.as_ref().is_none_or(|e| !e.is_excluded(r))
     }
 }
 
@@ -143,9 +155,11 @@ async fn query_with(
     if ctx.config.add_pip_as_python_dependency {
         query = query.with_record_patch(add_pip);
     }
+    let exclude = crate::cutoff::policy(&ctx.config.other)?;
     let output = query.execute().await.map_err(|e| gateway_error(ctx, e))?;
     Ok(Index {
         buckets: output.repodata,
+        exclude,
     })
 }
 

@@ -430,6 +430,10 @@ pub struct SolveArgs {
     /// (path_conflict: clobber for this command).
     #[arg(long)]
     pub clobber: bool,
+    /// Leave out packages published after this: a duration back from now (7d, 3d12h, P1W,
+    /// seconds), a date (2026-04-01, through its end, UTC) or a time (2026-04-01T12:00:00Z).
+    #[arg(long = "exclude-newer", value_name = "DURATION_OR_DATE")]
+    pub exclude_newer: Option<String>,
     #[command(flatten)]
     pub channel_urls: ChannelUrlArgs,
     #[command(flatten)]

@@ -125,6 +125,8 @@ async fn query(
     if names.is_empty() {
         return Ok(Vec::new());
     }
+    // conda's search honours `exclude_newer` from the configuration.
+    let cutoff = crate::cutoff::policy(&ctx.config.other)?;
     let out = gateway
         .query(channels.to_vec(), platforms, names)
         .execute()
@@ -135,6 +137,7 @@ async fn query(
         .iter()
         .flat_map(|rd| rd.iter().cloned().collect::<Vec<_>>())
         .filter(|r| spec.matches(r))
+        .filter(|r| cutoff.as_ref().is_none_or(|c| !c.is_excluded(r)))
         .collect())
 }
 

@@ -184,6 +184,10 @@ fn solve_flags(s: &crate::cli::SolveArgs, cli: &mut CliOverrides) {
     if s.clobber {
         cli.other.push(("clobber".into(), true.into()));
     }
+    if let Some(cutoff) = &s.exclude_newer {
+        cli.other
+            .push(("exclude_newer".into(), cutoff.as_str().into()));
+    }
     if let Some(solver) = &s.solver {
         // taipan has one solver; conda's names are accepted so scripts keep working.
         tracing::info!("--solver {solver}: taipan always solves with resolvo");

@@ -9,22 +9,7 @@ use taipan_env::Result;
 
 use super::Printer;
 
-/// conda's `human_bytes`: `42 B`, `8 KB`, `9.5 MB`, `93.13 GB` (1024-based).
-pub fn human_bytes(n: u64) -> String {
-    if n < 1024 {
-        return format!("{n} B");
-    }
-    let k = n as f64 / 1024.0;
-    if k < 1024.0 {
-        // Python's round(): halves to even.
-        return format!("{} KB", k.round_ties_even() as u64);
-    }
-    let m = k / 1024.0;
-    if m < 1024.0 {
-        return format!("{m:.1} MB");
-    }
-    format!("{:.2} GB", m / 1024.0)
-}
+pub use taipan_env::listing::human_bytes;
 
 /// The CLI side of `conda clean`.
 pub struct CleanCli {
@@ -151,20 +136,5 @@ impl CleanReporter for CleanCli {
                 path.display()
             ),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::human_bytes;
-
-    #[test]
-    fn human_bytes_is_condas() {
-        assert_eq!(human_bytes(42), "42 B");
-        assert_eq!(human_bytes(1042), "1 KB");
-        assert_eq!(human_bytes(7822), "8 KB");
-        assert_eq!(human_bytes(18194), "18 KB");
-        assert_eq!(human_bytes(10004242), "9.5 MB");
-        assert_eq!(human_bytes(100000004242), "93.13 GB");
     }
 }

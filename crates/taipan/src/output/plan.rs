@@ -126,20 +126,6 @@ pub fn actions_json(plan: &Plan, fetch: &[&RepoDataRecord]) -> Value {
     Value::Object(actions)
 }
 
-fn human_size(bytes: u64) -> String {
-    let b = bytes as f64;
-    if b < 1024.0 {
-        format!("{bytes} bytes")
-    } else if b < 1024.0 * 1024.0 {
-        format!("{:.1} KB", b / 1024.0)
-    } else if b < 1024.0 * 1024.0 * 1024.0 {
-        format!("{:.1} MB", b / 1024.0 / 1024.0)
-    } else {
-        format!("{:.1} GB", b / 1024.0 / 1024.0 / 1024.0)
-    }
-}
-
-/// conda's `channel/subdir::name-version-build ` (trailing space, as conda prints it).
 /// conda's `record_id()`: the channel's name (not its canonical name), subdir and package.
 fn dist_value(r: &RepoDataRecord) -> String {
     let p = &r.package_record;
@@ -237,7 +223,7 @@ fn download_table(fetch: &[&RepoDataRecord], channel_urls: Option<bool>) -> Stri
             "    {:<27}|{:>17}{:>15}",
             format!("{}-{}", p.name.as_normalized(), p.version),
             p.build.to_string(),
-            human_size(size),
+            taipan_env::listing::human_bytes(size),
         );
         let channel = shown_channel(&channel_name(r), channel_urls);
         if !channel.is_empty() {
@@ -250,7 +236,7 @@ fn download_table(fetch: &[&RepoDataRecord], channel_urls: Option<bool>) -> Stri
     out.push_str(&format!(
         "{}Total: {:>14}\n\n",
         " ".repeat(43),
-        human_size(total)
+        taipan_env::listing::human_bytes(total)
     ));
     out
 }

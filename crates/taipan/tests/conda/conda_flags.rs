@@ -603,3 +603,113 @@ fn create_clone_takes_no_packages_or_files() {
         "{stderr}"
     );
 }
+
+/// A channel with `aged` 1.0 (published 2024-01-01) and 2.0 (2025-06-01): built then, and
+/// indexed then (conda and rattler go by `indexed_timestamp` first).
+fn aged_channel(ctx: &TestContext) -> String {
+    let mut ch = ChannelBuilder::new(&ctx.path("aged-channel"));
+    let published = [("1.0", 1_704_067_200_000i64), ("2.0", 1_748_736_000_000)];
+    for (version, ms) in published {
+        ch.add(
+            &PackageBuilder::new("aged", version)
+                .noarch_generic()
+                .timestamp_ms(ms),
+            ArchiveFormat::Conda,
+        );
+    }
+    ch.index().unwrap();
+    for (version, ms) in published {
+        ch.patch_record("noarch", &format!("aged-{version}-0.conda"), |r| {
+            r["indexed_timestamp"] = ms.into();
+        })
+        .unwrap();
+    }
+    ch.url().to_string()
+}
+
+fn aged_version(ctx: &TestContext, channel: &str, extra: &[&str]) -> (i32, String, String) {
+    let (code, out, err) = output(
+        ctx.cmd()
+            .args([
+                "create",
+                "-n",
+                "a",
+                "--dry-run",
+                "--json",
+                "--override-channels",
+                "-c",
+            ])
+            .arg(channel)
+            .arg("aged")
+            .args(extra),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap_or_default();
+    let version = v["actions"]["LINK"][0]["version"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    // With --json conda's errors are JSON on stdout.
+    (code, version, format!("{out}{err}"))
+}
+
+/// `--exclude-newer` and `exclude_newer` (dates, times, durations) leave out what was
+/// published later; `exclude_newer_package: {aged: false}` exempts a package; `search`
+/// honours the setting; a bad value is conda's `CondaValueError` and nothing is created.
+#[test]
+fn exclude_newer_filters_by_publication_time() {
+    let ctx = TestContext::new();
+    let ch = aged_channel(&ctx);
+    assert_eq!(aged_version(&ctx, &ch, &[]).1, "2.0");
+    assert_eq!(
+        aged_version(&ctx, &ch, &["--exclude-newer", "2024-12-31"]).1,
+        "1.0"
+    );
+    assert_eq!(
+        aged_version(&ctx, &ch, &["--exclude-newer", "2025-06-01T00:00:00Z"]).1,
+        "2.0"
+    );
+    // Older than anything: nothing left, conda's not-found error.
+    let (code, _, err) = aged_version(&ctx, &ch, &["--exclude-newer", "2023-01-01"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("PackagesNotFoundInChannelsError"), "{err}");
+    // A duration back from now: both are older than a day.
+    assert_eq!(aged_version(&ctx, &ch, &["--exclude-newer", "1d"]).1, "2.0");
+
+    condarc(&ctx, "exclude_newer: '2024-12-31'\n");
+    assert_eq!(aged_version(&ctx, &ch, &[]).1, "1.0");
+    let (_, out, _) = output(
+        ctx.cmd()
+            .args(["search", "--override-channels", "-c", &ch, "aged"]),
+    );
+    assert!(out.contains(" 1.0 ") && !out.contains(" 2.0 "), "{out}");
+    condarc(
+        &ctx,
+        "exclude_newer: '2024-12-31'\nexclude_newer_package:\n  aged: false\n",
+    );
+    assert_eq!(aged_version(&ctx, &ch, &[]).1, "2.0");
+    condarc(&ctx, "");
+
+    let (code, _, err) = aged_version(&ctx, &ch, &["--exclude-newer", "someday"]);
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("Invalid exclude_newer value 'someday'. Use e.g. 7d, P7D")
+            && err.contains("\"exception_name\": \"CondaValueError\""),
+        "{err}"
+    );
+    let (code, _, _) = output(
+        ctx.cmd()
+            .args([
+                "create",
+                "-n",
+                "b",
+                "-y",
+                "--override-channels",
+                "-c",
+                &ch,
+                "aged",
+            ])
+            .arg("--exclude-newer=-3d"),
+    );
+    assert_eq!(code, 1);
+    assert!(!ctx.root.join("envs/b").exists());
+}
