@@ -130,7 +130,7 @@ fn date_or_time(text: &str) -> Option<Timestamp> {
         let next = date.succ_opt()?.and_hms_opt(0, 0, 0)?.and_utc();
         return Timestamp::from_second(next.timestamp()).ok();
     }
-    let with_zone = text.replace('Z', "+00:00").replace('z', "+00:00");
+    let with_zone = text.replace(['Z', 'z'], "+00:00");
     if let Ok(t) = chrono::DateTime::parse_from_rfc3339(&with_zone.replacen(' ', "T", 1)) {
         return Timestamp::from_millisecond(t.timestamp_millis()).ok();
     }
