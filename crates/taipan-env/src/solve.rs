@@ -97,6 +97,35 @@ fn name_only(name: &str) -> Result<MatchSpec> {
     parse_spec(name)
 }
 
+/// conda's neutering of a conflicting history spec: its name and version only
+/// (`buildstring=1.0=b_1` → `buildstring==1.0`), the bare name when it had no version.
+fn neutered_form(spec: &MatchSpec) -> MatchSpec {
+    MatchSpec {
+        name: spec.name.clone(),
+        version: spec.version.clone(),
+        ..MatchSpec::default()
+    }
+}
+
+/// conda's `MatchSpec.strictness`: 1 a name, 2 a name and a version, 3 anything more.
+fn strictness(spec: &MatchSpec) -> u8 {
+    let more = spec.build.is_some()
+        || spec.build_number.is_some()
+        || spec.channel.is_some()
+        || spec.subdir.is_some()
+        || spec.md5.is_some()
+        || spec.sha256.is_some()
+        || spec.file_name.is_some()
+        || spec.url.is_some();
+    if more {
+        3
+    } else if spec.version.is_some() {
+        2
+    } else {
+        1
+    }
+}
+
 /// Solves the request; returns the records the environment should hold afterwards.
 pub fn solve(
     kind: Kind,
@@ -220,10 +249,12 @@ fn neuter(
         .filter(|(name, _)| !user.contains(*name))
         .filter_map(|(name, spec)| {
             let parsed = parse_spec(spec).ok()?;
+            let relaxed = neutered_form(&parsed);
             let chosen = records
                 .iter()
                 .find(|r| r.package_record.name.as_normalized() == name)?;
-            (!parsed.matches(chosen)).then(|| name.clone())
+            let neutered = !parsed.matches(chosen) && strictness(&relaxed) < strictness(&parsed);
+            neutered.then(|| crate::spec::conda_str(&relaxed))
         })
         .collect();
     Some(Solution { records, neutered })
@@ -346,9 +377,11 @@ impl SpecPlan {
             }
             // conda replaces the history spec of an aggressive package by its bare name.
             let aggressive = rules.aggressive_update_packages.contains(name);
-            let relaxed = req.update_all || relax_history || aggressive;
+            let relaxed = req.update_all || aggressive;
             specs.push(if relaxed {
                 name_only(name)?
+            } else if relax_history {
+                neutered_form(&parse_spec(spec)?)
             } else {
                 parse_spec(spec)?
             });

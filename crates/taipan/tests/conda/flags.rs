@@ -148,26 +148,77 @@ fn install_update_all_and_upgrade_alias_and_update_specs() {
         .assert()
         .success();
     assert_eq!(ctx.installed(&p2), vec!["app-2.0-0", "dep-2.0-0"]);
-    // --update-specs: the requested spec may move its dependencies straight away.
+    // An earlier explicit `dep=1` that the request conflicts with: conda neuters a history
+    // spec to its name and version only, which still conflicts, so it fails (exit 1) and
+    // nothing changes.
     let p3 = ctx.create("env3", &["dep=1"]);
+    let (code, _, err) = output(
+        ctx.cmd()
+            .args([
+                "install",
+                "-y",
+                "-q",
+                "--update-specs",
+                "-c",
+                &ctx.channel,
+                "-p",
+            ])
+            .arg(&p3)
+            .arg("app=2"),
+    );
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("UnsatisfiableError"), "{err}");
+    assert_eq!(ctx.installed(&p3), vec!["dep-1.0-0"]);
+}
+
+/// conda's neutering: a history spec with a build (`lib=1.0=b1`) that the request conflicts
+/// with is relaxed to `lib==1.0`, the history says `# neutered specs: ['lib==1.0']`, and
+/// later solves use the relaxed spec.
+#[test]
+fn conflicting_history_specs_are_neutered_to_name_and_version() {
+    let ctx = TestContext::new();
+    let ch = channel(
+        &ctx,
+        "neuter",
+        vec![
+            PackageBuilder::new("lib", "1.0")
+                .build("b1")
+                .noarch_generic(),
+            PackageBuilder::new("lib", "1.0")
+                .build("b2")
+                .noarch_generic(),
+            PackageBuilder::new("tool", "1.0")
+                .noarch_generic()
+                .depends("lib 1.0 b2"),
+        ],
+    );
+    let prefix = ctx.path("env");
+    ctx.cmd()
+        .args(["create", "-y", "-q", "--override-channels", "-c", &ch, "-p"])
+        .arg(&prefix)
+        .arg("lib=1.0=b1")
+        .assert()
+        .success();
     ctx.cmd()
         .args([
             "install",
             "-y",
             "-q",
-            "--update-specs",
+            "--override-channels",
             "-c",
-            &ctx.channel,
+            &ch,
             "-p",
         ])
-        .arg(&p3)
-        .arg("app=2")
+        .arg(&prefix)
+        .arg("tool")
         .assert()
         .success();
-    assert_eq!(ctx.installed(&p3), vec!["app-2.0-0", "dep-2.0-0"]);
-    // The earlier `dep=1` conflicted: conda relaxes ("neuters") it and says so in the history.
-    let history = std::fs::read_to_string(p3.join("conda-meta/history")).unwrap();
-    assert!(history.contains("# neutered specs: ['dep']"), "{history}");
+    assert_eq!(ctx.installed(&prefix), vec!["lib-1.0-b2", "tool-1.0-0"]);
+    let history = std::fs::read_to_string(prefix.join("conda-meta/history")).unwrap();
+    assert!(
+        history.ends_with("# update specs: ['tool']\n# neutered specs: ['lib==1.0']\n"),
+        "{history}"
+    );
 }
 
 /// Without `--update-specs`, `install` first keeps every installed package it can (a frozen
