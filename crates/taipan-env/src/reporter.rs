@@ -34,6 +34,13 @@ pub trait Reporter: Send + Sync {
     }
     /// `remove --all` is about to remove this environment (before it is confirmed).
     fn remove_env(&self, _prefix: &std::path::Path) {}
+    /// `remove --all` of an environment that holds no packages.
+    fn no_packages(&self, _prefix: &std::path::Path) {}
+    /// `remove --all`, its packages unlinked: may the directory itself, with anything else in
+    /// it, be deleted? (conda asks, default no.)
+    fn confirm_delete(&self, _prefix: &std::path::Path) -> Result<bool> {
+        Ok(true)
+    }
     /// Whether an existing environment may be replaced (`create` over one).
     fn confirm_replace(&self, _prefix: &std::path::Path) -> Result<bool> {
         Ok(true)

@@ -66,6 +66,7 @@ pub async fn create(ctx: &Context, req: CreateRequest, reporter: &dyn Reporter) 
     let t = Transact {
         dry_run: change.dry_run,
         download_only: change.download_only,
+        confirmed: false,
         specs: PlanSpecs {
             removed: Vec::new(),
             updated: update_specs.clone(),

@@ -74,6 +74,7 @@ fn transact_settings(change: &Change, texts: &[String], specs: &[MatchSpec]) -> 
     Transact {
         dry_run: change.dry_run,
         download_only: change.download_only,
+        confirmed: false,
         specs: PlanSpecs {
             removed: Vec::new(),
             updated: update_specs.clone(),

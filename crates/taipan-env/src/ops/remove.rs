@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use rattler_conda_types::PrefixRecord;
 
 use super::install::lock_env;
-use super::{transact, Transact, Transacted};
+use super::{transact, Done, Transact, Transacted};
 use crate::context::{same_path, Context};
 use crate::error::{CondaError, ErrorKind, Result};
 use crate::history::Entry;
@@ -43,8 +43,8 @@ pub enum Removed {
     Packages(Box<Transacted>),
     /// `--all --dry-run`: nothing was removed; the packages that would be.
     EnvDryRun(Vec<PrefixRecord>),
-    /// `--all`, and the user said no.
-    EnvDeclined,
+    /// `--all`: the packages were unlinked, and the user kept the (now empty) directory.
+    EnvKept,
     /// `--all`: the environment is gone; the packages it held.
     Env(Vec<PrefixRecord>),
 }
@@ -54,26 +54,6 @@ pub async fn remove(ctx: &Context, req: RemoveRequest, reporter: &dyn Reporter) 
     crate::registry::finish_removals(ctx);
     ctx.require_env(&req.prefix, req.name.as_deref())?;
     crate::prefix::check_not_frozen(ctx, &req.prefix, req.override_frozen)?;
-    if req.all && req.keep_env {
-        // Every package goes; the environment (conda-meta, history, registration) stays.
-        let names = crate::prefix::records(&req.prefix)?
-            .iter()
-            .map(|r| {
-                r.repodata_record
-                    .package_record
-                    .name
-                    .as_normalized()
-                    .to_string()
-            })
-            .collect();
-        let req = RemoveRequest {
-            names,
-            all: false,
-            force: true,
-            ..req
-        };
-        return remove_names(ctx, &req, reporter).await;
-    }
     if req.all {
         return remove_all(ctx, &req, reporter).await;
     }
@@ -157,17 +137,78 @@ async fn remove_all(
             "Cannot remove current environment. Deactivate and run conda remove again",
         ));
     }
-    if req.dry_run {
-        return Ok(Removed::EnvDryRun(env_records(ctx, prefix)?));
-    }
     reporter.remove_env(prefix);
-    if !reporter.confirm()? {
-        return Ok(Removed::EnvDeclined);
+    let records = env_records(ctx, prefix)?;
+    if records.is_empty() {
+        reporter.no_packages(prefix);
+        if req.dry_run {
+            return Ok(Removed::EnvDryRun(records));
+        }
+    } else if req.keep_env || req.dry_run {
+        // Every package goes as one transaction; the environment itself stays.
+        return unlink_all(ctx, req, false, reporter).await;
+    } else {
+        let plan = Plan::removal(prefix, &records, records.clone(), ctx.subdir);
+        reporter.plan(&plan, &[], &PlanSpecs::default());
+        if !reporter.confirm()? {
+            return Ok(Removed::Packages(Box::new(Transacted {
+                plan,
+                fetch: Vec::new(),
+                done: Done::Declined,
+                pip: None,
+            })));
+        }
+    }
+    if req.keep_env {
+        return Ok(Removed::Env(records));
+    }
+    // conda unlinks the packages, then asks (default no) before deleting the directory.
+    // Both answers are known before anything changes, so a full removal stays one atomic
+    // step (the environment is there or gone, also when the process is killed), and "no"
+    // leaves what conda leaves: the environment without its packages.
+    if !reporter.confirm_delete(prefix)? {
+        if !records.is_empty() {
+            unlink_all(ctx, req, true, reporter).await?;
+        }
+        return Ok(Removed::EnvKept);
     }
     let lock = lock_env(prefix, reporter).await?;
-    let records = env_records(ctx, prefix)?;
-    remove_env(ctx, prefix, lock).await?;
+    let shown = !records.is_empty();
+    if shown {
+        reporter.phase("Executing transaction");
+    }
+    let removed = remove_env(ctx, prefix, lock).await;
+    if shown {
+        reporter.phase_done(removed.is_ok());
+    }
+    removed?;
     Ok(Removed::Env(records))
+}
+
+/// Unlinks every package of the environment in one transaction (`--keep-env`, or "no" to
+/// deleting the directory); `confirmed`: the plan was already shown and accepted.
+async fn unlink_all(
+    ctx: &Context,
+    req: &RemoveRequest,
+    confirmed: bool,
+    reporter: &dyn Reporter,
+) -> Result<Removed> {
+    let mut lock = lock_env(&req.prefix, reporter).await?;
+    let installed = crate::prefix::installed(ctx, &req.prefix)?;
+    let all = installed.records.clone();
+    let plan = Plan::removal(&req.prefix, &installed.records, all, ctx.subdir);
+    let t = Transact {
+        dry_run: req.dry_run,
+        confirmed,
+        // `--all` removes packages, not specs: conda's plan and history name none.
+        history: Entry {
+            cmd: req.cmd.clone(),
+            ..Entry::default()
+        },
+        ..Transact::default()
+    };
+    let done = transact(ctx, plan, t, Some(&mut lock), reporter).await?;
+    Ok(Removed::Packages(Box::new(done)))
 }
 
 /// The packages of an environment `--all` removes, by name (conda's `UNLINK` list).

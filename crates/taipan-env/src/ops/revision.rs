@@ -93,6 +93,7 @@ async fn revert(
     let t = Transact {
         dry_run: req.dry_run,
         download_only: req.download_only,
+        confirmed: false,
         specs: PlanSpecs {
             removed: Vec::new(),
             updated: specs.clone(),

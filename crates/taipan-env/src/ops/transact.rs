@@ -21,6 +21,8 @@ pub struct Transact {
     pub dry_run: bool,
     /// `--download-only`: fill the package cache, link nothing.
     pub download_only: bool,
+    /// The plan was already shown and accepted (`remove --all` asked first).
+    pub confirmed: bool,
     /// Specs shown with the plan.
     pub specs: PlanSpecs,
     /// Requested spec per package name, recorded as `requested_spec`.
@@ -78,11 +80,13 @@ pub async fn transact(
         return ended(plan, fetch, Done::Nothing);
     }
     let fetch_refs: Vec<&RepoDataRecord> = fetch.iter().collect();
-    reporter.plan(&plan, &fetch_refs, &t.specs);
+    if !t.confirmed {
+        reporter.plan(&plan, &fetch_refs, &t.specs);
+    }
     if t.dry_run {
         return ended(plan, fetch, Done::DryRun);
     }
-    if !reporter.confirm()? {
+    if !t.confirmed && !reporter.confirm()? {
         return ended(plan, fetch, Done::Declined);
     }
     if t.download_only {

@@ -100,17 +100,12 @@ pub fn record_dump(r: &RepoDataRecord) -> Value {
 
 /// The `actions` object for a plan.
 pub fn actions_json(plan: &Plan, fetch: &[&RepoDataRecord]) -> Value {
+    // conda 26's order: FETCH, PREFIX, UNLINK, LINK.
     let mut actions = serde_json::Map::new();
     actions.insert(
         "FETCH".into(),
         Value::Array(fetch.iter().map(|r| record_dump(r)).collect()),
     );
-    if !plan.link.is_empty() {
-        actions.insert(
-            "LINK".into(),
-            Value::Array(plan.link.iter().map(action_item).collect()),
-        );
-    }
     actions.insert("PREFIX".into(), json!(plan.prefix.display().to_string()));
     if !plan.unlink.is_empty() {
         actions.insert(
@@ -121,6 +116,12 @@ pub fn actions_json(plan: &Plan, fetch: &[&RepoDataRecord]) -> Value {
                     .map(|r| action_item(&r.repodata_record))
                     .collect(),
             ),
+        );
+    }
+    if !plan.link.is_empty() {
+        actions.insert(
+            "LINK".into(),
+            Value::Array(plan.link.iter().map(action_item).collect()),
         );
     }
     Value::Object(actions)

@@ -66,3 +66,22 @@ pub fn confirm_remove() -> Result<bool, CondaError> {
         "y" | "yes"
     ))
 }
+
+/// `remove --all`'s second question: delete the environment directory, with whatever else
+/// is in it? Default no (an empty answer or end of input keeps it).
+pub fn confirm_delete(prefix: &std::path::Path) -> Result<bool, CondaError> {
+    print!(
+        "Everything found within the environment ({}), including any conda environment configurations and any non-conda files, will be deleted. Do you wish to continue?\n (y/[n])? ",
+        prefix.display()
+    );
+    let _ = std::io::stdout().flush();
+    let mut line = String::new();
+    let n = std::io::stdin().lock().read_line(&mut line)?;
+    if n == 0 {
+        println!();
+    }
+    Ok(matches!(
+        line.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}

@@ -123,6 +123,22 @@ impl Reporter for CliReporter {
         }
     }
 
+    fn no_packages(&self, prefix: &Path) {
+        if self.printer.text() {
+            println!(
+                "No packages found in {}. Continuing environment removal",
+                prefix.display()
+            );
+        }
+    }
+
+    fn confirm_delete(&self, prefix: &Path) -> Result<bool> {
+        if self.yes || self.printer.json {
+            return Ok(true);
+        }
+        super::prompt::confirm_delete(prefix)
+    }
+
     fn confirm_replace(&self, prefix: &Path) -> Result<bool> {
         if self.yes || self.printer.json {
             return Ok(true);

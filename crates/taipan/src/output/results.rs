@@ -50,9 +50,9 @@ fn applied(printer: Printer, t: &Transacted, fetch: &[&RepoDataRecord], outcome:
             obj.insert("PIP".into(), json!(pip.installed));
         }
         printer.json(&json!({
+            "success": true,
             "actions": actions,
             "prefix": plan.prefix.display().to_string(),
-            "success": true,
         }));
     }
 }
@@ -60,12 +60,12 @@ fn applied(printer: Printer, t: &Transacted, fetch: &[&RepoDataRecord], outcome:
 fn nothing_to_do(printer: Printer, t: &Transacted) {
     if let (true, Some(pip)) = (printer.json, &t.pip) {
         // conda reports pip's part as the only action.
-        printer.json(&json!({"actions": {"PIP": pip.installed}, "prefix": t.plan.prefix.display().to_string(), "success": true}));
+        printer.json(&json!({"success": true, "actions": {"PIP": pip.installed}, "prefix": t.plan.prefix.display().to_string()}));
         return;
     }
     if printer.json {
         printer.json(
-            &json!({"message": "All requested packages already installed.", "success": true}),
+            &json!({"success": true, "message": "All requested packages already installed."}),
         );
     } else {
         println!("\n# All requested packages already installed.\n");
@@ -76,16 +76,13 @@ fn nothing_to_do(printer: Printer, t: &Transacted) {
 /// with `flag: true`, or conda's `DryRunExit` line.
 fn stopped_early(printer: Printer, plan: &Plan, fetch: &[&RepoDataRecord], flag: &str) {
     if printer.json {
-        // Sorted keys, as conda prints them.
-        let value: std::collections::BTreeMap<&str, serde_json::Value> = [
-            ("actions", actions_json(plan, fetch)),
-            (flag, json!(true)),
-            ("prefix", json!(plan.prefix.display().to_string())),
-            ("success", json!(true)),
-        ]
-        .into_iter()
-        .collect();
-        printer.json(&serde_json::to_value(value).unwrap_or_default());
+        // conda 26's order: success, actions, prefix, then the flag.
+        let mut value = serde_json::Map::new();
+        value.insert("success".into(), json!(true));
+        value.insert("actions".into(), actions_json(plan, fetch));
+        value.insert("prefix".into(), json!(plan.prefix.display().to_string()));
+        value.insert(flag.into(), json!(true));
+        printer.json(&serde_json::Value::Object(value));
     } else {
         eprintln!("\nDryRunExit: Dry run. Exiting.\n");
     }
@@ -96,14 +93,14 @@ pub fn created(printer: Printer, created: &Created, prefix: &Path, name: &str) -
     match created {
         Created::Empty { dry_run: true } => {
             if printer.json {
-                printer.json(&json!({"actions": {"FETCH": [], "PREFIX": prefix.display().to_string()}, "dry_run": true, "prefix": prefix.display().to_string(), "success": true}));
+                printer.json(&json!({"success": true, "actions": {"FETCH": [], "PREFIX": prefix.display().to_string()}, "prefix": prefix.display().to_string(), "dry_run": true}));
             } else {
                 eprintln!("\nDryRunExit: Dry run. Exiting.\n");
             }
         }
         Created::Empty { dry_run: false } => {
             if printer.json {
-                printer.json(&json!({"actions": {"PREFIX": prefix.display().to_string()}, "prefix": prefix.display().to_string(), "success": true}));
+                printer.json(&json!({"success": true, "actions": {"PREFIX": prefix.display().to_string()}, "prefix": prefix.display().to_string()}));
             } else if !printer.quiet {
                 println!(
                     "\n## Package Plan ##\n\n  environment location: {}\n\n",
@@ -134,26 +131,24 @@ pub fn removed(printer: Printer, removed: &Removed, prefix: &Path) -> u8 {
         Removed::EnvDryRun(records) => {
             if printer.json {
                 printer.json(&json!({
-                    "actions": unlink_all(records, prefix),
-                    "dry_run": true,
-                    "prefix": prefix.display().to_string(),
                     "success": true,
+                    "actions": unlink_all(records, prefix),
+                    "prefix": prefix.display().to_string(),
+                    "dry_run": true,
                 }));
             } else {
-                println!(
-                    "\nRemove all packages in environment {}:\n",
-                    prefix.display()
-                );
                 eprintln!("\nDryRunExit: Dry run. Exiting.\n");
             }
         }
-        Removed::EnvDeclined => {}
+        // conda's answer to "no" at its second question: the packages are gone, the
+        // directory stays; exit 0.
+        Removed::EnvKept => eprintln!("\nCondaSystemExit: Exiting.\n"),
         Removed::Env(records) => {
             if printer.json {
                 printer.json(&json!({
+                    "success": true,
                     "actions": unlink_all(records, prefix),
                     "prefix": prefix.display().to_string(),
-                    "success": true,
                 }));
             }
         }

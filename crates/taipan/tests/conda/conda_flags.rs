@@ -372,6 +372,57 @@ fn remove_all_keep_env_empties_the_environment_and_keeps_it() {
     assert_eq!(code, 2, "--keep-env needs --all");
 }
 
+/// `remove --all` as conda does it: the plan (`Proceed ([y]/n)?`, default yes), then a
+/// second question before the directory goes (default no). With no answers (no terminal,
+/// no -y) the packages are removed, the directory and its registration stay, and conda's
+/// `CondaSystemExit: Exiting.` ends it with exit 0. `-y` removes everything; `--json` asks
+/// nothing and lists the `UNLINK` actions.
+#[test]
+fn remove_all_asks_twice_and_an_empty_answer_keeps_the_directory() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["app"]);
+    let (code, out, err) = output(ctx.cmd().args(["remove", "--all", "-p"]).arg(&prefix));
+    assert_eq!(code, 0, "{err}");
+    let plan = out
+        .find("The following packages will be REMOVED:\n\n  app-")
+        .unwrap();
+    let proceed = out.find("Proceed ([y]/n)? ").unwrap();
+    let delete = out
+        .find("including any conda environment configurations and any non-conda files, will be deleted. Do you wish to continue?\n (y/[n])? ")
+        .unwrap();
+    assert!(plan < proceed && proceed < delete, "{out}");
+    assert!(err.contains("CondaSystemExit: Exiting."), "{err}");
+    assert!(ctx.installed(&prefix).is_empty());
+    assert!(prefix.join("conda-meta/history").is_file());
+    let (_, envs, _) = output(ctx.cmd().args(["env", "list"]));
+    assert!(envs.contains(&prefix.display().to_string()), "{envs}");
+
+    // The second time there is nothing to unlink; -y deletes the directory.
+    let (code, out, _) = output(ctx.cmd().args(["remove", "--all", "-y", "-p"]).arg(&prefix));
+    assert_eq!(code, 0);
+    assert!(
+        out.contains(&format!(
+            "No packages found in {}. Continuing environment removal\n",
+            prefix.display()
+        )),
+        "{out}"
+    );
+    assert!(!prefix.exists());
+
+    let other = ctx.create("other", &["app"]);
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["remove", "--all", "--json", "-p"])
+            .arg(&other),
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let keys: Vec<&String> = v.as_object().unwrap().keys().collect();
+    assert_eq!(keys, ["success", "actions", "prefix"]);
+    assert_eq!(v["actions"]["UNLINK"].as_array().unwrap().len(), 2);
+    assert!(!other.exists());
+}
+
 #[test]
 fn disallowed_packages_ignore_pinned_and_dry_run_keys_take_effect() {
     let ctx = TestContext::new();

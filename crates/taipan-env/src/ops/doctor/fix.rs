@@ -165,6 +165,7 @@ async fn relink(
     let t = Transact {
         dry_run: false,
         download_only: false,
+        confirmed: false,
         specs: PlanSpecs::default(),
         requested,
         history: Entry {
