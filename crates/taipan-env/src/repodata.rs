@@ -149,8 +149,9 @@ async fn query_with(
             specs.push(pip);
         }
     }
+    let channels = usable_offline(ctx, &gateway, channels, &platforms).await;
     let mut query = gateway
-        .query(sources(ctx, channels)?, platforms, specs)
+        .query(sources(ctx, &channels)?, platforms, specs)
         .recursive(true);
     if ctx.config.add_pip_as_python_dependency {
         query = query.with_record_patch(add_pip);
@@ -182,6 +183,40 @@ fn check_repodata_fns(config: &taipan_config::Config) -> Result<()> {
             other.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
         ),
     ))
+}
+
+/// Offline, conda treats a remote channel with nothing cached as empty (the seed's
+/// `update --update-all --offline` on an air-gapped server succeeds): such channels are left
+/// out. Online, or for local channels, all are kept.
+async fn usable_offline(
+    ctx: &Context,
+    gateway: &Gateway,
+    channels: &[Channel],
+    platforms: &[Subdir],
+) -> Vec<Channel> {
+    if !ctx.config.offline {
+        return channels.to_vec();
+    }
+    let mut kept = Vec::new();
+    for c in channels {
+        if c.base_url.url().scheme() == "file" {
+            kept.push(c.clone());
+            continue;
+        }
+        // Reading the names loads the subdirs from the cache (kept for the query after).
+        match gateway
+            .names(vec![c.clone()], platforms.to_vec())
+            .execute()
+            .await
+        {
+            Ok(_) => kept.push(c.clone()),
+            Err(e) => tracing::info!(
+                "offline: {} has no usable cache ({e}); treated as empty",
+                c.base_url
+            ),
+        }
+    }
+    kept
 }
 
 /// Local channels go through taipan's persistent index; remote ones through the gateway's

@@ -135,7 +135,7 @@ pub fn solve(
     virtual_packages: &[GenericVirtualPackage],
     rules: &Rules,
 ) -> Result<Solution> {
-    check_available(req, index)?;
+    check_available(req, installed, index)?;
     check_pins(req, installed, index)?;
     let buckets = prepare_buckets(index, installed);
     match solve_with(
@@ -288,12 +288,20 @@ fn solve_with(
 
 /// Fails with `PackagesNotFoundInChannelsError` when a requested spec matches nothing in the
 /// channels.
-fn check_available(req: &Request, index: &Index) -> Result<()> {
+fn check_available(req: &Request, installed: &Installed, index: &Index) -> Result<()> {
+    // An installed record counts as available, as in conda's index (offline with an
+    // uncached channel, `update NAME` of what is installed is "already installed").
     let missing: Vec<String> = req
         .specs
         .iter()
         .filter(|s| !name_of(s).starts_with("__"))
         .filter(|s| !index.iter().any(|r| s.matches(r)))
+        .filter(|s| {
+            !installed
+                .records
+                .iter()
+                .any(|r| s.matches(&r.repodata_record))
+        })
         .map(|s| s.to_string())
         .collect();
     if missing.is_empty() {

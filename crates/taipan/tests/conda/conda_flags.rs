@@ -764,3 +764,64 @@ fn exclude_newer_filters_by_publication_time() {
     assert_eq!(code, 1);
     assert!(!ctx.root.join("envs/b").exists());
 }
+
+/// The seed's air-gapped update: `update --update-all -y --offline` with a remote channel
+/// that was never cached treats it as empty, as conda does, and succeeds with "All requested
+/// packages already installed"; `update NAME` of an installed package too. A package that
+/// is not installed is conda's not-found error naming the remote channel.
+#[test]
+fn offline_update_all_with_an_uncached_remote_channel_succeeds() {
+    let ctx = TestContext::new();
+    std::fs::create_dir_all(ctx.root.join("conda-meta")).unwrap();
+    std::fs::write(ctx.root.join("conda-meta/history"), "").unwrap();
+    ctx.cmd()
+        .args([
+            "install",
+            "-n",
+            "base",
+            "-y",
+            "-q",
+            "-c",
+            &ctx.channel,
+            "dep=1",
+        ])
+        .assert()
+        .success();
+    // The environment, not the package cache (the offline look at the cache may leave lock
+    // files there).
+    let env_tree = || -> Vec<String> {
+        tree(&ctx.root)
+            .into_iter()
+            .filter(|p| !p.starts_with("pkgs/"))
+            .collect()
+    };
+    let before = env_tree();
+    condarc(&ctx, "channels:\n  - http://127.0.0.1:9/never-cached\n");
+    let (code, out, err) = output(
+        ctx.cmd()
+            .args(["update", "--update-all", "-y", "--offline"]),
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("\n# All requested packages already installed.\n"),
+        "{out}"
+    );
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["update", "--all", "-y", "--offline", "--json"]),
+    );
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["message"], "All requested packages already installed.");
+    let (code, _, _) = output(ctx.cmd().args(["update", "dep", "-y", "--offline"]));
+    assert_eq!(code, 0);
+    assert_eq!(env_tree(), before);
+
+    let (code, _, err) = output(ctx.cmd().args(["install", "app", "-y", "--offline"]));
+    assert_eq!(code, 1);
+    assert!(
+        err.contains("PackagesNotFoundInChannelsError")
+            && err.contains("http://127.0.0.1:9/never-cached/linux-64"),
+        "{err}"
+    );
+}
