@@ -90,7 +90,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "force",
     "force_32bit",
     "force_remove",
-    "json",
     "migrated_channel_aliases",
     "no_lock",
     "no_plugins",
@@ -99,7 +98,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "number_channel_notices",
     "plugins",
     "preview",
-    "quiet",
     "report_errors",
     "reporters",
     "repodata_threads",
@@ -116,7 +114,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "unsatisfiable_hints_check_depth",
     "update_modifier",
     "use_only_tar_bz2",
-    "verbosity",
     "verify_threads",
 ];
 

@@ -318,6 +318,18 @@ pub struct Output {
     pub verbose: u8,
 }
 
+impl Output {
+    /// `--json`, or the `json` setting.
+    pub fn is_json(&self) -> bool {
+        self.json || crate::output::config_json()
+    }
+
+    /// `-q`, or the `quiet` setting.
+    pub fn is_quiet(&self) -> bool {
+        self.quiet || crate::output::config_quiet()
+    }
+}
+
 /// `-n` / `-p`.
 #[derive(Debug, Args, Clone, Default)]
 pub struct Target {

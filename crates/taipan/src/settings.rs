@@ -25,7 +25,7 @@ pub fn env_files(s: &SolveArgs) -> Result<Vec<EnvFile>> {
         .filter(|f| envfile::is_env_file(f))
         .map(|f| envfile::read(f))
         .collect::<Result<Vec<_>>>()?;
-    if !s.output.json {
+    if !s.output.is_json() {
         for w in files.iter().flat_map(|f| &f.warnings) {
             println!("{w}");
         }

@@ -24,7 +24,7 @@ pub fn run(a: ConfigArgs) -> Result<u8> {
         prefix: a.prefix.clone(),
     };
     load.target = Some(&target);
-    let json = a.output.json;
+    let json = a.output.is_json();
     // `--file` with `--show`/`--describe` reads only that file, as conda does.
     let ctx = if a.file.is_some() && (a.show.is_some() || a.describe.is_some()) {
         file_only_context(&argv, &a)?
@@ -142,7 +142,7 @@ fn edit(ctx: &Context, a: &ConfigArgs, rc_path: &Path) -> Result<u8> {
     for line in &rc.log {
         eprintln!("{line}");
     }
-    if !a.output.json {
+    if !a.output.is_json() {
         for w in &rc.warnings {
             eprintln!("{w}");
         }
@@ -156,7 +156,7 @@ fn edit(ctx: &Context, a: &ConfigArgs, rc_path: &Path) -> Result<u8> {
     if a.get.as_ref().is_none_or(|k| k.is_empty()) {
         rc.write().map_err(conda_error)?;
     }
-    if a.output.json {
+    if a.output.is_json() {
         print_success(rc_path, &rc.warnings, &got);
     } else {
         for (k, v) in &got {

@@ -11,9 +11,9 @@ use crate::cli::DeployArgs;
 
 /// Runs the deployment (or its plan); exit 0 on success, 1 when a step failed.
 pub async fn run(a: DeployArgs) -> Result<u8> {
-    helpers::init_logging(&a.output);
-    let json = a.output.json;
-    let quiet = a.output.quiet || json;
+    helpers::init_logging(a.output.verbose);
+    let json = a.output.is_json();
+    let quiet = a.output.is_quiet() || json;
     let opts = Options {
         installer: a.installer.clone(),
         sha256: a.sha256.clone(),

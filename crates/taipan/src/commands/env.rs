@@ -11,7 +11,7 @@ use crate::cli::EnvListArgs;
 pub fn list(a: EnvListArgs) -> Result<u8> {
     let argv = super::helpers::argv();
     let ctx = Load::new(&argv, &a.output).context()?;
-    crate::output::envs::print_envs(&ctx, a.output.json);
+    crate::output::envs::print_envs(&ctx, a.output.is_json());
     Ok(0)
 }
 
@@ -43,7 +43,7 @@ pub fn vars(cmd: crate::cli::VarsCommand, argv: &[String]) -> Result<u8> {
     if kind == 0 {
         // conda hides variables `unset` marked (`***unset***`).
         vars.retain(|_, v| v.as_str() != Some(taipan_env::prefix::UNSET_VAR));
-        if a.output.json {
+        if a.output.is_json() {
             println!(
                 "{}",
                 serde_json::to_string_pretty(&vars).unwrap_or_default()
@@ -94,7 +94,7 @@ pub fn vars(cmd: crate::cli::VarsCommand, argv: &[String]) -> Result<u8> {
     let active = ctx
         .active_prefix()
         .is_some_and(|p| taipan_env::context::same_path(&p, &prefix));
-    if active && !a.output.json && !a.output.quiet {
+    if active && !a.output.is_json() && !a.output.is_quiet() {
         println!("To make your changes take effect please reactivate your environment");
     }
     Ok(0)
@@ -174,7 +174,7 @@ pub fn update(a: crate::cli::EnvUpdateArgs, argv: &[String]) -> Result<EnvUpdate
         update_all: false,
         revision: None,
     };
-    let quiet = args.solve.output.quiet || args.solve.output.json;
+    let quiet = args.solve.output.is_quiet() || args.solve.output.is_json();
     let banner = (!quiet).then(|| solve_name(&args.solve.target, &prefix));
     Ok(EnvUpdate::Install { args, banner })
 }

@@ -73,7 +73,7 @@ fn pick_format(a: &ExportArgs) -> Result<Format> {
     if let Some(file) = &a.file {
         return Format::detect(file);
     }
-    Ok(if a.output.json {
+    Ok(if a.output.is_json() {
         Format::EnvironmentJson
     } else {
         Format::EnvironmentYaml

@@ -9,15 +9,20 @@ use taipan_env::Result;
 use crate::cli::{ChannelArgs, Output, Target};
 
 /// Sets up `tracing` from `-v` flags (stderr).
-pub fn init_logging(output: &Output) {
-    let level = match output.verbose {
+pub fn init_logging(verbose: u8) {
+    let level = match verbose {
         0 => "error,taipan=warn,taipan_env=warn",
         1 => "warn,taipan=info,taipan_env=info",
         2 => "info,taipan=debug,taipan_env=debug",
         _ => "trace",
     };
+    // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
+    use std::io::IsTerminal;
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(colour)
         .with_env_filter(tracing_subscriber::EnvFilter::new(level))
         .without_time()
         .try_init();
@@ -104,7 +109,6 @@ impl<'a> Load<'a> {
 
     /// Loads the context.
     pub fn context(&self) -> Result<Context> {
-        init_logging(self.output);
         let env: HashMap<String, String> = std::env::vars().collect();
         let mut cli = CliOverrides::default();
         if let Some(c) = self.channels {
@@ -138,10 +142,10 @@ impl<'a> Load<'a> {
         if self.no_priority {
             cli.channel_priority = Some(taipan_config::ChannelPriority::Disabled);
         }
-        if self.output.json {
+        if self.output.is_json() {
             cli.json = Some(true);
         }
-        if self.output.quiet {
+        if self.output.is_quiet() {
             cli.quiet = Some(true);
         }
         let opts = ContextOptions {
@@ -152,8 +156,16 @@ impl<'a> Load<'a> {
             name: self.target.and_then(|t| t.name.clone()),
             platform: self.platform.clone(),
         };
-        let ctx = Context::load(&opts)?;
-        if !self.output.json {
+        let ctx = Context::load(&opts);
+        // `verbosity` (`CONDA_VERBOSITY`, .condarc) counts like -v.
+        let verbose = ctx
+            .as_ref()
+            .map(|c| c.config.verbosity.min(u8::MAX as u64) as u8)
+            .unwrap_or(0);
+        init_logging(self.output.verbose.max(verbose));
+        let ctx = ctx?;
+        crate::output::adopt_config(&ctx.config);
+        if !self.output.is_json() {
             for w in &ctx.warnings {
                 eprintln!("{w}");
             }

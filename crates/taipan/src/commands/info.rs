@@ -20,7 +20,7 @@ enum Component {
 
 /// conda's choice of components (`iter_info_components`).
 fn components(a: &InfoArgs) -> Vec<Component> {
-    let json = a.output.json;
+    let json = a.output.is_json();
     let mut out = Vec::new();
     if a.base {
         out.push(Component::Base);
@@ -47,7 +47,7 @@ fn components(a: &InfoArgs) -> Vec<Component> {
 pub fn run(a: InfoArgs) -> Result<u8> {
     let argv = super::helpers::argv();
     let ctx = Load::new(&argv, &a.output).context()?;
-    let json = a.output.json;
+    let json = a.output.is_json();
     for c in components(&a) {
         match c {
             Component::Base if json => print_json(&json!({"root_prefix": ctx.root_prefix})),

@@ -36,7 +36,7 @@ pub fn run(a: InitArgs, argv: &[String]) -> Result<u8> {
         };
         report.push((path, outcome));
     }
-    crate::output::init::print_report(&report, a.dry_run, a.output.json)
+    crate::output::init::print_report(&report, a.dry_run, a.output.is_json())
 }
 
 fn shells(a: &InitArgs) -> Result<Vec<InitShell>> {

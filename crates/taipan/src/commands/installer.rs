@@ -17,7 +17,7 @@ pub async fn build(
     binary: Option<PathBuf>,
     output: &Output,
 ) -> Result<u8> {
-    helpers::init_logging(output);
+    helpers::init_logging(output.verbose);
     let binary = match binary {
         Some(b) => b,
         None => std::env::current_exe()?,
@@ -27,7 +27,7 @@ pub async fn build(
         Some(spec) if !default => taipan_installer::build(spec, out, &binary, &env).await?,
         _ => taipan_installer::default_dist::build_default(out, &binary, &env).await?,
     };
-    if output.json {
+    if output.is_json() {
         let v = serde_json::json!({
             "success": true,
             "installer": built.installer,

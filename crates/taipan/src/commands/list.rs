@@ -28,7 +28,7 @@ pub fn run(a: ListArgs) -> Result<u8> {
         ));
     }
     if a.revisions {
-        return revisions(&prefix, a.output.json);
+        return revisions(&prefix, a.output.is_json());
     }
     let records = taipan_env::prefix::records(&prefix)?;
     if a.explicit {
@@ -55,7 +55,7 @@ pub fn run(a: ListArgs) -> Result<u8> {
         entries.reverse();
     }
     let show_urls = ctx.config.show_channel_urls;
-    if a.output.json {
+    if a.output.is_json() {
         let items: Vec<_> = entries.iter().map(|e| e.dump(&prefix, a.size)).collect();
         println!(
             "{}",

@@ -19,7 +19,7 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
     }
     .context()?;
     let text = a.spec.clone().unwrap_or_else(|| "*".into());
-    let show = !a.output.json && !a.output.quiet;
+    let show = !a.output.is_json() && !a.output.is_quiet();
     if a.envs {
         return in_environments(&ctx, &a, &text, show);
     }
@@ -28,7 +28,7 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
     let found = search::channels(&ctx, &channels, &text, !a.skip_flexible_search).await;
     step.finish(found.is_ok());
     let found = found?;
-    if let (Some(flex), false) = (&found.flexible, a.output.json) {
+    if let (Some(flex), false) = (&found.flexible, a.output.is_json()) {
         println!("No match found for: {text}. Search: {flex}");
     }
     if found.records.is_empty() {
@@ -39,7 +39,7 @@ pub async fn run(a: SearchArgs) -> Result<u8> {
         ));
     }
     let records = found.records;
-    if a.output.json {
+    if a.output.is_json() {
         print_json(&records);
     } else if a.info {
         for r in &records {
@@ -80,7 +80,7 @@ fn in_environments(
     if found.is_empty() {
         return Err(search::not_in_environments(text));
     }
-    if a.output.json {
+    if a.output.is_json() {
         let groups: Vec<serde_json::Value> = found
             .iter()
             .map(|(prefix, records)| {

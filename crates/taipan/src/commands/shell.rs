@@ -119,5 +119,5 @@ pub fn install_files(
         .map(|p| taipan_env::context::absolute(&p))
         .unwrap_or(ctx.root_prefix.clone());
     let report = taipan_shell::files::install(&root, dry_run);
-    crate::output::init::print_report(&report, dry_run, output.json)
+    crate::output::init::print_report(&report, dry_run, output.is_json())
 }

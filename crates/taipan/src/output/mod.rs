@@ -16,10 +16,32 @@ pub mod prompt;
 pub mod reporter;
 pub mod results;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use serde_json::Value;
 use taipan_env::CondaError;
 
 use crate::cli::Output;
+
+static CONFIG_JSON: AtomicBool = AtomicBool::new(false);
+static CONFIG_QUIET: AtomicBool = AtomicBool::new(false);
+
+/// The `json` and `quiet` settings (`.condarc`, `CONDA_JSON`, `CONDA_QUIET`) act like the
+/// flags, as in conda; the command's context records them once it has read them.
+pub fn adopt_config(config: &taipan_config::Config) {
+    CONFIG_JSON.store(config.json, Ordering::Relaxed);
+    CONFIG_QUIET.store(config.quiet, Ordering::Relaxed);
+}
+
+/// Whether the configuration asks for JSON output.
+pub fn config_json() -> bool {
+    CONFIG_JSON.load(Ordering::Relaxed)
+}
+
+/// Whether the configuration asks for quiet output.
+pub fn config_quiet() -> bool {
+    CONFIG_QUIET.load(Ordering::Relaxed)
+}
 
 /// How a command prints: conda's text, `--json`, or `-q`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -34,8 +56,8 @@ impl Printer {
     /// From a command's output flags.
     pub fn new(output: &Output) -> Self {
         Self {
-            json: output.json,
-            quiet: output.quiet,
+            json: output.is_json(),
+            quiet: output.is_quiet(),
         }
     }
 

@@ -825,3 +825,49 @@ fn offline_update_all_with_an_uncached_remote_channel_succeeds() {
         "{err}"
     );
 }
+
+/// The `json`, `quiet` and `verbosity` settings act like `--json`, `-q` and `-v`, from a
+/// `.condarc` or `CONDA_*` variables; log lines carry no colour codes off a terminal.
+#[test]
+fn json_quiet_and_verbosity_settings_act_like_the_flags() {
+    let ctx = TestContext::new();
+    let prefix = ctx.create("env", &["app"]);
+    let (_, out, _) = output(
+        ctx.cmd()
+            .env("CONDA_JSON", "true")
+            .args(["list", "-p"])
+            .arg(&prefix),
+    );
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v[0]["name"], "app");
+    condarc(&ctx, "json: true\n");
+    let (code, out, _) = output(ctx.cmd().args(["list", "-n", "nosuch"]));
+    assert_eq!(code, 1);
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["exception_name"], "EnvironmentLocationNotFound");
+    condarc(&ctx, "quiet: true\n");
+    let (code, out, _) = output(
+        ctx.cmd()
+            .args(["install", "-y", "-c", &ctx.channel, "-p"])
+            .arg(&prefix)
+            .arg("dep=1"),
+    );
+    assert_eq!(code, 0);
+    assert!(!out.contains("Package Plan"), "{out}");
+    let dry_run = || {
+        output(
+            ctx.cmd()
+                .args(["create", "-n", "x", "--dry-run", "-c", &ctx.channel, "app"]),
+        )
+    };
+    condarc(&ctx, "verbosity: 3\n");
+    let (_, _, err) = dry_run();
+    assert!(err.contains("TRACE"), "{err}");
+    assert!(
+        !err.contains('\u{1b}'),
+        "no colour codes off a terminal: {err}"
+    );
+    condarc(&ctx, "");
+    let (_, _, err) = dry_run();
+    assert!(!err.contains("TRACE"), "{err}");
+}
