@@ -36,9 +36,50 @@ pub fn virtual_packages(ctx: &Context) -> Result<Vec<GenericVirtualPackage>> {
     {
         overrides.cuda_arch = Some(Override::String(String::new()));
     }
+    configured_overrides(ctx, &mut overrides);
     VirtualPackages::detect_for_platform(ctx.subdir, &overrides, None)
         .map(|v| v.into_generic_virtual_packages().collect())
         .map_err(|e| CondaError::generic(format!("cannot detect virtual packages: {e}")))
+}
+
+/// `override_virtual_packages` (`{glibc: "2.17", cuda: ""}`): like `CONDA_OVERRIDE_<NAME>`,
+/// which wins when both are set. An empty value removes the package.
+fn configured_overrides(ctx: &Context, overrides: &mut VirtualPackageOverrides) {
+    let Some(serde_yaml::Value::Mapping(map)) = ctx.config.other.get("override_virtual_packages")
+    else {
+        return;
+    };
+    for (key, value) in map {
+        let (Some(key), Some(value)) = (key.as_str(), yaml_text(value)) else {
+            continue;
+        };
+        let name = key.trim_start_matches("__").to_ascii_lowercase();
+        if ctx
+            .env
+            .contains_key(&format!("CONDA_OVERRIDE_{}", name.to_ascii_uppercase()))
+        {
+            continue;
+        }
+        let value = Some(Override::String(value.trim().to_string()));
+        match name.as_str() {
+            "glibc" => overrides.libc = value,
+            "linux" => overrides.linux = value,
+            "osx" => overrides.osx = value,
+            "win" => overrides.win = value,
+            "cuda" => overrides.cuda = value,
+            "archspec" => overrides.archspec = value,
+            other => tracing::warn!("override_virtual_packages: __{other} cannot be overridden"),
+        }
+    }
+}
+
+fn yaml_text(v: &serde_yaml::Value) -> Option<String> {
+    match v {
+        serde_yaml::Value::String(s) => Some(s.clone()),
+        serde_yaml::Value::Number(n) => Some(n.to_string()),
+        serde_yaml::Value::Null => Some(String::new()),
+        _ => None,
+    }
 }
 
 /// Channel priority from configuration, as the solver understands it.

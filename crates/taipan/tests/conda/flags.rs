@@ -308,6 +308,23 @@ fn virtual_package_requirements_follow_overrides() {
             .arg("needs-new-glibc"),
     );
     assert_eq!(code, 0);
+    // `override_virtual_packages` in .condarc does the same; the variable wins over it.
+    std::fs::write(
+        ctx.home.join(".condarc"),
+        "override_virtual_packages:\n  glibc: '2.41'\n",
+    )
+    .unwrap();
+    let create = |dir: &str| {
+        let mut cmd = ctx.cmd();
+        cmd.args(["create", "-y", "--dry-run", "-c", &url, "-p"])
+            .arg(ctx.path(dir))
+            .arg("needs-new-glibc");
+        cmd
+    };
+    let (code, _, err) = output(create("c").env_remove("CONDA_OVERRIDE_GLIBC"));
+    assert_eq!(code, 0, "{err}");
+    let (code, _, _) = output(create("d").env("CONDA_OVERRIDE_GLIBC", "2.36"));
+    assert_eq!(code, 1);
 }
 
 #[test]
