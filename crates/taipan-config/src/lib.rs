@@ -72,8 +72,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "always_softlink",
     "anaconda_upload",
     "channel_settings",
-    "client_ssl_cert",
-    "client_ssl_cert_key",
     "console",
     "debug",
     "default_python",

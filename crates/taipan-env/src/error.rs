@@ -58,6 +58,7 @@ pub enum ErrorKind {
     TooManyArgumentsError,
     UnavailableInvalidChannel,
     UnsatisfiableError,
+    ValidationError,
     PackagesNotFoundInChannelsError,
     PackagesNotFoundInPrefixError,
     CondaIndexError,
@@ -118,6 +119,7 @@ impl ErrorKind {
             ErrorKind::SpecsConfigurationConflictError => "SpecsConfigurationConflictError",
             ErrorKind::TooManyArgumentsError => "TooManyArgumentsError",
             ErrorKind::UnavailableInvalidChannel => "UnavailableInvalidChannel",
+            ErrorKind::ValidationError => "ValidationError",
             ErrorKind::UnsatisfiableError => "UnsatisfiableError",
             ErrorKind::PackagesNotFoundInChannelsError => "PackagesNotFoundInChannelsError",
             ErrorKind::PackagesNotFoundInPrefixError => "PackagesNotFoundInPrefixError",
@@ -131,6 +133,7 @@ impl ErrorKind {
             ErrorKind::CustomValidationError | ErrorKind::MultipleKeysError => {
                 "conda.common.configuration"
             }
+            ErrorKind::ValidationError => "conda.auxlib.exceptions",
             _ => "conda.exceptions",
         }
     }

@@ -35,6 +35,7 @@ pub fn retry_policy(ctx: &Context) -> ExponentialBackoff {
 pub fn client(ctx: &Context) -> Result<LazyClient> {
     let proxies = proxies(ctx)?;
     let ca_certs = ca_certs(&ctx.config.ssl_verify)?;
+    let identity = client_identity(&ctx.config)?;
     let insecure = matches!(ctx.config.ssl_verify, taipan_config::SslVerify::Disabled);
     let connect = secs(ctx.config.remote_connect_timeout_secs);
     let read = secs(ctx.config.remote_read_timeout_secs);
@@ -50,6 +51,9 @@ pub fn client(ctx: &Context) -> Result<LazyClient> {
         }
         for c in ca_certs {
             builder = builder.add_root_certificate(c);
+        }
+        if let Some(id) = identity {
+            builder = builder.identity(id);
         }
         let inner = builder.build().unwrap_or_else(|e| {
             tracing::error!("cannot set up the HTTP client ({e}); using defaults");
@@ -83,6 +87,73 @@ fn proxies(ctx: &Context) -> Result<Vec<reqwest::Proxy>> {
             })
         })
         .collect()
+}
+
+/// `client_ssl_cert` (a PEM with the certificate, and the key unless `client_ssl_cert_key`
+/// names it): the client certificate every HTTPS request presents (mutual TLS), as conda.
+fn client_identity(config: &taipan_config::Config) -> Result<Option<reqwest::Identity>> {
+    let (cert, key) = (&config.client_ssl_cert, &config.client_ssl_cert_key);
+    let Some(cert) = cert else {
+        if key.is_some() {
+            return Err(CondaError::new(
+                ErrorKind::ValidationError,
+                "'client_ssl_cert' is required when 'client_ssl_cert_key' is defined",
+            ));
+        }
+        return Ok(None);
+    };
+    let read = |key: &str, path: &str| {
+        let path = expand_vars(path);
+        std::fs::read(&path).map_err(|e| {
+            CondaError::new(
+                ErrorKind::CondaValueError,
+                format!("{key}: cannot read {path}: {e}\n  Point {key} at a PEM file, or remove the setting."),
+            )
+        })
+    };
+    let mut pem = read("client_ssl_cert", cert)?;
+    if let Some(key) = key {
+        pem.push(b'\n');
+        pem.extend(read("client_ssl_cert_key", key)?);
+    }
+    reqwest::Identity::from_pem(&pem).map(Some).map_err(|e| {
+        CondaError::new(
+            ErrorKind::CondaValueError,
+            format!("client_ssl_cert: {cert} (with its key) is not a usable PEM certificate and key: {e}"),
+        )
+    })
+}
+
+/// `$VAR` and `${VAR}` from the environment, as conda expands these settings.
+fn expand_vars(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find('$') {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 1..];
+        let (name, tail) = if let Some(inner) = after.strip_prefix('{') {
+            match inner.find('}') {
+                Some(end) => (&inner[..end], &inner[end + 1..]),
+                None => ("", after),
+            }
+        } else {
+            let end = after
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(after.len());
+            (&after[..end], &after[end..])
+        };
+        match std::env::var(name) {
+            Ok(v) if !name.is_empty() => out.push_str(&v),
+            _ => {
+                out.push('$');
+                rest = after;
+                continue;
+            }
+        }
+        rest = tail;
+    }
+    out.push_str(rest);
+    out
 }
 
 fn ca_certs(verify: &taipan_config::SslVerify) -> Result<Vec<reqwest::Certificate>> {

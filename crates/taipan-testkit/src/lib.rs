@@ -79,6 +79,7 @@ mod raw;
 mod stage;
 #[cfg(test)]
 mod tests;
+pub mod tls;
 mod wheel;
 
 pub use channel::ChannelBuilder;

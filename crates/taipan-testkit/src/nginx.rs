@@ -46,6 +46,7 @@ pub struct Nginx {
     child: Child,
     dir: TempDir,
     addr: SocketAddr,
+    https: bool,
 }
 
 impl Nginx {
@@ -70,18 +71,48 @@ impl Nginx {
         Self::serve_with(root, Some(max_age_secs))
     }
 
+    /// Serves `root` over HTTPS with `tls`'s server certificate, and only to clients that
+    /// present a certificate its CA signed (mutual TLS).
+    pub fn serve_mtls(root: &Path, tls: &crate::tls::TlsFiles) -> Result<Self> {
+        Self::start(root, None, Some(tls))
+    }
+
     fn serve_with(root: &Path, max_age_secs: Option<u32>) -> Result<Self> {
+        Self::start(root, max_age_secs, None)
+    }
+
+    fn start(
+        root: &Path,
+        max_age_secs: Option<u32>,
+        tls: Option<&crate::tls::TlsFiles>,
+    ) -> Result<Self> {
         let root = root
             .canonicalize()
             .with_context(|| format!("serving {}", root.display()))?;
         let dir = tempfile::Builder::new().prefix("testkit-nginx").tempdir()?;
         let addr = free_local_addr()?;
-        fs_err::write(
-            dir.path().join("nginx.conf"),
-            config(dir.path(), &root, addr, max_age_secs),
-        )?;
+        let mut conf = config(dir.path(), &root, addr, max_age_secs);
+        if let Some(tls) = tls {
+            conf = conf.replacen(
+                &format!("listen {addr};"),
+                &format!(
+                    "listen {addr} ssl;\n        ssl_certificate {};\n        ssl_certificate_key {};\n        ssl_client_certificate {};\n        ssl_verify_client on;",
+                    quote(&tls.server_cert),
+                    quote(&tls.server_key),
+                    quote(&tls.ca)
+                ),
+                1,
+            );
+        }
+        fs_err::write(dir.path().join("nginx.conf"), conf)?;
         let child = spawn(dir.path())?;
-        let mut nginx = Self { child, dir, addr };
+        let https = tls.is_some();
+        let mut nginx = Self {
+            child,
+            dir,
+            addr,
+            https,
+        };
         nginx.wait_until_ready()?;
         Ok(nginx)
     }
@@ -92,7 +123,8 @@ impl Nginx {
     ///
     /// Never: the URL is built from a socket address.
     pub fn url(&self) -> Url {
-        Url::parse(&format!("http://{}/", self.addr)).expect("socket address forms a valid URL")
+        let scheme = if self.https { "https" } else { "http" };
+        Url::parse(&format!("{scheme}://{}/", self.addr)).expect("socket address forms a valid URL")
     }
 
     /// The contents of the access log: one `"<request line>" <status>

@@ -272,3 +272,66 @@ fn sharded_repodata_over_http() {
         "the sharded index must be requested; requests: {paths:#?}"
     );
 }
+
+/// `client_ssl_cert` / `client_ssl_cert_key`: a channel behind mutual TLS (nginx with
+/// `ssl_verify_client on`) is reachable with the client certificate and refused without it;
+/// a key without a certificate is conda's `ValidationError`.
+#[test]
+fn client_certificate_reaches_a_mutual_tls_channel() {
+    let ctx = TestContext::new();
+    let tls = taipan_testkit::tls::TlsFiles::generate(&ctx.path("pki")).unwrap();
+    let nginx = Nginx::serve_mtls(&standard_on_disk(&ctx), &tls).unwrap();
+    let url = nginx.url().to_string();
+    let condarc = |extra: &str| {
+        std::fs::write(
+            ctx.home.join(".condarc"),
+            format!("ssl_verify: {}\n{extra}", tls.ca.display()),
+        )
+        .unwrap();
+    };
+    let install = |env: &str| {
+        output(
+            ctx.cmd()
+                .args([
+                    "create",
+                    "-y",
+                    "-q",
+                    "--override-channels",
+                    "-c",
+                    &url,
+                    "-n",
+                    env,
+                ])
+                .arg("dep=1"),
+        )
+    };
+    condarc("");
+    let (code, _, err) = install("without");
+    assert_eq!(code, 1, "no client certificate, no channel: {err}");
+    assert!(nginx.requests_with_status("/noarch/repodata.json", 200) == 0);
+
+    condarc(&format!(
+        "client_ssl_cert: {}\nclient_ssl_cert_key: {}\n",
+        tls.client_cert.display(),
+        tls.client_key.display()
+    ));
+    let (code, _, err) = install("with");
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        ctx.installed(&ctx.root.join("envs/with")),
+        vec!["dep-1.0-0"]
+    );
+
+    condarc(&format!(
+        "client_ssl_cert_key: {}\n",
+        tls.client_key.display()
+    ));
+    let (code, _, err) = install("key-only");
+    assert_eq!(code, 1);
+    assert!(
+        err.contains(
+            "ValidationError: 'client_ssl_cert' is required when 'client_ssl_cert_key' is defined"
+        ),
+        "{err}"
+    );
+}
