@@ -69,7 +69,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "allow_conda_downgrades",
     "allow_cycles",
     "allow_non_channel_urls",
-    "always_softlink",
     "anaconda_upload",
     "channel_settings",
     "console",

@@ -79,6 +79,12 @@ pub async fn transact(
     if plan.is_empty() {
         return ended(plan, fetch, Done::Nothing);
     }
+    if ctx.config.always_copy && ctx.config.always_softlink {
+        return Err(CondaError::new(
+            ErrorKind::ValidationError,
+            "'always_copy' and 'always_softlink' are mutually exclusive. Only one can be set to 'True'.",
+        ));
+    }
     let fetch_refs: Vec<&RepoDataRecord> = fetch.iter().collect();
     if !t.confirmed {
         reporter.plan(&plan, &fetch_refs, &t.specs);
@@ -187,6 +193,7 @@ pub async fn apply(
     lock.begin().await?;
     let settings = LinkSettings {
         always_copy: ctx.config.always_copy,
+        always_softlink: ctx.config.always_softlink,
         allow_softlinks: ctx.config.allow_softlinks,
         requested,
         root_prefix: ctx.root_prefix.clone(),

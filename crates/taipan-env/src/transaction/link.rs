@@ -424,6 +424,7 @@ impl<'a> InFlight<'a> {
         };
         let dir = p.dir.clone();
         let prefix = prefix.clone();
+        let softlink = settings.always_softlink && !settings.always_copy;
         // The synchronous linker spreads a package's files over rayon; the async one would
         // start a blocking task per file. It runs on a rayon worker, so its parallel loop
         // stays on the pool instead of handing work over from a blocking thread and waiting
@@ -436,6 +437,9 @@ impl<'a> InFlight<'a> {
                 rattler::install::link_package_sync(&dir, &prefix, Default::default(), options)
             }));
             let result = match linked {
+                Ok(Ok((paths, _link_type))) if softlink => {
+                    soft_link_files(&dir, prefix.path(), &paths).map(|()| paths)
+                }
                 Ok(Ok((paths, _link_type))) => Ok(paths),
                 Ok(Err(e)) => Err(error_chain(&e)),
                 Err(_) => Err("the linker failed unexpectedly (an internal error)".to_string()),
@@ -602,6 +606,8 @@ fn write_record(
             source: package_dir.to_path_buf(),
             link_type: Some(if settings.always_copy {
                 LinkType::Copy
+            } else if settings.always_softlink {
+                LinkType::SoftLink
             } else {
                 LinkType::HardLink
             }),
@@ -622,4 +628,41 @@ fn write_record(
         journal.python_records.push(path.clone());
     }
     journal.write_file(&path, &json)
+}
+
+/// `always_softlink`: each linked file the prefix did not change (no prefix placeholder, not
+/// `no_link`) becomes a symbolic link to its copy in the package cache, as conda links it.
+/// Each is swapped in with a rename, so a file is always whole.
+fn soft_link_files(
+    dir: &Path,
+    prefix: &Path,
+    paths: &[rattler_conda_types::prefix_record::PathsEntry],
+) -> std::result::Result<(), String> {
+    use rattler_conda_types::prefix_record::PathType;
+    for entry in paths {
+        if entry.path_type != PathType::HardLink
+            || entry.prefix_placeholder.is_some()
+            || entry.no_link
+        {
+            continue;
+        }
+        let target = dir.join(&entry.relative_path);
+        let link = prefix.join(&entry.relative_path);
+        let Some(name) = link.file_name() else {
+            continue;
+        };
+        let staged = link.with_file_name(format!(".{}.taipan-softlink", name.to_string_lossy()));
+        let _ = std::fs::remove_file(&staged);
+        std::os::unix::fs::symlink(&target, &staged)
+            .and_then(|()| std::fs::rename(&staged, &link))
+            .map_err(|e| {
+                let _ = std::fs::remove_file(&staged);
+                format!(
+                    "always_softlink: cannot link {} to {}: {e}",
+                    link.display(),
+                    target.display()
+                )
+            })?;
+    }
+    Ok(())
 }

@@ -78,6 +78,9 @@ fn check_interrupt() -> Result<()> {
 pub struct LinkSettings {
     /// `always_copy` / `--copy`.
     pub always_copy: bool,
+    /// `always_softlink`: files (those the prefix does not change) are symbolic links into
+    /// the package cache.
+    pub always_softlink: bool,
     /// `allow_softlinks`.
     pub allow_softlinks: bool,
     /// Requested spec per package name, recorded as `requested_spec`.
