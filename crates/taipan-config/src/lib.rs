@@ -70,7 +70,6 @@ pub const NOT_IMPLEMENTED: &[&str] = &[
     "allow_cycles",
     "allow_non_channel_urls",
     "anaconda_upload",
-    "channel_settings",
     "console",
     "debug",
     "default_python",

@@ -72,11 +72,35 @@ fn warn_not_implemented(sources: &[RawSource], warnings: &mut Vec<String>) {
         if source.kind == SourceKind::CmdLine {
             continue;
         }
-        for (param, _) in &source.entries {
+        for (param, entry) in &source.entries {
+            if param.name == "channel_settings" {
+                unsupported_channel_settings(&entry.value.to_yaml(), &source.kind, warnings);
+            }
             if crate::NOT_IMPLEMENTED.contains(&param.name) {
                 warnings.push(format!(
                     "WARNING: taipan does not implement '{}' (set in {}): it has no effect.",
                     param.name, source.kind
+                ));
+            }
+        }
+    }
+}
+
+/// `channel_settings` entries: taipan acts on `channel` and `exclude_newer`; any other
+/// setting (conda's `auth` handler plugins) is warned about.
+fn unsupported_channel_settings(
+    value: &serde_yaml::Value,
+    kind: &SourceKind,
+    warnings: &mut Vec<String>,
+) {
+    let Some(items) = value.as_sequence() else {
+        return;
+    };
+    for item in items.iter().filter_map(|i| i.as_mapping()) {
+        for key in item.keys().filter_map(|k| k.as_str()) {
+            if !matches!(key, "channel" | "exclude_newer" | "exclude-newer") {
+                warnings.push(format!(
+                    "WARNING: taipan does not implement channel_settings '{key}' (set in {kind}): it has no effect."
                 ));
             }
         }

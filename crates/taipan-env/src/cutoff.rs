@@ -156,16 +156,21 @@ fn scalar(v: &Value) -> Option<String> {
     }
 }
 
-/// The cutoff policy of the configuration (`exclude_newer`, `exclude_newer_package`), if
-/// any: records without a timestamp are kept, as conda keeps them.
-pub fn policy(other: &BTreeMap<String, Value>) -> Result<Option<ExcludeNewer>> {
+/// The cutoff policy of the configuration (`exclude_newer`, `exclude_newer_package`,
+/// `channel_settings`' `exclude_newer` for `channels`), if any: records without a timestamp
+/// are kept, as conda keeps them.
+pub fn policy(
+    other: &BTreeMap<String, Value>,
+    channels: &[rattler_conda_types::Channel],
+) -> Result<Option<ExcludeNewer>> {
     let now = Timestamp::now();
     let global = match other.get("exclude_newer").and_then(scalar) {
         Some(v) => parse(&v, now)?,
         None => None,
     };
     let packages = package_rules(other, now)?;
-    if global.is_none() && packages.is_empty() {
+    let per_channel = channel_rules(other, channels, now)?;
+    if global.is_none() && packages.is_empty() && per_channel.is_empty() {
         return Ok(None);
     }
     // A package rule without a global cutoff still needs a base: the far future excludes
@@ -173,6 +178,14 @@ pub fn policy(other: &BTreeMap<String, Value>) -> Result<Option<ExcludeNewer>> {
     let base = global.unwrap_or(Timestamp::MAX);
     let mut policy =
         ExcludeNewer::from_datetime(base).with_timestamp_policy(TimestampPolicy::AllowMissing);
+    for (channel, cutoff) in per_channel {
+        // A record's `channel` is its channel's URL (with or without a trailing slash).
+        let base = channel.trim_end_matches('/').to_string();
+        let cutoff = cutoff.unwrap_or(Timestamp::MAX);
+        policy = policy
+            .with_channel_cutoff(format!("{base}/"), cutoff)
+            .with_channel_cutoff(base, cutoff);
+    }
     for (name, rule) in packages {
         policy = match rule {
             // conda's per-package cutoff replaces the global one for that package (later or
@@ -185,6 +198,73 @@ pub fn policy(other: &BTreeMap<String, Value>) -> Result<Option<ExcludeNewer>> {
         };
     }
     Ok(Some(policy))
+}
+
+/// `channel_settings`: per channel (its name, canonical name or URL, or a glob over its URL)
+/// the last matching entry's `exclude_newer`; a false-y value exempts the channel.
+fn channel_rules(
+    other: &BTreeMap<String, Value>,
+    channels: &[rattler_conda_types::Channel],
+    now: Timestamp,
+) -> Result<Vec<(String, Option<Timestamp>)>> {
+    let Some(Value::Sequence(items)) = other.get("channel_settings") else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for channel in channels {
+        let url = channel
+            .base_url
+            .url()
+            .as_str()
+            .trim_end_matches('/')
+            .to_string();
+        let names = [
+            crate::naming::naming().name(&url),
+            crate::naming::naming().canonical(&url),
+            url.clone(),
+        ];
+        let rule = items
+            .iter()
+            .rev()
+            .filter_map(Value::as_mapping)
+            .find_map(|item| {
+                let pattern = item.get("channel").and_then(Value::as_str)?;
+                let setting = item
+                    .get("exclude_newer")
+                    .or_else(|| item.get("exclude-newer"))?;
+                let matches = names.iter().any(|n| n == pattern.trim_end_matches('/'))
+                    || glob_matches(pattern, &url);
+                matches.then(|| setting.clone())
+            });
+        let Some(setting) = rule else { continue };
+        let cutoff = match &setting {
+            Value::Bool(false) | Value::Null => None,
+            v => match scalar(v) {
+                Some(text) if !text.trim().is_empty() && text != "false" => parse(&text, now)?,
+                _ => None,
+            },
+        };
+        out.push((url, cutoff));
+    }
+    Ok(out)
+}
+
+/// `*` and `?` globs over a channel URL (conda matches `channel_settings` patterns so).
+fn glob_matches(pattern: &str, text: &str) -> bool {
+    fn matches(p: &[char], t: &[char]) -> bool {
+        match p.split_first() {
+            None => t.is_empty(),
+            Some(('*', rest)) => (0..=t.len()).any(|i| matches(rest, &t[i..])),
+            Some(('?', rest)) => !t.is_empty() && matches(rest, &t[1..]),
+            Some((c, rest)) => t.first() == Some(c) && matches(rest, &t[1..]),
+        }
+    }
+    if !pattern.contains(['*', '?']) {
+        return false;
+    }
+    let p: Vec<char> = pattern.trim_end_matches('/').chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    matches(&p, &t)
 }
 
 /// `exclude_newer_package`: per package a cutoff, or `false` (never excluded).

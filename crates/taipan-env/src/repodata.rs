@@ -156,7 +156,7 @@ async fn query_with(
     if ctx.config.add_pip_as_python_dependency {
         query = query.with_record_patch(add_pip);
     }
-    let exclude = crate::cutoff::policy(&ctx.config.other)?;
+    let exclude = crate::cutoff::policy(&ctx.config.other, &channels)?;
     let output = query.execute().await.map_err(|e| gateway_error(ctx, e))?;
     Ok(Index {
         buckets: output.repodata,

@@ -126,7 +126,7 @@ async fn query(
         return Ok(Vec::new());
     }
     // conda's search honours `exclude_newer` from the configuration.
-    let cutoff = crate::cutoff::policy(&ctx.config.other)?;
+    let cutoff = crate::cutoff::policy(&ctx.config.other, channels)?;
     let out = gateway
         .query(channels.to_vec(), platforms, names)
         .execute()

@@ -738,6 +738,26 @@ fn exclude_newer_filters_by_publication_time() {
         "exclude_newer: '2024-12-31'\nexclude_newer_package:\n  aged: false\n",
     );
     assert_eq!(aged_version(&ctx, &ch, &[]).1, "2.0");
+    // Per channel (`channel_settings`), by URL or a glob over it; a global cutoff gives way
+    // to the channel's own.
+    condarc(
+        &ctx,
+        &format!("channel_settings:\n  - channel: {ch}\n    exclude_newer: '2024-12-31'\n"),
+    );
+    assert_eq!(aged_version(&ctx, &ch, &[]).1, "1.0");
+    condarc(
+        &ctx,
+        "exclude_newer: '2024-12-31'\nchannel_settings:\n  - channel: 'file://*aged-channel*'\n    exclude_newer: false\n    auth: my-plugin\n",
+    );
+    assert_eq!(aged_version(&ctx, &ch, &[]).1, "2.0");
+    let (_, _, err) = output(
+        ctx.cmd()
+            .args(["search", "--override-channels", "-c", &ch, "aged"]),
+    );
+    assert!(
+        err.contains("taipan does not implement channel_settings 'auth'"),
+        "{err}"
+    );
     condarc(&ctx, "");
 
     let (code, _, err) = aged_version(&ctx, &ch, &["--exclude-newer", "someday"]);
