@@ -703,10 +703,11 @@ fn unmodelled_known_keys_are_kept_and_unimplemented_ones_warn() {
         "channel_settings:\n  - channel: x\n    param: y\ndry_run: true\n",
     );
     let loaded = load(&fx.opts());
-    // taipan acts on dry_run; channel_settings it does not implement, and says so.
+    // taipan acts on dry_run and on channel_settings' exclude_newer; other channel_settings
+    // keys it does not implement, and says so.
     assert_eq!(loaded.warnings.len(), 1, "{:?}", loaded.warnings);
     assert!(loaded.warnings[0]
-        .starts_with("WARNING: taipan does not implement 'channel_settings' (set in "));
+        .starts_with("WARNING: taipan does not implement channel_settings 'param' (set in "));
     assert!(loaded.config.other.contains_key("channel_settings"));
     assert_eq!(
         loaded.config.other.get("dry_run"),
