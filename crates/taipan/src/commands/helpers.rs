@@ -8,24 +8,48 @@ use taipan_env::Result;
 
 use crate::cli::{ChannelArgs, Output, Target};
 
-/// Sets up `tracing` from `-v` flags (stderr).
-pub fn init_logging(verbose: u8) {
-    let level = match verbose {
+type FilterHandle =
+    tracing_subscriber::reload::Handle<tracing_subscriber::EnvFilter, tracing_subscriber::Registry>;
+
+static FILTER: std::sync::OnceLock<FilterHandle> = std::sync::OnceLock::new();
+
+fn log_filter(verbose: u8) -> tracing_subscriber::EnvFilter {
+    tracing_subscriber::EnvFilter::new(match verbose {
         0 => "error,taipan=warn,taipan_env=warn",
         1 => "warn,taipan=info,taipan_env=info",
         2 => "info,taipan=debug,taipan_env=debug",
         _ => "trace",
-    };
+    })
+}
+
+/// Sets up `tracing` from `-v` flags (stderr).
+pub fn init_logging(verbose: u8) {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
     // Colour only on a terminal, and never with NO_COLOR set (https://no-color.org).
     use std::io::IsTerminal;
     let colour = std::io::stderr().is_terminal()
         && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-    let _ = tracing_subscriber::fmt()
+    let (filter, handle) = tracing_subscriber::reload::Layer::new(log_filter(verbose));
+    let fmt = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_ansi(colour)
-        .with_env_filter(tracing_subscriber::EnvFilter::new(level))
-        .without_time()
-        .try_init();
+        .without_time();
+    if tracing_subscriber::registry()
+        .with(filter)
+        .with(fmt)
+        .try_init()
+        .is_ok()
+    {
+        let _ = FILTER.set(handle);
+    }
+}
+
+/// Raises the log level once the configuration is known (`verbosity`, `CONDA_VERBOSITY`).
+fn raise_logging(verbose: u8) {
+    if let Some(handle) = FILTER.get() {
+        let _ = handle.reload(log_filter(verbose));
+    }
 }
 
 /// The command line as text (bytes that are not UTF-8 shown as U+FFFD), for messages,
@@ -109,6 +133,7 @@ impl<'a> Load<'a> {
 
     /// Loads the context.
     pub fn context(&self) -> Result<Context> {
+        init_logging(self.output.verbose);
         let env: HashMap<String, String> = std::env::vars().collect();
         let mut cli = CliOverrides::default();
         if let Some(c) = self.channels {
@@ -162,7 +187,9 @@ impl<'a> Load<'a> {
             .as_ref()
             .map(|c| c.config.verbosity.min(u8::MAX as u64) as u8)
             .unwrap_or(0);
-        init_logging(self.output.verbose.max(verbose));
+        if verbose > self.output.verbose {
+            raise_logging(verbose);
+        }
         let ctx = ctx?;
         crate::output::adopt_config(&ctx.config);
         if !self.output.is_json() {

@@ -32,5 +32,6 @@ mod pip_section;
 mod remove;
 mod revision;
 mod root_prefix;
+mod settings_keys;
 mod shapes;
 mod transaction;
