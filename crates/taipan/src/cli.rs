@@ -534,6 +534,9 @@ pub struct RemoveArgs {
     /// Forces removal of a package without removing packages that depend on it.
     #[arg(long, alias = "force-remove")]
     pub force: bool,
+    /// Remove the packages that track these features (the names are features).
+    #[arg(long)]
+    pub features: bool,
     /// Used with --all: delete all packages but keep the environment.
     #[arg(long = "keep-env", requires = "all")]
     pub keep_env: bool,

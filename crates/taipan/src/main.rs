@@ -15,7 +15,6 @@ use taipan_env::CondaError;
 const UNSUPPORTED_FLAGS: &[&str] = &[
     "--shortcuts",
     "--shortcuts-only",
-    "--features",
     "--channel-priority",
     "--debug",
     "--trace",

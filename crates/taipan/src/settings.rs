@@ -138,7 +138,15 @@ pub fn remove(ctx: &Context, a: &RemoveArgs, argv: &[String]) -> Result<RemoveRe
     Ok(RemoveRequest {
         prefix: ctx.target_prefix(a.target.name.as_deref(), a.target.prefix.as_deref())?,
         name: a.target.name.clone(),
-        names: a.names.clone(),
+        names: if a.features {
+            // conda: `MatchSpec(track_features=NAME)` per name.
+            a.names
+                .iter()
+                .map(|f| format!("*[track_features={f}]"))
+                .collect()
+        } else {
+            a.names.clone()
+        },
         all: a.all,
         force: a.force,
         dry_run: a.dry_run || other_bool(ctx, "dry_run"),

@@ -232,7 +232,10 @@ pub async fn update(
     }
     let mut lock = lock_env(&change.prefix, reporter).await?;
     let installed = crate::prefix::records(&change.prefix)?;
-    check_update_names(&names, &installed, &change.prefix)?;
+    // With --all, conda takes versioned specs too (`update --all numba=0.6`).
+    if !change.solve.update_all {
+        check_update_names(&names, &installed, &change.prefix)?;
+    }
     let specs = names
         .iter()
         .map(|t| parse_spec(t))
@@ -278,8 +281,8 @@ fn check_update_names(names: &[String], installed: &[PrefixRecord], prefix: &Pat
         let name = crate::history::spec_name(n);
         if name != n.trim().to_ascii_lowercase() {
             return Err(CondaError::new(
-                ErrorKind::CondaValueError,
-                format!("Invalid spec for 'conda update': {n}\nUse 'conda install' instead."),
+                ErrorKind::CondaUpdatePackageError,
+                format!("`conda update` only supports name-only spec, but received: {n}\nUse `conda install` to install a specific version of a package."),
             ));
         }
         if !installed

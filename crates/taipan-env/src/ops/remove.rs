@@ -72,13 +72,9 @@ async fn remove_names(
     req: &RemoveRequest,
     reporter: &dyn Reporter,
 ) -> Result<Removed> {
-    let names: Vec<String> = req
-        .names
-        .iter()
-        .map(|n| crate::history::spec_name(n))
-        .collect();
     let mut lock = lock_env(&req.prefix, reporter).await?;
     let installed = crate::prefix::installed(ctx, &req.prefix)?;
+    let names = installed_names(&req.names, &installed.records)?;
     for w in &installed.warnings {
         reporter.warning(w);
     }
@@ -102,6 +98,34 @@ async fn remove_names(
     };
     let done = transact(ctx, plan, t, Some(&mut lock), reporter).await?;
     Ok(Removed::Packages(Box::new(done)))
+}
+
+/// The installed package names the request's specs select: a name, or a spec whose name is
+/// a pattern or which selects by key (`*[track_features=mkl]`, what `--features mkl`
+/// asks for), matched against the installed records. A pattern that matches nothing stays
+/// as it was written, for the not-installed error.
+fn installed_names(specs: &[String], installed: &[PrefixRecord]) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for text in specs {
+        if !text.contains(['*', '[']) {
+            names.push(crate::history::spec_name(text));
+            continue;
+        }
+        let spec = crate::spec::parse_query(text)?;
+        let found: Vec<String> = installed
+            .iter()
+            .map(|r| &r.repodata_record.package_record)
+            .filter(|p| rattler_conda_types::match_spec::Matches::matches(&spec, *p))
+            .map(|p| p.name.as_normalized().to_string())
+            .collect();
+        if found.is_empty() {
+            names.push(text.clone());
+        }
+        names.extend(found);
+    }
+    names.sort();
+    names.dedup();
+    Ok(names)
 }
 
 /// conda refuses to remove itself from its own installation.

@@ -171,7 +171,9 @@ fn same(want: &Dist, record: &RepoDataRecord) -> bool {
         && have.version == want.version
         && have.build == want.build
         && (want.channel.is_empty()
-            || (have.channel == want.channel
+            // conda writes the canonical name (`defaults`); older histories the name
+            // (`pkgs/main`).
+            || ((have.channel == want.channel || crate::naming::name(record) == want.channel)
                 && (want.subdir.is_empty() || have.subdir == want.subdir)))
 }
 

@@ -193,6 +193,7 @@ pub fn remove_args(a: crate::cli::EnvRemoveArgs) -> crate::cli::RemoveArgs {
         names: Vec::new(),
         all: true,
         force: true,
+        features: false,
         keep_env: false,
         override_frozen: a.override_frozen,
         dry_run: a.dry_run,

@@ -34,4 +34,5 @@ mod revision;
 mod root_prefix;
 mod settings_keys;
 mod shapes;
+mod solver_rules;
 mod transaction;
