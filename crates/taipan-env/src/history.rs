@@ -19,8 +19,7 @@ use std::path::Path;
 
 use crate::error::{CondaError, Result};
 
-/// The conda version taipan is compatible with; written to history and reported by `--version`.
-pub const CONDA_COMPAT_VERSION: &str = "25.11.0";
+pub use crate::CONDA_COMPAT_VERSION;
 
 /// One transaction block of the history file.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -309,7 +308,7 @@ pub fn append(prefix: &Path, entry: &Entry) -> Result<()> {
     let date = now();
     let path = prefix.join("conda-meta").join("history");
     if !path.exists() {
-        crate::prefix::set_creation_time(prefix);
+        crate::layout::set_creation_time(prefix);
     }
     let mut file = std::fs::OpenOptions::new()
         .create(true)

@@ -37,3 +37,6 @@ pub mod spec;
 pub mod transaction;
 
 pub use error::{CondaError, ErrorKind, Result};
+
+/// The conda version taipan is compatible with; written to history and reported by `--version`.
+pub const CONDA_COMPAT_VERSION: &str = "25.11.0";

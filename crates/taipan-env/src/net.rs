@@ -15,7 +15,7 @@ use crate::error::{CondaError, Result};
 pub fn user_agent() -> String {
     format!(
         "conda/{} taipan/{}",
-        crate::history::CONDA_COMPAT_VERSION,
+        crate::CONDA_COMPAT_VERSION,
         env!("CARGO_PKG_VERSION")
     )
 }

@@ -145,33 +145,7 @@ pub fn check_not_frozen(ctx: &Context, prefix: &Path, override_frozen: bool) -> 
     Err(CondaError::new(ErrorKind::EnvironmentIsFrozenError, text))
 }
 
-/// `conda-meta/created_at`, which conda writes (seconds since the epoch, as Python prints a
-/// float) before an environment's first history entry, and reads as its creation time.
-pub const CREATED_AT: &str = "created_at";
-
-/// Writes `conda-meta/created_at` as conda's `PrefixData.set_creation_time` does, unless
-/// it is there. A failure to write it is not an error (conda reads a missing one as unknown).
-pub fn set_creation_time(prefix: &Path) {
-    let path = prefix.join("conda-meta").join(CREATED_AT);
-    if path.exists() {
-        return;
-    }
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs_f64())
-        .unwrap_or_default();
-    let _ = std::fs::write(path, python_float(now));
-}
-
-/// A float as Python's `str()` prints it (shortest round-trip form, `.0` for whole numbers).
-fn python_float(x: f64) -> String {
-    let s = format!("{x}");
-    if s.contains('.') || s.contains('e') {
-        s
-    } else {
-        format!("{s}.0")
-    }
-}
+pub use crate::layout::{set_creation_time, CREATED_AT};
 
 /// When the environment was created (conda 26's `PrefixData.created` on Linux: from
 /// `conda-meta/created_at`), in Python's `isoformat()`; `None` when unknown.

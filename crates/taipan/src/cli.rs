@@ -321,12 +321,12 @@ pub struct Output {
 impl Output {
     /// `--json`, or the `json` setting.
     pub fn is_json(&self) -> bool {
-        self.json || crate::output::config_json()
+        self.json || crate::output::mode::config_json()
     }
 
     /// `-q`, or the `quiet` setting.
     pub fn is_quiet(&self) -> bool {
-        self.quiet || crate::output::config_quiet()
+        self.quiet || crate::output::mode::config_quiet()
     }
 }
 

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
     match commands::run(command, &args) {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
-            output::print_error(&err, json || output::config_json());
+            output::print_error(&err, json || output::mode::config_json());
             ExitCode::from(err.exit_code().clamp(1, 255) as u8)
         }
     }

@@ -191,7 +191,7 @@ impl<'a> Load<'a> {
             raise_logging(verbose);
         }
         let ctx = ctx?;
-        crate::output::adopt_config(&ctx.config);
+        crate::output::mode::adopt_config(&ctx.config);
         if !self.output.is_json() {
             for w in &ctx.warnings {
                 eprintln!("{w}");

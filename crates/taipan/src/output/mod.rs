@@ -6,42 +6,22 @@
 //! - [`results`]: how a command's result is shown (`DryRunExit`, the JSON summary, …).
 //! - [`envs`], [`init`]: the environment list, `conda init`'s report.
 //! - [`prompt`]: questions and `<phase>: done` lines.
+//! - [`mode`]: the `json`/`quiet` settings that act like the flags.
 
 pub mod clean;
 pub mod doctor;
 pub mod envs;
 pub mod init;
+pub mod mode;
 pub mod plan;
 pub mod prompt;
 pub mod reporter;
 pub mod results;
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use serde_json::Value;
 use taipan_env::CondaError;
 
 use crate::cli::Output;
-
-static CONFIG_JSON: AtomicBool = AtomicBool::new(false);
-static CONFIG_QUIET: AtomicBool = AtomicBool::new(false);
-
-/// The `json` and `quiet` settings (`.condarc`, `CONDA_JSON`, `CONDA_QUIET`) act like the
-/// flags, as in conda; the command's context records them once it has read them.
-pub fn adopt_config(config: &taipan_config::Config) {
-    CONFIG_JSON.store(config.json, Ordering::Relaxed);
-    CONFIG_QUIET.store(config.quiet, Ordering::Relaxed);
-}
-
-/// Whether the configuration asks for JSON output.
-pub fn config_json() -> bool {
-    CONFIG_JSON.load(Ordering::Relaxed)
-}
-
-/// Whether the configuration asks for quiet output.
-pub fn config_quiet() -> bool {
-    CONFIG_QUIET.load(Ordering::Relaxed)
-}
 
 /// How a command prints: conda's text, `--json`, or `-q`.
 #[derive(Debug, Clone, Copy, Default)]
