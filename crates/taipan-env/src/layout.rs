@@ -37,3 +37,14 @@ fn python_float(x: f64) -> String {
         format!("{s}.0")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::python_float;
+
+    #[test]
+    fn floats_as_python_prints_them() {
+        assert_eq!(python_float(1796230814.145735), "1796230814.145735");
+        assert_eq!(python_float(5.0), "5.0");
+    }
+}

@@ -185,8 +185,6 @@ mod time_tests {
 
     #[test]
     fn times_in_pythons_forms() {
-        assert_eq!(python_float(1796230814.145735), "1796230814.145735");
-        assert_eq!(python_float(5.0), "5.0");
         let dir = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(dir.path().join("conda-meta")).unwrap();
         assert_eq!(created(dir.path()), None);
