@@ -127,7 +127,74 @@ fn strictness(spec: &MatchSpec) -> u8 {
 }
 
 /// Solves the request; returns the records the environment should hold afterwards.
+///
+/// `--update-deps` is conda's second solve: once the request is solved, every package in the
+/// dependency chain of the requested specs becomes a requested name (over its history spec;
+/// python keeps its minor, pins stay), and the request is solved again with those.
 pub fn solve(
+    kind: Kind,
+    req: &Request,
+    installed: &Installed,
+    index: &Index,
+    virtual_packages: &[GenericVirtualPackage],
+    rules: &Rules,
+) -> Result<Solution> {
+    if !req.update_deps || req.specs.is_empty() {
+        return solve_once(kind, req, installed, index, virtual_packages, rules);
+    }
+    let first = Request {
+        update_deps: false,
+        ..req.clone()
+    };
+    let solved = solve_once(kind, &first, installed, index, virtual_packages, rules)?;
+    let user: HashSet<String> = req.specs.iter().map(name_of).collect();
+    let pinned: HashSet<String> = installed.pins.iter().map(name_of).collect();
+    let mut specs = req.specs.clone();
+    for name in dependency_chain(&user, &solved.records) {
+        if user.contains(&name) || (pinned.contains(&name) && !req.no_pin) {
+            continue;
+        }
+        let minor = (name == "python")
+            .then(|| installed.get("python"))
+            .flatten()
+            .and_then(|py| py.repodata_record.package_record.version.as_major_minor());
+        specs.push(match minor {
+            Some((maj, min)) => parse_spec(&format!("python {maj}.{min}.*"))?,
+            None => name_only(&name)?,
+        });
+    }
+    let second = Request {
+        specs,
+        update_deps: false,
+        update_specs: true,
+        ..req.clone()
+    };
+    solve_once(kind, &second, installed, index, virtual_packages, rules)
+}
+
+/// Every package the named ones depend on, directly or not, within `records`.
+fn dependency_chain(names: &HashSet<String>, records: &[RepoDataRecord]) -> BTreeSet<String> {
+    let by_name: HashMap<&str, &RepoDataRecord> = records
+        .iter()
+        .map(|r| (r.package_record.name.as_normalized(), r))
+        .collect();
+    let mut chain: BTreeSet<String> = BTreeSet::new();
+    let mut stack: Vec<String> = names.iter().cloned().collect();
+    while let Some(name) = stack.pop() {
+        let Some(rec) = by_name.get(name.as_str()) else {
+            continue;
+        };
+        for dep in &rec.package_record.depends {
+            let dep = spec_name(dep);
+            if by_name.contains_key(dep.as_str()) && chain.insert(dep.clone()) {
+                stack.push(dep);
+            }
+        }
+    }
+    chain
+}
+
+fn solve_once(
     kind: Kind,
     req: &Request,
     installed: &Installed,
@@ -154,14 +221,72 @@ pub fn solve(
         Err(first) => {
             neuter(kind, req, installed, &buckets, virtual_packages, rules).ok_or_else(|| {
                 match first.kind {
-                    ErrorKind::UnsatisfiableError => {
-                        missing_dependencies(req, index).unwrap_or(first)
-                    }
+                    ErrorKind::UnsatisfiableError => missing_dependencies(req, index)
+                        .or_else(|| {
+                            pin_conflict(kind, req, installed, &buckets, virtual_packages, rules)
+                        })
+                        .unwrap_or(first),
                     _ => first,
                 }
             })
         }
     }
+}
+
+/// conda's `SpecsConfigurationConflictError` for a request that only the pins make
+/// unsatisfiable (it solves without them): names the requested specs and the pins the
+/// solution without them breaks.
+fn pin_conflict(
+    kind: Kind,
+    req: &Request,
+    installed: &Installed,
+    buckets: &[Vec<&RepoDataRecord>],
+    virtual_packages: &[GenericVirtualPackage],
+    rules: &Rules,
+) -> Option<CondaError> {
+    if req.no_pin || installed.pins.is_empty() || req.specs.is_empty() {
+        return None;
+    }
+    let unpinned = Request {
+        no_pin: true,
+        ..req.clone()
+    };
+    let records = solve_with(
+        kind,
+        &unpinned,
+        installed,
+        buckets,
+        virtual_packages,
+        rules,
+        false,
+    )
+    .ok()?;
+    let broken: Vec<String> = installed
+        .pins
+        .iter()
+        .filter(|pin| {
+            records
+                .iter()
+                .any(|r| r.package_record.name.as_normalized() == name_of(pin) && !pin.matches(r))
+        })
+        .map(crate::spec::conda_str)
+        .collect();
+    if broken.is_empty() {
+        return None;
+    }
+    let requested: Vec<String> = req.specs.iter().map(crate::spec::conda_str).collect();
+    Some(
+        CondaError::new(
+            ErrorKind::SpecsConfigurationConflictError,
+            format!(
+                "Requested specs conflict with configured specs.\n  requested specs: {}\n  pinned specs: {}\nUse 'conda config --remove pinned_packages ...' or edit conda-meta/pinned to change the pins, or pass --no-pin.",
+                dashlist(&requested),
+                dashlist(&broken)
+            ),
+        )
+        .with("requested_specs", requested)
+        .with("pinned_specs", broken),
+    )
 }
 
 /// conda's `PackagesNotFoundInChannelsError` for an unsolvable request whose dependency
@@ -431,7 +556,15 @@ impl SpecPlan {
                     .as_normalized()
                     .to_string();
                 let v = &conda.repodata_record.package_record.version;
-                specs.push(parse_spec(&format!("{name} >={v}"))?);
+                // An explicit version from the user is honoured, even a downgrade; conda
+                // never goes down otherwise.
+                let explicit = req
+                    .specs
+                    .iter()
+                    .any(|s| name_of(s) == name && strictness(s) > 1);
+                if !explicit {
+                    specs.push(parse_spec(&format!("{name} >={v}"))?);
+                }
                 if rules.auto_update_conda && kind != Kind::Create {
                     unlocked.insert(name);
                 }
@@ -521,13 +654,33 @@ fn unsat_error(err: SolveError) -> CondaError {
     }
 }
 
+/// Packages conda keeps on a removal although nothing asked for them (its solver adds them
+/// to the specs when installed): `aggressive_update_packages` and conda's own list.
+pub fn kept_on_removal(rules: &Rules) -> Vec<String> {
+    const ALWAYS: [&str; 6] = [
+        "anaconda",
+        "conda",
+        "conda-build",
+        "python.app",
+        "console_shortcut",
+        "powershell_shortcut",
+    ];
+    ALWAYS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(rules.aggressive_update_packages.iter().cloned())
+        .collect()
+}
+
 /// Which installed packages a removal takes away: the named ones, everything that depends on
-/// them, and dependencies nothing needs any more. With `force`, only the named ones.
+/// them, and dependencies nothing needs any more (`keep`, like history specs, are needed).
+/// With `force`, only the named ones.
 pub fn removal(
     installed: &Installed,
     prefix: &std::path::Path,
     names: &[String],
     force: bool,
+    keep: &[String],
 ) -> Result<Vec<PrefixRecord>> {
     let by_name: HashMap<String, &PrefixRecord> = installed
         .records
@@ -563,7 +716,7 @@ pub fn removal(
     let mut removed: BTreeSet<String> = names.iter().cloned().collect();
     if !force {
         add_dependents(&deps, &mut removed);
-        add_orphans(installed, &deps, &mut removed);
+        add_orphans(installed, &deps, keep, &mut removed);
     }
     Ok(removed
         .iter()
@@ -606,6 +759,7 @@ fn add_dependents(deps: &HashMap<String, Vec<String>>, removed: &mut BTreeSet<St
 fn add_orphans(
     installed: &Installed,
     deps: &HashMap<String, Vec<String>>,
+    keep: &[String],
     removed: &mut BTreeSet<String>,
 ) {
     let mut candidates: BTreeSet<String> = BTreeSet::new();
@@ -620,7 +774,9 @@ fn add_orphans(
     let roots: Vec<String> = deps
         .keys()
         .filter(|n| !removed.contains(*n))
-        .filter(|n| installed.history.contains_key(*n) || !candidates.contains(*n))
+        .filter(|n| {
+            installed.history.contains_key(*n) || keep.contains(*n) || !candidates.contains(*n)
+        })
         .cloned()
         .collect();
     let mut keep: HashSet<String> = HashSet::new();
