@@ -194,7 +194,82 @@ fn dependency_chain(names: &HashSet<String>, records: &[RepoDataRecord]) -> BTre
     chain
 }
 
+/// conda's handling of an inconsistent environment: the installed packages whose
+/// dependencies the installed ones do not satisfy are left out of the solve; those neither
+/// requested nor in the history go back in as they were afterwards (only what the request
+/// touches is repaired), the others are solved for by name.
 fn solve_once(
+    kind: Kind,
+    req: &Request,
+    installed: &Installed,
+    index: &Index,
+    virtual_packages: &[GenericVirtualPackage],
+    rules: &Rules,
+) -> Result<Solution> {
+    let bad = inconsistent(installed);
+    if bad.is_empty() {
+        return solve_consistent(kind, req, installed, index, virtual_packages, rules);
+    }
+    let user: HashSet<String> = req.specs.iter().map(name_of).collect();
+    let restore: Vec<&PrefixRecord> = bad
+        .iter()
+        .filter(|r| {
+            let n = r.repodata_record.package_record.name.as_normalized();
+            !user.contains(n) && !installed.history.contains_key(n)
+        })
+        .copied()
+        .collect();
+    let restored: HashSet<&str> = restore
+        .iter()
+        .map(|r| r.repodata_record.package_record.name.as_normalized())
+        .collect();
+    let mut consistent = installed.clone();
+    consistent
+        .records
+        .retain(|r| !restored.contains(r.repodata_record.package_record.name.as_normalized()));
+    for r in &bad {
+        let n = r.repodata_record.package_record.name.as_normalized();
+        if n != "python" && !user.contains(n) {
+            consistent.history.remove(n);
+        }
+    }
+    let mut solution = solve_consistent(kind, req, &consistent, index, virtual_packages, rules)?;
+    solution
+        .records
+        .retain(|r| !restored.contains(r.package_record.name.as_normalized()));
+    solution
+        .records
+        .extend(restore.iter().map(|r| r.repodata_record.clone()));
+    solution.inconsistent = bad
+        .iter()
+        .map(|r| crate::dist::Dist::of(&r.repodata_record).to_string())
+        .collect();
+    Ok(solution)
+}
+
+/// Installed records with a dependency no installed record satisfies (python's `pip` aside
+/// when pip is not installed, as conda strips it).
+fn inconsistent(installed: &Installed) -> Vec<&PrefixRecord> {
+    installed
+        .records
+        .iter()
+        .filter(|r| {
+            let rec = &r.repodata_record.package_record;
+            rec.depends.iter().any(|dep| {
+                let name = spec_name(dep);
+                if name.starts_with("__") {
+                    return false;
+                }
+                let Some(have) = installed.get(&name) else {
+                    return !(rec.name.as_normalized() == "python" && name == "pip");
+                };
+                parse_spec(dep).is_ok_and(|spec| !spec.matches(&have.repodata_record))
+            })
+        })
+        .collect()
+}
+
+fn solve_consistent(
     kind: Kind,
     req: &Request,
     installed: &Installed,
@@ -217,6 +292,7 @@ fn solve_once(
         Ok(records) => Ok(Solution {
             records,
             neutered: Vec::new(),
+            inconsistent: Vec::new(),
         }),
         Err(first) => {
             neuter(kind, req, installed, &buckets, virtual_packages, rules).ok_or_else(|| {
@@ -351,6 +427,8 @@ pub struct Solution {
     pub records: Vec<RepoDataRecord>,
     /// History specs relaxed because they conflicted with this request.
     pub neutered: Vec<String>,
+    /// Installed packages (dists) that made the environment inconsistent before the solve.
+    pub inconsistent: Vec<String>,
 }
 
 /// conda's neutering: when specs requested earlier conflict with this request, they are
@@ -382,7 +460,11 @@ fn neuter(
             neutered.then(|| crate::spec::conda_str(&relaxed))
         })
         .collect();
-    Some(Solution { records, neutered })
+    Some(Solution {
+        records,
+        neutered,
+        inconsistent: Vec::new(),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -163,6 +163,12 @@ pub async fn solve_request(
     let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules);
     reporter.phase_done(records.is_ok());
     let solution = records.map_err(|e| add_channels_to_error(e, &channels, ctx))?;
+    if !solution.inconsistent.is_empty() {
+        reporter.warning(&format!(
+            "The environment is inconsistent, please check the package plan carefully\nThe following packages are causing the inconsistency:{}",
+            crate::error::dashlist(&solution.inconsistent)
+        ));
+    }
     let neutered = solution.neutered;
     let records = solution.records;
     let records = filter_deps(&req, &installed, records);
