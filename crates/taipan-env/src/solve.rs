@@ -127,7 +127,149 @@ fn strictness(spec: &MatchSpec) -> u8 {
 }
 
 /// Solves the request; returns the records the environment should hold afterwards.
+///
+/// `--update-deps` is conda's second solve: once the request is solved, every package in the
+/// dependency chain of the requested specs becomes a requested name (over its history spec;
+/// python keeps its minor, pins stay), and the request is solved again with those.
 pub fn solve(
+    kind: Kind,
+    req: &Request,
+    installed: &Installed,
+    index: &Index,
+    virtual_packages: &[GenericVirtualPackage],
+    rules: &Rules,
+) -> Result<Solution> {
+    if !req.update_deps || req.specs.is_empty() {
+        return solve_once(kind, req, installed, index, virtual_packages, rules);
+    }
+    let first = Request {
+        update_deps: false,
+        ..req.clone()
+    };
+    let solved = solve_once(kind, &first, installed, index, virtual_packages, rules)?;
+    let user: HashSet<String> = req.specs.iter().map(name_of).collect();
+    let pinned: HashSet<String> = installed.pins.iter().map(name_of).collect();
+    let mut specs = req.specs.clone();
+    for name in dependency_chain(&user, &solved.records) {
+        if user.contains(&name) || (pinned.contains(&name) && !req.no_pin) {
+            continue;
+        }
+        let minor = (name == "python")
+            .then(|| installed.get("python"))
+            .flatten()
+            .and_then(|py| py.repodata_record.package_record.version.as_major_minor());
+        specs.push(match minor {
+            Some((maj, min)) => parse_spec(&format!("python {maj}.{min}.*"))?,
+            None => name_only(&name)?,
+        });
+    }
+    let second = Request {
+        specs,
+        update_deps: false,
+        update_specs: true,
+        ..req.clone()
+    };
+    solve_once(kind, &second, installed, index, virtual_packages, rules)
+}
+
+/// Every package the named ones depend on, directly or not, within `records`.
+fn dependency_chain(names: &HashSet<String>, records: &[RepoDataRecord]) -> BTreeSet<String> {
+    let by_name: HashMap<&str, &RepoDataRecord> = records
+        .iter()
+        .map(|r| (r.package_record.name.as_normalized(), r))
+        .collect();
+    let mut chain: BTreeSet<String> = BTreeSet::new();
+    let mut stack: Vec<String> = names.iter().cloned().collect();
+    while let Some(name) = stack.pop() {
+        let Some(rec) = by_name.get(name.as_str()) else {
+            continue;
+        };
+        for dep in &rec.package_record.depends {
+            let dep = spec_name(dep);
+            if by_name.contains_key(dep.as_str()) && chain.insert(dep.clone()) {
+                stack.push(dep);
+            }
+        }
+    }
+    chain
+}
+
+/// conda's handling of an inconsistent environment: the installed packages whose
+/// dependencies the installed ones do not satisfy are left out of the solve; those neither
+/// requested nor in the history go back in as they were afterwards (only what the request
+/// touches is repaired), the others are solved for by name.
+fn solve_once(
+    kind: Kind,
+    req: &Request,
+    installed: &Installed,
+    index: &Index,
+    virtual_packages: &[GenericVirtualPackage],
+    rules: &Rules,
+) -> Result<Solution> {
+    let bad = inconsistent(installed);
+    if bad.is_empty() {
+        return solve_consistent(kind, req, installed, index, virtual_packages, rules);
+    }
+    let user: HashSet<String> = req.specs.iter().map(name_of).collect();
+    let restore: Vec<&PrefixRecord> = bad
+        .iter()
+        .filter(|r| {
+            let n = r.repodata_record.package_record.name.as_normalized();
+            !user.contains(n) && !installed.history.contains_key(n)
+        })
+        .copied()
+        .collect();
+    let restored: HashSet<&str> = restore
+        .iter()
+        .map(|r| r.repodata_record.package_record.name.as_normalized())
+        .collect();
+    let mut consistent = installed.clone();
+    consistent
+        .records
+        .retain(|r| !restored.contains(r.repodata_record.package_record.name.as_normalized()));
+    for r in &bad {
+        let n = r.repodata_record.package_record.name.as_normalized();
+        if n != "python" && !user.contains(n) {
+            consistent.history.remove(n);
+        }
+    }
+    let mut solution = solve_consistent(kind, req, &consistent, index, virtual_packages, rules)?;
+    solution
+        .records
+        .retain(|r| !restored.contains(r.package_record.name.as_normalized()));
+    solution
+        .records
+        .extend(restore.iter().map(|r| r.repodata_record.clone()));
+    solution.inconsistent = bad
+        .iter()
+        .map(|r| crate::dist::Dist::of(&r.repodata_record).to_string())
+        .collect();
+    Ok(solution)
+}
+
+/// Installed records with a dependency no installed record satisfies (python's `pip` aside
+/// when pip is not installed, as conda strips it).
+fn inconsistent(installed: &Installed) -> Vec<&PrefixRecord> {
+    installed
+        .records
+        .iter()
+        .filter(|r| {
+            let rec = &r.repodata_record.package_record;
+            rec.depends.iter().any(|dep| {
+                let name = spec_name(dep);
+                if name.starts_with("__") {
+                    return false;
+                }
+                let Some(have) = installed.get(&name) else {
+                    return !(rec.name.as_normalized() == "python" && name == "pip");
+                };
+                parse_spec(dep).is_ok_and(|spec| !spec.matches(&have.repodata_record))
+            })
+        })
+        .collect()
+}
+
+fn solve_consistent(
     kind: Kind,
     req: &Request,
     installed: &Installed,
@@ -150,18 +292,77 @@ pub fn solve(
         Ok(records) => Ok(Solution {
             records,
             neutered: Vec::new(),
+            inconsistent: Vec::new(),
         }),
         Err(first) => {
             neuter(kind, req, installed, &buckets, virtual_packages, rules).ok_or_else(|| {
                 match first.kind {
-                    ErrorKind::UnsatisfiableError => {
-                        missing_dependencies(req, index).unwrap_or(first)
-                    }
+                    ErrorKind::UnsatisfiableError => missing_dependencies(req, index)
+                        .or_else(|| {
+                            pin_conflict(kind, req, installed, &buckets, virtual_packages, rules)
+                        })
+                        .unwrap_or(first),
                     _ => first,
                 }
             })
         }
     }
+}
+
+/// conda's `SpecsConfigurationConflictError` for a request that only the pins make
+/// unsatisfiable (it solves without them): names the requested specs and the pins the
+/// solution without them breaks.
+fn pin_conflict(
+    kind: Kind,
+    req: &Request,
+    installed: &Installed,
+    buckets: &[Vec<&RepoDataRecord>],
+    virtual_packages: &[GenericVirtualPackage],
+    rules: &Rules,
+) -> Option<CondaError> {
+    if req.no_pin || installed.pins.is_empty() || req.specs.is_empty() {
+        return None;
+    }
+    let unpinned = Request {
+        no_pin: true,
+        ..req.clone()
+    };
+    let records = solve_with(
+        kind,
+        &unpinned,
+        installed,
+        buckets,
+        virtual_packages,
+        rules,
+        false,
+    )
+    .ok()?;
+    let broken: Vec<String> = installed
+        .pins
+        .iter()
+        .filter(|pin| {
+            records
+                .iter()
+                .any(|r| r.package_record.name.as_normalized() == name_of(pin) && !pin.matches(r))
+        })
+        .map(crate::spec::conda_str)
+        .collect();
+    if broken.is_empty() {
+        return None;
+    }
+    let requested: Vec<String> = req.specs.iter().map(crate::spec::conda_str).collect();
+    Some(
+        CondaError::new(
+            ErrorKind::SpecsConfigurationConflictError,
+            format!(
+                "Requested specs conflict with configured specs.\n  requested specs: {}\n  pinned specs: {}\nUse 'conda config --remove pinned_packages ...' or edit conda-meta/pinned to change the pins, or pass --no-pin.",
+                dashlist(&requested),
+                dashlist(&broken)
+            ),
+        )
+        .with("requested_specs", requested)
+        .with("pinned_specs", broken),
+    )
 }
 
 /// conda's `PackagesNotFoundInChannelsError` for an unsolvable request whose dependency
@@ -226,6 +427,8 @@ pub struct Solution {
     pub records: Vec<RepoDataRecord>,
     /// History specs relaxed because they conflicted with this request.
     pub neutered: Vec<String>,
+    /// Installed packages (dists) that made the environment inconsistent before the solve.
+    pub inconsistent: Vec<String>,
 }
 
 /// conda's neutering: when specs requested earlier conflict with this request, they are
@@ -257,7 +460,11 @@ fn neuter(
             neutered.then(|| crate::spec::conda_str(&relaxed))
         })
         .collect();
-    Some(Solution { records, neutered })
+    Some(Solution {
+        records,
+        neutered,
+        inconsistent: Vec::new(),
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -431,7 +638,15 @@ impl SpecPlan {
                     .as_normalized()
                     .to_string();
                 let v = &conda.repodata_record.package_record.version;
-                specs.push(parse_spec(&format!("{name} >={v}"))?);
+                // An explicit version from the user is honoured, even a downgrade; conda
+                // never goes down otherwise.
+                let explicit = req
+                    .specs
+                    .iter()
+                    .any(|s| name_of(s) == name && strictness(s) > 1);
+                if !explicit {
+                    specs.push(parse_spec(&format!("{name} >={v}"))?);
+                }
                 if rules.auto_update_conda && kind != Kind::Create {
                     unlocked.insert(name);
                 }
@@ -521,13 +736,33 @@ fn unsat_error(err: SolveError) -> CondaError {
     }
 }
 
+/// Packages conda keeps on a removal although nothing asked for them (its solver adds them
+/// to the specs when installed): `aggressive_update_packages` and conda's own list.
+pub fn kept_on_removal(rules: &Rules) -> Vec<String> {
+    const ALWAYS: [&str; 6] = [
+        "anaconda",
+        "conda",
+        "conda-build",
+        "python.app",
+        "console_shortcut",
+        "powershell_shortcut",
+    ];
+    ALWAYS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(rules.aggressive_update_packages.iter().cloned())
+        .collect()
+}
+
 /// Which installed packages a removal takes away: the named ones, everything that depends on
-/// them, and dependencies nothing needs any more. With `force`, only the named ones.
+/// them, and dependencies nothing needs any more (`keep`, like history specs, are needed).
+/// With `force`, only the named ones.
 pub fn removal(
     installed: &Installed,
     prefix: &std::path::Path,
     names: &[String],
     force: bool,
+    keep: &[String],
 ) -> Result<Vec<PrefixRecord>> {
     let by_name: HashMap<String, &PrefixRecord> = installed
         .records
@@ -563,7 +798,7 @@ pub fn removal(
     let mut removed: BTreeSet<String> = names.iter().cloned().collect();
     if !force {
         add_dependents(&deps, &mut removed);
-        add_orphans(installed, &deps, &mut removed);
+        add_orphans(installed, &deps, keep, &mut removed);
     }
     Ok(removed
         .iter()
@@ -606,6 +841,7 @@ fn add_dependents(deps: &HashMap<String, Vec<String>>, removed: &mut BTreeSet<St
 fn add_orphans(
     installed: &Installed,
     deps: &HashMap<String, Vec<String>>,
+    keep: &[String],
     removed: &mut BTreeSet<String>,
 ) {
     let mut candidates: BTreeSet<String> = BTreeSet::new();
@@ -620,7 +856,9 @@ fn add_orphans(
     let roots: Vec<String> = deps
         .keys()
         .filter(|n| !removed.contains(*n))
-        .filter(|n| installed.history.contains_key(*n) || !candidates.contains(*n))
+        .filter(|n| {
+            installed.history.contains_key(*n) || keep.contains(*n) || !candidates.contains(*n)
+        })
         .cloned()
         .collect();
     let mut keep: HashSet<String> = HashSet::new();

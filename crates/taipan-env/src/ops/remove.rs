@@ -78,7 +78,12 @@ async fn remove_names(
     for w in &installed.warnings {
         reporter.warning(w);
     }
-    let removed = crate::solve::removal(&installed, &req.prefix, &names, req.force)?;
+    let rules = crate::solve::Rules {
+        aggressive_update_packages: ctx.config.aggressive_update_packages.clone(),
+        auto_update_conda: ctx.config.auto_update_conda,
+    };
+    let keep = crate::solve::kept_on_removal(&rules);
+    let removed = crate::solve::removal(&installed, &req.prefix, &names, req.force, &keep)?;
     if same_path(&req.prefix, &ctx.root_prefix) {
         refuse_removing_conda(&removed)?;
     }

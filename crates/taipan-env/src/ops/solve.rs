@@ -121,7 +121,14 @@ pub async fn solve_request(
             r.repodata_record.package_record.name.clone(),
         ));
     }
-    query.extend(installed.pins.iter().cloned());
+    // Pins by name: the gateway keeps only the records a queried spec matches, and a package
+    // that needs what a pin excludes must still be seen (conda then names the pin).
+    query.extend(
+        installed
+            .pins
+            .iter()
+            .filter_map(|p| p.name.as_exact().cloned().map(MatchSpec::from)),
+    );
     for name in installed.history.keys() {
         if let Ok(spec) = solve::parse_spec(name) {
             query.push(spec);
@@ -156,6 +163,12 @@ pub async fn solve_request(
     let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules);
     reporter.phase_done(records.is_ok());
     let solution = records.map_err(|e| add_channels_to_error(e, &channels, ctx))?;
+    if !solution.inconsistent.is_empty() {
+        reporter.warning(&format!(
+            "The environment is inconsistent, please check the package plan carefully\nThe following packages are causing the inconsistency:{}",
+            crate::error::dashlist(&solution.inconsistent)
+        ));
+    }
     let neutered = solution.neutered;
     let records = solution.records;
     let records = filter_deps(&req, &installed, records);
@@ -170,7 +183,8 @@ pub async fn solve_request(
 }
 
 /// `--no-deps` keeps the installed state except the requested packages; `--only-deps` takes
-/// the solution without them (keeping whatever version of them was installed).
+/// the solution without the requested packages nothing else in it depends on (conda's
+/// youngest nodes), keeping whatever version of them was installed.
 fn filter_deps(
     req: &Request,
     installed: &Installed,
@@ -191,8 +205,22 @@ fn filter_deps(
         out.extend(solved.into_iter().filter(|r| is_user(r)));
         return out;
     }
-    let mut out: Vec<RepoDataRecord> = solved.into_iter().filter(|r| !is_user(r)).collect();
-    out.extend(installed_records.filter(|r| is_user(r)));
+    let needed: HashSet<String> = solved
+        .iter()
+        .flat_map(|r| r.package_record.depends.iter())
+        .map(|d| crate::history::spec_name(d))
+        .collect();
+    let dropped =
+        |r: &RepoDataRecord| is_user(r) && !needed.contains(r.package_record.name.as_normalized());
+    let mut out: Vec<RepoDataRecord> = solved.iter().filter(|r| !dropped(r)).cloned().collect();
+    let dropped_names: HashSet<&str> = solved
+        .iter()
+        .filter(|r| dropped(r))
+        .map(|r| r.package_record.name.as_normalized())
+        .collect();
+    out.extend(
+        installed_records.filter(|r| dropped_names.contains(r.package_record.name.as_normalized())),
+    );
     out
 }
 

@@ -35,4 +35,6 @@ mod root_prefix;
 mod settings_keys;
 mod shapes;
 mod solver_rules;
+mod solver_rules_2;
+mod solver_rules_3;
 mod transaction;
