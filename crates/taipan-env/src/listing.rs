@@ -343,10 +343,12 @@ fn conda_field(r: &PrefixRecord, field: &str) -> String {
         "md5" => p.md5.map(|h| hex(&h)).unwrap_or_default(),
         "sha256" => p.sha256.map(|h| hex(&h)).unwrap_or_default(),
         "noarch" => noarch(p),
+        // conda prints its enum: `PackageType.NOARCH_GENERIC`; nothing for a plain package.
         "package_type" => {
-            // conda writes `package_type` only for noarch: python packages' records.
             if p.noarch.is_python() {
-                "noarch_python".into()
+                "PackageType.NOARCH_PYTHON".into()
+            } else if p.noarch.is_generic() {
+                "PackageType.NOARCH_GENERIC".into()
             } else {
                 String::new()
             }
@@ -373,7 +375,14 @@ fn pypi_field(d: &PipDist, field: &str) -> String {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
-        "package_type" => "virtual_python_wheel".into(),
+        "package_type" => if d.dir.extension().is_some_and(|e| e == "dist-info") {
+            "PackageType.VIRTUAL_PYTHON_WHEEL"
+        } else if d.dir.join("installed-files.txt").is_file() {
+            "PackageType.VIRTUAL_PYTHON_EGG_MANAGEABLE"
+        } else {
+            "PackageType.VIRTUAL_PYTHON_EGG_UNMANAGEABLE"
+        }
+        .into(),
         _ => String::new(),
     }
 }

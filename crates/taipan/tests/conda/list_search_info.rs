@@ -122,7 +122,7 @@ fn list_fields_size_canonical_reverse() {
     let prefix = ctx.create("env", &["app=1"]);
     let list = |args: &[&str]| output(ctx.cmd().arg("list").args(args).arg("-p").arg(&prefix));
 
-    let (code, out, _) = list(&["--fields", "name,version,fn,depends,subdir"]);
+    let (code, out, _) = list(&["--fields", "name,version,fn,depends,subdir,package_type"]);
     assert_eq!(code, 0);
     insta::with_settings!({filters => ctx.filters()}, {
         insta::assert_snapshot!("list_fields", out);
