@@ -12,11 +12,14 @@ use crate::error::{CondaError, Result};
 
 /// The channels a command uses, in priority order (`-c` first, then configured).
 pub fn resolve(ctx: &Context) -> Result<Vec<Channel>> {
+    resolve_for(ctx, &[])
+}
+
+/// [`resolve`] for a request: with no channel at all, conda's `NoChannelsConfiguredError`
+/// names the requested packages.
+pub fn resolve_for(ctx: &Context, packages: &[String]) -> Result<Vec<Channel>> {
     if ctx.config.channels.is_empty() && !ctx.config.use_local {
-        return Err(CondaError::new(
-            ErrorKind::NoChannelsConfiguredError,
-            "No channels configured. Add a channel with `-c CHANNEL`, or configure one with\n  `channels:` in ~/.condarc (for example `channels: [conda-forge]`).",
-        ));
+        return Err(no_channels(packages));
     }
     let mut names: Vec<&str> = Vec::new();
     // `use_local` / `--use-local`: the local conda-bld channel goes first, as in conda.
@@ -34,6 +37,28 @@ pub fn resolve(ctx: &Context) -> Result<Vec<Channel>> {
     }
     check_allowed(ctx, &out)?;
     Ok(out)
+}
+
+/// conda's message, with the commands that fix it.
+fn no_channels(packages: &[String]) -> CondaError {
+    let packages = if packages.is_empty() {
+        "the requested packages".to_string()
+    } else {
+        packages.join(", ")
+    };
+    CondaError::new(
+        ErrorKind::NoChannelsConfiguredError,
+        format!(
+            "No channels are configured. Conda requires at least one channel to search for packages.\n\n\
+             You have attempted to install: {packages}\n\n\
+             To fix this issue, you may do one of the following:\n\n\
+             \x20 1. Add a channel for this command:\n\
+             \x20    conda install -c <your-channel> {packages}\n\n\
+             \x20 2. Configure channels permanently:\n\
+             \x20    conda config --append channels <your-channel>\n\n\
+             \x20 3. Create or modify your .condarc file to include channels."
+        ),
+    )
 }
 
 /// `allowlist_channels` / `denylist_channels`: conda's `ChannelNotAllowed` / `ChannelDenied`.

@@ -111,11 +111,21 @@ pub async fn solve_request(
     for w in &installed.warnings {
         reporter.warning(w);
     }
-    let channels = crate::channels::resolve(ctx)?;
+    let names: Vec<String> = req.specs.iter().map(ToString::to_string).collect();
+    let channels = crate::channels::resolve_for(ctx, &names)?;
     reporter.channels(&channels, ctx.subdir.as_str());
     req.channel_priority.get_or_insert(channel_priority(ctx));
     req.is_root = crate::context::same_path(prefix, &ctx.root_prefix);
     let mut query: Vec<MatchSpec> = req.specs.clone();
+    // Every record of a requested name, not only those the request matches: the gateway
+    // filters a requested name by its spec and never loads it again as a dependency, so a
+    // conflict (`python` needs `readline 6.2`, the request says `readline=5.0`) would look
+    // like a missing package instead of conda's unsatisfiable specs.
+    query.extend(
+        req.specs
+            .iter()
+            .filter_map(|s| s.name.as_exact().cloned().map(MatchSpec::from)),
+    );
     for r in &installed.records {
         query.push(MatchSpec::from(
             r.repodata_record.package_record.name.clone(),

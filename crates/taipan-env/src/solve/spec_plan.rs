@@ -5,9 +5,23 @@ use rattler_solve::{resolvo::Solver, SolveError, SolverImpl, SolverTask};
 
 use super::*;
 
+/// Installed packages conda keeps whether or not anything asked for them ("to compensate for
+/// older installers not recording these").
+const ALWAYS_KEPT: [&str; 6] = [
+    "anaconda",
+    "conda",
+    "conda-build",
+    "python.app",
+    "console_shortcut",
+    "powershell_shortcut",
+];
+
 /// The specs, constraints and preferences of one solve.
 pub(super) struct SpecPlan {
     specs: Vec<MatchSpec>,
+    /// Installed packages nothing asked for: required while the installed packages are
+    /// frozen, free to go (when nothing needs them any more) in a flexible solve, as in conda.
+    kept: Vec<MatchSpec>,
     constraints: Vec<MatchSpec>,
     /// Names whose installed version should not be preferred (they may float).
     unlocked: HashSet<String>,
@@ -49,6 +63,7 @@ impl SpecPlan {
             });
             named.insert(name.clone());
         }
+        let mut kept = Vec::new();
         if !req.prune {
             for rec in &installed.records {
                 let name = rec
@@ -57,8 +72,18 @@ impl SpecPlan {
                     .name
                     .as_normalized()
                     .to_string();
-                if named.insert(name.clone()) {
+                if !named.insert(name.clone()) {
+                    continue;
+                }
+                // conda keeps everything when there is no history to tell what was asked
+                // for, plus aggressive packages and a few it always keeps.
+                let always = installed.history.is_empty()
+                    || rules.aggressive_update_packages.contains(&name)
+                    || ALWAYS_KEPT.contains(&name.as_str());
+                if always {
                     specs.push(name_only(&name)?);
+                } else {
+                    kept.push(name_only(&name)?);
                 }
             }
         }
@@ -117,6 +142,7 @@ impl SpecPlan {
         };
         Ok(Self {
             specs,
+            kept,
             constraints,
             unlocked,
         })
@@ -162,8 +188,12 @@ pub(super) fn run(
     virtual_packages: &[GenericVirtualPackage],
     req: &Request,
 ) -> Result<Vec<RepoDataRecord>> {
+    let mut specs = plan.specs.clone();
+    if !frozen.is_empty() {
+        specs.extend(plan.kept.iter().cloned());
+    }
     let task = SolverTask {
-        specs: plan.specs.clone(),
+        specs,
         constraints: plan.constraints.clone(),
         virtual_packages: virtual_packages.to_vec(),
         locked_packages: plan.locked(installed),
@@ -171,18 +201,54 @@ pub(super) fn run(
         channel_priority: req.channel_priority.unwrap_or(ChannelPriority::Strict),
         ..SolverTask::from_iter(buckets.iter().map(|b| b.iter().copied()))
     };
-    Solver.solve(task).map(|r| r.records).map_err(unsat_error)
+    Solver
+        .solve(task)
+        .map(|r| r.records)
+        .map_err(|e| unsat_error(e, virtual_packages))
 }
 
-fn unsat_error(err: SolveError) -> CondaError {
-    match err {
-        SolveError::Unsolvable(reasons) => CondaError::new(
-            ErrorKind::UnsatisfiableError,
-            format!(
-                "The following specifications were found to be incompatible with each other:\n\n{}\n\nRelax or remove one of the conflicting specs, or add a channel that offers compatible builds.",
-                reasons.join("\n")
-            ),
-        ),
-        other => CondaError::new(ErrorKind::UnsatisfiableError, other.to_string()),
+fn unsat_error(err: SolveError, virtual_packages: &[GenericVirtualPackage]) -> CondaError {
+    let reasons = match err {
+        SolveError::Unsolvable(reasons) => reasons.join("\n"),
+        other => return CondaError::new(ErrorKind::UnsatisfiableError, other.to_string()),
+    };
+    let system = system_conflicts(&reasons, virtual_packages);
+    let message = if system.is_empty() {
+        format!(
+            "The following specifications were found to be incompatible with each other:\n\n{reasons}\n\nRelax or remove one of the conflicting specs, or add a channel that offers compatible builds."
+        )
+    } else {
+        // conda's "virtual_package" message: the conflict is with the machine, so say so
+        // and show what the machine has (or that it has none).
+        format!(
+            "The following specifications were found to be incompatible with your system:\n\n{reasons}\n\n{}\n\nA package needs a different system (or a CONDA_OVERRIDE_* value); pick a build that fits this machine.",
+            system.join("\n")
+        )
+    };
+    CondaError::new(ErrorKind::UnsatisfiableError, message)
+}
+
+/// "Your installed version is: …" for each virtual package (`__cuda`) the solver's
+/// explanation names, in the order named.
+fn system_conflicts(reasons: &str, virtual_packages: &[GenericVirtualPackage]) -> Vec<String> {
+    let mut seen: Vec<&str> = Vec::new();
+    for word in reasons.split(|c: char| c.is_whitespace() || c == '(' || c == ',') {
+        let name = word.trim_end_matches(|c: char| !c.is_alphanumeric() && c != '_' && c != '-');
+        if name.len() > 2 && name.starts_with("__") && !seen.contains(&name) {
+            seen.push(name);
+        }
     }
+    seen.iter()
+        .map(|name| {
+            let installed = virtual_packages
+                .iter()
+                .find(|v| v.name.as_normalized() == *name)
+                .map_or_else(|| "not available".to_string(), |v| v.version.to_string());
+            if seen.len() == 1 {
+                format!("Your installed version is: {installed}")
+            } else {
+                format!("Your installed version of {name} is: {installed}")
+            }
+        })
+        .collect()
 }

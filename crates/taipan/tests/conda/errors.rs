@@ -105,6 +105,7 @@ fn condarc_channels_and_env_var_precedence() {
     assert_eq!(v["offline"], true);
 }
 
+/// conda's test_no_channels_error: the error names the request and the fix.
 #[test]
 fn no_channels_configured_is_an_error() {
     let ctx = TestContext::new();
@@ -115,7 +116,13 @@ fn no_channels_configured_is_an_error() {
             .arg("dep"),
     );
     assert_eq!(code, 1);
-    assert!(err.contains("NoChannelsConfiguredError"), "{err}");
+    assert!(
+        err.contains("NoChannelsConfiguredError: No channels are configured"),
+        "{err}"
+    );
+    assert!(err.contains("You have attempted to install: dep"), "{err}");
+    assert!(err.contains("conda config --append channels"), "{err}");
+    assert!(!ctx.path("env").exists());
 }
 
 #[test]

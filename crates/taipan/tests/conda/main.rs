@@ -37,4 +37,5 @@ mod shapes;
 mod solver_rules;
 mod solver_rules_2;
 mod solver_rules_3;
+mod solver_rules_4;
 mod transaction;

@@ -152,7 +152,9 @@ impl World {
         vars: &[(&str, &str)],
     ) -> (i32, String, String) {
         let mut c = self.ctx.cmd();
-        c.args([cmd, "-y", "-q", "--override-channels", "-c", &self.ch, "-p"])
+        // conda's solver tests run without pip as a python dependency.
+        c.env("CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY", "false")
+            .args([cmd, "-y", "-q", "--override-channels", "-c", &self.ch, "-p"])
             .arg(self.prefix(env))
             .args(args);
         for (k, v) in vars {

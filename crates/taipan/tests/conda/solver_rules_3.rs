@@ -129,7 +129,6 @@ fn conda_in_the_root_goes_down_only_when_asked() {
 
 fn python_world() -> World {
     let mut pkgs = vec![
-        pkg("pip", "23.0", &[]),
         pkg_build("system", "5.8", "0", &[]),
         pkg_build("system", "5.8", "1", &[]).build_number(1),
         pkg("llvm", "3.2", &[]),
@@ -170,15 +169,9 @@ fn pins_hold_and_updates_take_the_highest_build_inside_them() {
         pin(env, "python=2.6\n");
     }
     w.ok("install", "a", &["--no-pin", "python"]);
-    assert_eq!(
-        w.installed("a"),
-        vec!["pip-23.0-0", "python-3.3.2-0", "system-5.8-0"]
-    );
+    assert_eq!(w.installed("a"), vec!["python-3.3.2-0", "system-5.8-0"]);
     w.ok("install", "b", &["python"]);
-    assert_eq!(
-        w.installed("b"),
-        vec!["pip-23.0-0", "python-2.6.8-0", "system-5.8-0"]
-    );
+    assert_eq!(w.installed("b"), vec!["python-2.6.8-0", "system-5.8-0"]);
     // Only the pin stands in the way (python is not installed yet): conda's classic
     // SpecsConfigurationConflictError naming the request and the pin.
     let (code, out, err) = w.run("install", "c", &["sklearn==0.13"]);
@@ -194,7 +187,6 @@ fn pins_hold_and_updates_take_the_highest_build_inside_them() {
         "llvm-3.2-0",
         "numba-0.8.1-np17py26_0",
         "numlib-1.7.1-py26_0",
-        "pip-23.0-0",
         "python-2.6.8-0",
     ];
     assert_eq!(
@@ -229,7 +221,6 @@ fn pins_hold_and_updates_take_the_highest_build_inside_them() {
             "llvm-3.2-0",
             "numba-0.8.1-np17py33_0",
             "numlib-1.7.1-py33_0",
-            "pip-23.0-0",
             "python-3.3.2-0",
             "system-5.8-1"
         ]
@@ -245,12 +236,7 @@ fn python_moves_major_only_when_requested() {
     w.ok("create", "env", &["numlib", "python=2"]);
     assert_eq!(
         w.installed("env"),
-        vec![
-            "numlib-1.7.1-py27_0",
-            "pip-23.0-0",
-            "python-2.7.5-0",
-            "system-5.8-1"
-        ]
+        vec!["numlib-1.7.1-py27_0", "python-2.7.5-0", "system-5.8-1"]
     );
     w.ok("install", "env", &["numba"]);
     assert!(w.installed("env").contains(&"python-2.7.5-0".to_string()));
@@ -261,7 +247,6 @@ fn python_moves_major_only_when_requested() {
             "llvm-3.2-0",
             "numba-0.8.1-np17py33_0",
             "numlib-1.7.1-py33_0",
-            "pip-23.0-0",
             "python-3.3.2-0",
             "system-5.8-1"
         ]
@@ -345,7 +330,7 @@ fn force_reinstall_relinks_only_the_named_package() {
 /// is needed.
 #[test]
 fn freeze_installed_adds_nothing_unneeded() {
-    let mut pkgs = vec![pkg("pip", "23.0", &[])];
+    let mut pkgs = Vec::new();
     for v in ["2.7.13", "3.4.5", "3.6.2"] {
         pkgs.push(pkg("python", v, &[]));
     }
@@ -358,7 +343,7 @@ fn freeze_installed_adds_nothing_unneeded() {
         pkg_build("bokeh", "0.12.5", "py36_1", &["python 3.6.*", "six"]),
     ]);
     let w = World::new(pkgs);
-    let base = ["pip-23.0-0", "python-3.4.5-0", "six-1.7.3-py34_0"];
+    let base = ["python-3.4.5-0", "six-1.7.3-py34_0"];
     for env in ["a", "b", "c"] {
         w.ok("create", env, &["six=1.7", "python=3.4"]);
         assert_eq!(w.installed(env), base);
@@ -383,11 +368,6 @@ fn freeze_installed_adds_nothing_unneeded() {
     w.ok("install", "b", &["bokeh=0.12.5", "python"]);
     assert_eq!(
         w.installed("b"),
-        vec![
-            "bokeh-0.12.5-py27_1",
-            "pip-23.0-0",
-            "python-2.7.13-0",
-            "six-1.7.3-py27_0"
-        ]
+        vec!["bokeh-0.12.5-py27_1", "python-2.7.13-0", "six-1.7.3-py27_0"]
     );
 }
