@@ -26,6 +26,7 @@ pub mod listing;
 pub mod naming;
 pub mod net;
 pub mod ops;
+pub mod outdated;
 pub mod pip;
 pub mod prefix;
 pub mod prefix_lock;

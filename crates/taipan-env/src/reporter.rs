@@ -59,6 +59,8 @@ pub trait Reporter: Send + Sync {
     fn recovered(&self, _prefix: &std::path::Path, _what: &Recovered) {}
     /// A warning that does not stop the operation.
     fn warning(&self, _text: &str) {}
+    /// A notice printed as it is (conda's "A newer version of conda exists").
+    fn notice(&self, _text: &str) {}
     /// pip installed an environment file's `- pip:` section.
     fn pip_ran(&self, _run: &crate::pip::PipRun) {}
     /// pip failed; its standard error (conda shows it even with `--json`).

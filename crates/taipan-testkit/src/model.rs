@@ -104,6 +104,8 @@ pub struct PackageBuilder {
     pub(crate) depends: Vec<String>,
     pub(crate) constrains: Vec<String>,
     pub(crate) track_features: Vec<String>,
+    /// conda's legacy `features` field.
+    pub(crate) features: Option<String>,
     pub(crate) license: Option<String>,
     pub(crate) summary: Option<String>,
     pub(crate) timestamp_ms: i64,

@@ -27,6 +27,7 @@ impl PackageBuilder {
             depends: Vec::new(),
             constrains: Vec::new(),
             track_features: Vec::new(),
+            features: None,
             license: None,
             summary: None,
             timestamp_ms: DEFAULT_TIMESTAMP_MS,
@@ -86,6 +87,12 @@ impl PackageBuilder {
     /// Adds a track feature (serialized space-separated, as a string).
     pub fn track_feature(mut self, feature: &str) -> Self {
         self.track_features.push(feature.to_owned());
+        self
+    }
+
+    /// conda's legacy `features` field (`features: nomkl`), which only old channels carry.
+    pub fn legacy_features(mut self, features: &str) -> Self {
+        self.features = Some(features.to_owned());
         self
     }
 

@@ -254,6 +254,7 @@ fn index_value(pkg: &PackageBuilder) -> Result<serde_json::Value> {
             "track_features",
             (!pkg.track_features.is_empty()).then(|| pkg.track_features.join(" ")),
         ),
+        ("features", pkg.features.clone()),
     ];
     for (key, field) in optional {
         if let Some(field) = field {

@@ -81,6 +81,7 @@ async fn remove_names(
     let rules = crate::solve::Rules {
         aggressive_update_packages: ctx.config.aggressive_update_packages.clone(),
         auto_update_conda: ctx.config.auto_update_conda,
+        track_features: ctx.config.track_features.clone(),
     };
     let keep = crate::solve::kept_on_removal(&rules);
     let removed = crate::solve::removal(&installed, &req.prefix, &names, req.force, &keep)?;

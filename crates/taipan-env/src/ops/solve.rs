@@ -144,6 +144,11 @@ pub async fn solve_request(
             query.push(spec);
         }
     }
+    // `notify_outdated_conda`: conda's records, to see whether a newer one exists.
+    let root_conda = crate::outdated::root_conda(ctx);
+    if root_conda.is_some() {
+        query.push(MatchSpec::from(solve::package_name("conda")?));
+    }
     query.retain(|s| {
         s.name
             .as_exact()
@@ -168,6 +173,7 @@ pub async fn solve_request(
     let rules = Rules {
         aggressive_update_packages: aggressive,
         auto_update_conda: ctx.config.auto_update_conda,
+        track_features: ctx.config.track_features.clone(),
     };
     reporter.phase("Solving environment");
     let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules);
@@ -181,6 +187,9 @@ pub async fn solve_request(
     }
     let neutered = solution.neutered;
     let records = solution.records;
+    if let Some(notice) = root_conda.and_then(|c| c.notice(ctx, prefix, &index, &records)) {
+        reporter.notice(&notice);
+    }
     let records = filter_deps(&req, &installed, records);
     check_disallowed(ctx, &records)?;
     let plan = Plan::new(prefix, &installed.records, records, &reinstall, ctx.subdir)?;

@@ -17,6 +17,7 @@ use crate::error::{dashlist, CondaError, Result};
 use crate::history::spec_name;
 use crate::repodata::Index;
 
+mod features;
 mod removal;
 mod spec_plan;
 
@@ -90,7 +91,20 @@ pub struct Rules {
     pub aggressive_update_packages: Vec<String>,
     /// `auto_update_conda`.
     pub auto_update_conda: bool,
+    /// `track_features`: legacy `features` whose builds may be installed (and are preferred).
+    pub track_features: Vec<String>,
 }
+
+/// Installed packages conda keeps whether or not anything asked for them ("to compensate for
+/// older installers not recording these").
+const ALWAYS_KEPT: [&str; 6] = [
+    "anaconda",
+    "conda",
+    "conda-build",
+    "python.app",
+    "console_shortcut",
+    "powershell_shortcut",
+];
 
 fn name_of(spec: &MatchSpec) -> String {
     spec.name

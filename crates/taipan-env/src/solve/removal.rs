@@ -6,15 +6,7 @@ use super::*;
 /// Packages conda keeps on a removal although nothing asked for them (its solver adds them
 /// to the specs when installed): `aggressive_update_packages` and conda's own list.
 pub fn kept_on_removal(rules: &Rules) -> Vec<String> {
-    const ALWAYS: [&str; 6] = [
-        "anaconda",
-        "conda",
-        "conda-build",
-        "python.app",
-        "console_shortcut",
-        "powershell_shortcut",
-    ];
-    ALWAYS
+    ALWAYS_KEPT
         .iter()
         .map(|s| s.to_string())
         .chain(rules.aggressive_update_packages.iter().cloned())

@@ -5,17 +5,6 @@ use rattler_solve::{resolvo::Solver, SolveError, SolverImpl, SolverTask};
 
 use super::*;
 
-/// Installed packages conda keeps whether or not anything asked for them ("to compensate for
-/// older installers not recording these").
-const ALWAYS_KEPT: [&str; 6] = [
-    "anaconda",
-    "conda",
-    "conda-build",
-    "python.app",
-    "console_shortcut",
-    "powershell_shortcut",
-];
-
 /// The specs, constraints and preferences of one solve.
 pub(super) struct SpecPlan {
     specs: Vec<MatchSpec>,
@@ -25,6 +14,8 @@ pub(super) struct SpecPlan {
     constraints: Vec<MatchSpec>,
     /// Names whose installed version should not be preferred (they may float).
     unlocked: HashSet<String>,
+    /// `track_features`: the legacy features whose builds may be installed.
+    tracked_features: Vec<String>,
 }
 
 impl SpecPlan {
@@ -145,6 +136,7 @@ impl SpecPlan {
             kept,
             constraints,
             unlocked,
+            tracked_features: rules.track_features.clone(),
         })
     }
 
@@ -192,19 +184,68 @@ pub(super) fn run(
     if !frozen.is_empty() {
         specs.extend(plan.kept.iter().cloned());
     }
+    let locked = plan.locked(installed);
+    let pinned: Vec<&RepoDataRecord> = frozen.iter().collect();
+    let all: Vec<&RepoDataRecord> = buckets
+        .iter()
+        .flatten()
+        .chain(&locked)
+        .chain(&pinned)
+        .copied()
+        .collect();
+    let solved = match super::features::Emulation::new(&all, &plan.tracked_features) {
+        None => solve_task(
+            specs,
+            plan,
+            buckets.to_vec(),
+            (locked, pinned),
+            HashMap::new(),
+            virtual_packages,
+            req,
+        ),
+        // Old channels' legacy `features`: the records as conda's rules let the solver see them.
+        Some(e) => {
+            let seen = buckets
+                .iter()
+                .map(|b| b.iter().map(|r| e.view(r)).collect())
+                .collect();
+            let locked = locked.iter().map(|r| e.view(r)).collect();
+            let pinned = pinned.iter().map(|r| e.view(r)).collect();
+            solve_task(
+                specs,
+                plan,
+                seen,
+                (locked, pinned),
+                e.excluded.clone(),
+                virtual_packages,
+                req,
+            )
+            .map(|records| e.restore(records))
+        }
+    };
+    solved.map_err(|e| unsat_error(e, virtual_packages))
+}
+
+fn solve_task(
+    specs: Vec<MatchSpec>,
+    plan: &SpecPlan,
+    buckets: Vec<Vec<&RepoDataRecord>>,
+    (locked, pinned): (Vec<&RepoDataRecord>, Vec<&RepoDataRecord>),
+    excluded: HashMap<url::Url, std::sync::Arc<str>>,
+    virtual_packages: &[GenericVirtualPackage],
+    req: &Request,
+) -> std::result::Result<Vec<RepoDataRecord>, SolveError> {
     let task = SolverTask {
         specs,
         constraints: plan.constraints.clone(),
         virtual_packages: virtual_packages.to_vec(),
-        locked_packages: plan.locked(installed),
-        pinned_packages: frozen.iter().collect(),
+        locked_packages: locked,
+        pinned_packages: pinned,
         channel_priority: req.channel_priority.unwrap_or(ChannelPriority::Strict),
+        excluded_candidates: excluded,
         ..SolverTask::from_iter(buckets.iter().map(|b| b.iter().copied()))
     };
-    Solver
-        .solve(task)
-        .map(|r| r.records)
-        .map_err(|e| unsat_error(e, virtual_packages))
+    Solver.solve(task).map(|r| r.records)
 }
 
 fn unsat_error(err: SolveError, virtual_packages: &[GenericVirtualPackage]) -> CondaError {

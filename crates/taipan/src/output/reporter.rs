@@ -194,6 +194,12 @@ impl Reporter for CliReporter {
     fn warning(&self, text: &str) {
         eprintln!("WARNING: {text}");
     }
+
+    fn notice(&self, text: &str) {
+        if self.printer.text() {
+            eprintln!("{text}");
+        }
+    }
 }
 
 /// A spinner per package being downloaded.

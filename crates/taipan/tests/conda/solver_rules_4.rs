@@ -310,7 +310,13 @@ fn pins_from_every_source_hold_together() {
     w.ctx
         .cmd()
         .env("CONDA_PREFIX", &prefix)
-        .args(["config", "--env", "--add", "pinned_packages", "requests=2.13"])
+        .args([
+            "config",
+            "--env",
+            "--add",
+            "pinned_packages",
+            "requests=2.13",
+        ])
         .assert()
         .success();
     let vars = [
@@ -379,7 +385,15 @@ fn swapping_channels_changes_only_the_reinstalled_package() {
     let run = |args: &[&str], channels: [&str; 2]| {
         let mut c = ctx.cmd();
         c.args(args)
-            .args(["-y", "--override-channels", "-c", channels[0], "-c", channels[1], "-p"])
+            .args([
+                "-y",
+                "--override-channels",
+                "-c",
+                channels[0],
+                "-c",
+                channels[1],
+                "-p",
+            ])
             .arg(&prefix);
         crate::common::output(&mut c)
     };
@@ -408,4 +422,155 @@ fn swapping_channels_changes_only_the_reinstalled_package() {
     };
     assert_eq!(names("UNLINK"), vec!["itsdangerous-0.24-py_0"]);
     assert_eq!(names("LINK"), vec!["itsdangerous-0.24-py_1"]);
+}
+
+/// An old channel's BLAS stack: `numpy`/`scipy` builds with the legacy `features: nomkl`
+/// field beside builds that use mkl, and the `nomkl` package that tracks the feature.
+fn nomkl_world() -> World {
+    World::new(vec![
+        pkg("python", "2.7.13", &[]),
+        pkg("nomkl", "1.0", &[]).track_feature("nomkl"),
+        pkg("mkl", "2017.0.3", &[]),
+        pkg("openblas", "0.2.19", &[]),
+        pkg_build("numpy", "1.13.1", "py27_0", &["python 2.7*", "mkl"]),
+        pkg_build(
+            "numpy",
+            "1.13.1",
+            "py27_nomkl_0",
+            &["python 2.7*", "openblas"],
+        )
+        .legacy_features("nomkl"),
+        pkg_build("scipy", "0.19.1", "py27_0", &["numpy", "mkl"]),
+        pkg_build("scipy", "0.19.1", "py27_nomkl_0", &["numpy", "openblas"])
+            .legacy_features("nomkl"),
+    ])
+}
+
+/// The legacy `features` field as conda 26.7.1 treats it (recorded side by side on the same
+/// channel; conda's test_features_solve_1 pins the same preference): a featured build
+/// needs its feature in `track_features`, and then wins over the featureless one, with or
+/// without the `nomkl` package; without it the featured builds are never chosen, a request
+/// for one fails naming the setting, and an installed one is replaced on the next solve.
+#[test]
+fn legacy_features_follow_track_features() {
+    let w = nomkl_world();
+    let tracked = [("CONDA_TRACK_FEATURES", "nomkl")];
+    let create = |env: &str, specs: &[&str], vars: &[(&str, &str)]| {
+        let (code, out, err) = w.run_env("create", env, specs, vars);
+        assert_eq!(code, 0, "{specs:?}: {out}{err}");
+        w.installed(env)
+    };
+    let mkl = vec!["mkl-2017.0.3-0", "numpy-1.13.1-py27_0", "python-2.7.13-0"];
+    assert_eq!(create("a", &["python=2.7", "numpy"], &[]), mkl);
+    let mut with_nomkl = mkl.clone();
+    with_nomkl.insert(1, "nomkl-1.0-0");
+    assert_eq!(
+        create("b", &["python=2.7", "numpy", "nomkl"], &[]),
+        with_nomkl
+    );
+    assert_eq!(
+        create("c", &["python=2.7", "numpy", "nomkl"], &tracked),
+        vec![
+            "nomkl-1.0-0",
+            "numpy-1.13.1-py27_nomkl_0",
+            "openblas-0.2.19-0",
+            "python-2.7.13-0"
+        ]
+    );
+    let stack = vec![
+        "numpy-1.13.1-py27_nomkl_0",
+        "openblas-0.2.19-0",
+        "python-2.7.13-0",
+        "scipy-0.19.1-py27_nomkl_0",
+    ];
+    assert_eq!(
+        create("d", &["python=2.7", "numpy", "scipy"], &tracked),
+        stack
+    );
+    // Not tracked: the featured build is out of reach, and the error says how to allow it.
+    let (code, out, err) = w.run("create", "e", &["numpy=*=*nomkl*"]);
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("UnsatisfiableError"), "{err}");
+    assert!(err.contains("track_features"), "{err}");
+    assert!(!w.prefix("e").exists());
+    // An environment built with the feature tracked moves off it once it is not.
+    w.ok("update", "d", &["--all"]);
+    assert_eq!(
+        w.installed("d"),
+        vec![
+            "mkl-2017.0.3-0",
+            "numpy-1.13.1-py27_0",
+            "python-2.7.13-0",
+            "scipy-0.19.1-py27_0"
+        ]
+    );
+}
+
+/// conda's test_notify_conda_outdated_update_message: after a solve, a newer `conda` in the
+/// channel the root prefix's conda came from is announced with the command that updates it
+/// (`conda self update` with `conda-self`, `--override-frozen` for a frozen root); not when
+/// the solve installs it into the root, not with `notify_outdated_conda: false`, `-q` or
+/// `--json`.
+#[test]
+fn a_newer_conda_is_announced() {
+    let w = World::new(vec![
+        pkg("conda", "1.0", &[]),
+        pkg("conda", "2.0", &[]),
+        pkg("conda-self", "1.0", &[]),
+        pkg("leaf", "1.0", &[]),
+    ]);
+    let root = w.ctx.root.clone();
+    let run = |prefix: &std::path::Path, args: &[&str], vars: &[(&str, &str)]| {
+        let mut c = w.ctx.cmd();
+        c.args(["install", "-y", "--override-channels", "-c", &w.ch, "-p"])
+            .arg(prefix)
+            .args(args);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let (code, out, err) = crate::common::output(&mut c);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+        err
+    };
+    std::fs::create_dir_all(root.join("conda-meta")).unwrap();
+    run(
+        &root,
+        &["conda=1.0"],
+        &[("CONDA_NOTIFY_OUTDATED_CONDA", "false")],
+    );
+    w.ok("create", "env", &[]);
+    let env = w.prefix("env");
+    let err = run(&env, &["leaf"], &[]);
+    let channel = w.ch.trim_end_matches('/');
+    assert!(
+        err.contains(&format!(
+            "==> WARNING: A newer version of conda exists. <==\ncurrent version: 1.0\nlatest version: 2.0\n\nPlease update conda by running\n\n    $ conda update -n base -c {channel} conda\n"
+        )),
+        "{err}"
+    );
+    w.ok("remove", "env", &["leaf"]);
+    for quiet in [&["leaf", "-q"][..], &["leaf", "--json"][..]] {
+        let err = run(&env, quiet, &[]);
+        assert!(!err.contains("newer version of conda"), "{err}");
+        w.ok("remove", "env", &["leaf"]);
+    }
+    let err = run(&env, &["leaf"], &[("CONDA_NOTIFY_OUTDATED_CONDA", "false")]);
+    assert!(!err.contains("newer version of conda"), "{err}");
+    w.ok("remove", "env", &["leaf"]);
+    std::fs::write(root.join("conda-meta/frozen"), "{}").unwrap();
+    let err = run(&env, &["leaf"], &[]);
+    assert!(err.contains("conda --override-frozen"), "{err}");
+    std::fs::remove_file(root.join("conda-meta/frozen")).unwrap();
+    w.ok("remove", "env", &["leaf"]);
+    // (auto_update_conda would float conda in the root.)
+    run(
+        &root,
+        &["conda-self", "conda=1.0"],
+        &[("CONDA_NOTIFY_OUTDATED_CONDA", "false")],
+    );
+    let err = run(&env, &["leaf"], &[]);
+    assert!(err.contains("    $ conda self update\n"), "{err}");
+    // Installing the newer conda into the root: nothing to announce.
+    let err = run(&root, &["conda=2.0"], &[]);
+    assert!(!err.contains("newer version of conda"), "{err}");
 }
