@@ -1,4 +1,6 @@
-//! A persistent index for local (`file://`) channels, so warm runs skip re-scanning repodata.
+//! A persistent index over repodata files, so warm runs skip re-scanning them: a local
+//! (`file://`) channel's `repodata.json`, and the gateway's cached copy of a remote one
+//! (`crate::remote`).
 //!
 //! rattler's sparse repodata scans a whole `repodata.json` to find where each package's records
 //! are, on every run: 2 ms for a 3 MB file, 300 ms for a conda-forge-sized one. Here that scan
@@ -29,7 +31,7 @@ const HEADER: usize = 8 + 8 + 8 + 4 + 4 + 4;
 const ENTRY: usize = 32;
 
 /// One subdir's repodata, memory-mapped, with its index.
-struct SubdirIndex {
+pub(crate) struct SubdirIndex {
     repodata: memmap2::Mmap,
     index: memmap2::Mmap,
     base_url: url::Url,
@@ -149,12 +151,15 @@ fn partition(n: usize, pred: impl Fn(usize) -> bool) -> usize {
     lo
 }
 
-/// A local channel served through persistent indexes.
+/// A channel served through persistent indexes: a local one opens its subdirs on demand, a
+/// remote one comes with the subdirs already fetched and opened.
 pub struct LocalChannel {
     channel: Channel,
     root: PathBuf,
     cache_dir: PathBuf,
     subdirs: Mutex<HashMap<Subdir, Option<Arc<SubdirIndex>>>>,
+    /// Remote: only the subdirs given exist.
+    preloaded: bool,
 }
 
 impl LocalChannel {
@@ -166,7 +171,23 @@ impl LocalChannel {
             root,
             cache_dir,
             subdirs: Mutex::new(HashMap::new()),
+            preloaded: false,
         })
+    }
+
+    /// A remote channel whose subdirs were fetched and opened already (`None`: the server
+    /// has no such subdir).
+    pub(crate) fn preloaded(
+        channel: Channel,
+        subdirs: HashMap<Subdir, Option<Arc<SubdirIndex>>>,
+    ) -> Self {
+        Self {
+            channel,
+            root: PathBuf::new(),
+            cache_dir: PathBuf::new(),
+            subdirs: Mutex::new(subdirs),
+            preloaded: true,
+        }
     }
 
     fn subdir(&self, platform: Subdir) -> Result<Option<Arc<SubdirIndex>>, GatewayError> {
@@ -176,6 +197,9 @@ impl LocalChannel {
             .map_err(|_| GatewayError::Generic("index lock poisoned".into()))?;
         if let Some(found) = map.get(&platform) {
             return Ok(found.clone());
+        }
+        if self.preloaded {
+            return Ok(None);
         }
         if !self.root.is_dir() {
             return Err(GatewayError::Generic(format!(
@@ -210,7 +234,11 @@ impl RepoDataSource for LocalChannel {
         let Some(subdir) = self.subdir(platform)? else {
             return Ok(Vec::new());
         };
-        let channel = self.channel.base_url.url().as_str().to_string();
+        // As the gateway names a record's channel: its URL without a token.
+        let channel = {
+            use rattler_redaction::Redact;
+            self.channel.base_url.url().clone().redact().to_string()
+        };
         subdir.records(name.as_normalized(), &channel)
     }
 
@@ -223,7 +251,9 @@ impl RepoDataSource for LocalChannel {
     }
 }
 
-fn open(
+/// Maps `path` (a repodata.json) and its index, building the index when it is missing or
+/// was built from another version of the file (size or mtime differ).
+pub(crate) fn open(
     path: &Path,
     cache_dir: &Path,
     channel: &url::Url,
@@ -310,8 +340,8 @@ fn write_index(path: &Path, bytes: &[u8]) {
         return;
     }
     if let Ok(mut tmp) = tempfile::NamedTempFile::new_in(dir) {
-        if tmp.write_all(bytes).is_ok() {
-            let _ = tmp.persist(path);
+        if tmp.write_all(bytes).is_ok() && tmp.persist(path).is_ok() {
+            crate::fsutil::follow_umask(path);
         }
     }
 }

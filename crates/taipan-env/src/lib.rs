@@ -31,6 +31,7 @@ pub mod pip;
 pub mod prefix;
 pub mod prefix_lock;
 pub mod registry;
+mod remote;
 pub mod repodata;
 pub mod reporter;
 pub mod solve;

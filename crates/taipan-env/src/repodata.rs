@@ -90,14 +90,17 @@ pub fn gateway(ctx: &Context) -> Result<Gateway> {
     gateway_with(ctx, cache_action(&ctx.config))
 }
 
+fn flag(ctx: &Context, key: &str) -> Option<bool> {
+    ctx.config.other.get(key).and_then(|v| v.as_bool())
+}
+
 fn gateway_with(ctx: &Context, action: CacheAction) -> Result<Gateway> {
     let cache = ctx.writable_pkgs_dir()?.join("cache");
-    let flag = |key: &str| ctx.config.other.get(key).and_then(|v| v.as_bool());
     let source = SourceConfig {
         cache_action: action,
         // `repodata_use_zst: false` / `repodata_use_shards: false`: plain repodata.json.
-        zstd_enabled: flag("repodata_use_zst").unwrap_or(true),
-        sharded_enabled: flag("repodata_use_shards").unwrap_or(true),
+        zstd_enabled: flag(ctx, "repodata_use_zst").unwrap_or(true),
+        sharded_enabled: flag(ctx, "repodata_use_shards").unwrap_or(true),
         ..SourceConfig::default()
     };
     Ok(Gateway::builder()
@@ -117,12 +120,12 @@ pub async fn query(
     subdir: Subdir,
     specs: Vec<MatchSpec>,
 ) -> Result<Index> {
-    let first = query_with(ctx, gateway(ctx)?, channels, subdir, specs.clone()).await;
+    let action = cache_action(&ctx.config);
+    let first = query_with(ctx, action, channels, subdir, specs.clone()).await;
     match first {
         // `--use-index-cache` with nothing cached yet: fetched, as conda does.
         Err(_) if use_index_cache(&ctx.config) && !ctx.config.offline => {
-            let fresh = gateway_with(ctx, CacheAction::CacheOrFetch)?;
-            query_with(ctx, fresh, channels, subdir, specs).await
+            query_with(ctx, CacheAction::CacheOrFetch, channels, subdir, specs).await
         }
         other => other,
     }
@@ -130,11 +133,12 @@ pub async fn query(
 
 async fn query_with(
     ctx: &Context,
-    gateway: Gateway,
+    action: CacheAction,
     channels: &[Channel],
     subdir: Subdir,
     specs: Vec<MatchSpec>,
 ) -> Result<Index> {
+    let gateway = gateway_with(ctx, action)?;
     check_repodata_fns(&ctx.config)?;
     let platforms = if subdir == Subdir::NoArch {
         vec![Subdir::NoArch]
@@ -149,14 +153,12 @@ async fn query_with(
             specs.push(pip);
         }
     }
-    let channels = usable_offline(ctx, &gateway, channels, &platforms).await;
-    let mut query = gateway
-        .query(sources(ctx, &channels)?, platforms, specs)
-        .recursive(true);
+    let sources = sources(ctx, &gateway, action, channels, &platforms).await?;
+    let mut query = gateway.query(sources, platforms, specs).recursive(true);
     if ctx.config.add_pip_as_python_dependency {
         query = query.with_record_patch(add_pip);
     }
-    let exclude = crate::cutoff::policy(&ctx.config.other, &channels)?;
+    let exclude = crate::cutoff::policy(&ctx.config.other, channels)?;
     let output = query.execute().await.map_err(|e| gateway_error(ctx, e))?;
     Ok(Index {
         buckets: output.repodata,
@@ -185,55 +187,91 @@ fn check_repodata_fns(config: &taipan_config::Config) -> Result<()> {
     ))
 }
 
+/// The sources of a query, in channel order: local channels and plain remote ones through
+/// taipan's persistent index, sharded remote ones through the gateway.
+///
 /// Offline, conda treats a remote channel with nothing cached as empty (the seed's
 /// `update --update-all --offline` on an air-gapped server succeeds): such channels are left
-/// out. Online, or for local channels, all are kept.
-async fn usable_offline(
+/// out. Online, a channel that cannot be read is an error.
+async fn sources(
     ctx: &Context,
     gateway: &Gateway,
+    action: CacheAction,
     channels: &[Channel],
     platforms: &[Subdir],
-) -> Vec<Channel> {
-    if !ctx.config.offline {
-        return channels.to_vec();
-    }
-    let mut kept = Vec::new();
+) -> Result<Vec<Source>> {
+    let cache = ctx.writable_pkgs_dir()?.join("cache");
+    let client = crate::net::client(ctx)?;
+    let remote = crate::remote::Remote {
+        client: &client,
+        cache_dir: &cache,
+        cache_action: action,
+        zstd: flag(ctx, "repodata_use_zst").unwrap_or(true),
+        shards: flag(ctx, "repodata_use_shards").unwrap_or(true),
+    };
+    let mut out = Vec::new();
     for c in channels {
         if c.base_url.url().scheme() == "file" {
-            kept.push(c.clone());
+            if let Some(local) = crate::index::LocalChannel::new(c.clone(), cache.clone()) {
+                out.push(Source::Custom(Arc::new(local)));
+                continue;
+            }
+        }
+        if !matches!(c.base_url.url().scheme(), "http" | "https") {
+            out.push(Source::Channel(c.clone()));
             continue;
         }
-        // Reading the names loads the subdirs from the cache (kept for the query after).
-        match gateway
-            .names(vec![c.clone()], platforms.to_vec())
-            .execute()
-            .await
-        {
-            Ok(_) => kept.push(c.clone()),
-            Err(e) => tracing::info!(
-                "offline: {} has no usable cache ({e}); treated as empty",
-                c.base_url
-            ),
-        }
-    }
-    kept
-}
-
-/// Local channels go through taipan's persistent index; remote ones through the gateway's
-/// HTTP cache.
-fn sources(ctx: &Context, channels: &[Channel]) -> Result<Vec<Source>> {
-    let cache = ctx.writable_pkgs_dir()?.join("cache");
-    Ok(channels
-        .iter()
-        .map(|c| {
-            if c.base_url.url().scheme() == "file" {
-                if let Some(local) = crate::index::LocalChannel::new(c.clone(), cache.clone()) {
-                    return Source::Custom(Arc::new(local));
+        let native = platforms.first().copied().unwrap_or(Subdir::NoArch);
+        match remote.kind(c, native).await {
+            crate::remote::Kind::Sharded => {
+                if cached_offline(ctx, gateway, c, platforms).await {
+                    out.push(Source::Channel(c.clone()));
                 }
             }
-            Source::Channel(c.clone())
-        })
-        .collect())
+            crate::remote::Kind::Plain => match remote.open(c, platforms).await {
+                Ok(indexed) => out.push(Source::Custom(Arc::new(indexed))),
+                Err(e) if ctx.config.offline => tracing::info!(
+                    "offline: {} has no usable cache ({e}); treated as empty",
+                    c.base_url
+                ),
+                Err(e) => {
+                    return Err(gateway_error(
+                        ctx,
+                        rattler_repodata_gateway::GatewayError::FetchRepoDataError(e),
+                    ))
+                }
+            },
+        }
+    }
+    Ok(out)
+}
+
+/// Whether a channel the gateway reads can be used: always online; offline only when its
+/// repodata is cached.
+async fn cached_offline(
+    ctx: &Context,
+    gateway: &Gateway,
+    channel: &Channel,
+    platforms: &[Subdir],
+) -> bool {
+    if !ctx.config.offline {
+        return true;
+    }
+    // Reading the names loads the subdirs from the cache (kept for the query after).
+    match gateway
+        .names(vec![channel.clone()], platforms.to_vec())
+        .execute()
+        .await
+    {
+        Ok(_) => true,
+        Err(e) => {
+            tracing::info!(
+                "offline: {} has no usable cache ({e}); treated as empty",
+                channel.base_url
+            );
+            false
+        }
+    }
 }
 
 fn gateway_error(ctx: &Context, err: rattler_repodata_gateway::GatewayError) -> CondaError {

@@ -27,8 +27,8 @@ const RANK_LOWER: &str = "taipan-rank-lower";
 pub(super) struct Emulation<'a> {
     /// Featured builds of features nobody tracks, with the reason.
     pub(super) excluded: HashMap<url::Url, Arc<str>>,
-    ranked_lower: HashMap<url::Url, RepoDataRecord>,
-    originals: HashMap<url::Url, &'a RepoDataRecord>,
+    /// The copies ranked lower, and the records they stand for.
+    ranked_lower: HashMap<url::Url, (RepoDataRecord, &'a RepoDataRecord)>,
 }
 
 /// The legacy features a record declares.
@@ -52,6 +52,8 @@ impl<'a> Emulation<'a> {
         }
         let tracked: HashSet<&str> = tracked.iter().map(String::as_str).collect();
         let mut excluded = HashMap::new();
+        // One reason per feature, shared by its records.
+        let mut reasons: HashMap<&str, Arc<str>> = HashMap::new();
         // Names with a featured build the settings allow.
         let mut favoured: HashSet<&str> = HashSet::new();
         for r in records {
@@ -61,10 +63,12 @@ impl<'a> Emulation<'a> {
             }
             match features.iter().find(|f| !tracked.contains(**f)) {
                 Some(f) => {
-                    let reason = format!(
-                        "it has the legacy feature '{f}', which is not in track_features (conda config --append track_features {f})"
-                    );
-                    excluded.insert(r.url.clone(), Arc::from(reason));
+                    let reason = reasons.entry(f).or_insert_with(|| {
+                        Arc::from(format!(
+                            "it has the legacy feature '{f}', which is not in track_features (conda config --append track_features {f})"
+                        ))
+                    });
+                    excluded.insert(r.url.clone(), reason.clone());
                 }
                 None => {
                     favoured.insert(r.package_record.name.as_normalized());
@@ -82,27 +86,28 @@ impl<'a> Emulation<'a> {
                 copy.package_record
                     .track_features
                     .push(RANK_LOWER.to_string());
-                (r.url.clone(), copy)
+                (r.url.clone(), (copy, *r))
             })
             .collect();
         Some(Self {
             excluded,
             ranked_lower,
-            originals: records.iter().map(|r| (r.url.clone(), *r)).collect(),
         })
     }
 
     /// The record the solver sees for `record`.
     pub(super) fn view<'b>(&'b self, record: &'b RepoDataRecord) -> &'b RepoDataRecord {
-        self.ranked_lower.get(&record.url).unwrap_or(record)
+        self.ranked_lower
+            .get(&record.url)
+            .map_or(record, |(copy, _)| copy)
     }
 
     /// The solution as the channels describe it.
     pub(super) fn restore(&self, solved: Vec<RepoDataRecord>) -> Vec<RepoDataRecord> {
         solved
             .into_iter()
-            .map(|r| match self.originals.get(&r.url) {
-                Some(original) => (*original).clone(),
+            .map(|r| match self.ranked_lower.get(&r.url) {
+                Some((_, original)) => (*original).clone(),
                 None => r,
             })
             .collect()

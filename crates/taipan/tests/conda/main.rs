@@ -29,6 +29,7 @@ mod list_search_info;
 mod misc_commands;
 mod pip_kit;
 mod pip_section;
+mod remote_index;
 mod remove;
 mod revision;
 mod root_prefix;

@@ -1,0 +1,264 @@
+//! Remote channels through the persistent index (Part 10): the cached repodata of an HTTP
+//! channel is indexed once per version of the file, revalidated with the server, repaired
+//! when damaged, shared safely between processes and between members of a group.
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use taipan_testkit::nginx::Nginx;
+use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
+
+use crate::common::TestContext;
+
+/// A channel with the standard packages, served by nginx (ETag, no Cache-Control: every run
+/// revalidates).
+fn served(ctx: &TestContext) -> (ChannelBuilder, Nginx) {
+    assert!(
+        Nginx::available(),
+        "nginx is required for this test (apt-get install -y nginx); .ci/run installs it"
+    );
+    let dir = ctx.path("served");
+    let mut ch = ChannelBuilder::new(&dir);
+    for (pkg, fmt) in crate::common::standard_packages() {
+        ch.add(&pkg, fmt);
+    }
+    ch.index().unwrap();
+    let nginx = Nginx::serve(&dir).unwrap();
+    (ch, nginx)
+}
+
+fn cache_dir(ctx: &TestContext) -> PathBuf {
+    ctx.root.join("pkgs/cache")
+}
+
+/// The index files and their modification times.
+fn indexes(ctx: &TestContext) -> BTreeMap<PathBuf, (i64, i64)> {
+    let dir = cache_dir(ctx).join("taipan-index");
+    std::fs::read_dir(&dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "idx"))
+                .map(|p| {
+                    let m = std::fs::metadata(&p).unwrap();
+                    (p, (m.mtime(), m.mtime_nsec()))
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The gateway's cached copies of the channel's repodata (`<key>.json`).
+fn cached_repodata(ctx: &TestContext) -> Vec<PathBuf> {
+    std::fs::read_dir(cache_dir(ctx))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| {
+            let name = p.file_name().unwrap().to_string_lossy().to_string();
+            name.ends_with(".json") && !name.ends_with(".info.json")
+        })
+        .collect()
+}
+
+fn dry_run(ctx: &TestContext, url: &str, spec: &str) -> Vec<String> {
+    let (code, out, err) = crate::common::output(
+        ctx.cmd()
+            .args(["create", "--dry-run", "--json", "-c", url, "-p"])
+            .arg(ctx.path("env"))
+            .arg(spec),
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    v["actions"]["LINK"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|r| r["dist_name"].as_str().unwrap_or("").to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// GETs of `path` answered with `status` (HEADs only probe which variants exist).
+fn requests(nginx: &Nginx, path: &str, status: u16) -> usize {
+    let line = format!("\"GET {path} HTTP/1.1\" {status} ");
+    nginx.access_log().matches(&line).count()
+}
+
+/// 200 → cached and indexed; the next run gets a 304 and reuses the index untouched; a
+/// changed repodata is downloaded, indexed again, and its new package is seen.
+#[test]
+fn the_cached_repodata_is_indexed_once_per_version() {
+    let ctx = TestContext::new();
+    let (mut ch, nginx) = served(&ctx);
+    let url = nginx.url().to_string();
+    assert_eq!(dry_run(&ctx, &url, "dep"), vec!["dep-2.0-0"]);
+    let first = indexes(&ctx);
+    assert!(!first.is_empty(), "no index was written");
+    assert_eq!(dry_run(&ctx, &url, "dep"), vec!["dep-2.0-0"]);
+    let log = nginx.access_log();
+    assert_eq!(
+        requests(&nginx, "/noarch/repodata.json.zst", 304),
+        1,
+        "{log}"
+    );
+    assert_eq!(indexes(&ctx), first, "a 304 must not rebuild the index");
+    ch.add(
+        &PackageBuilder::new("dep", "3.0").noarch_generic(),
+        ArchiveFormat::Conda,
+    );
+    ch.index().unwrap();
+    assert_eq!(dry_run(&ctx, &url, "dep"), vec!["dep-3.0-0"]);
+    assert_eq!(requests(&nginx, "/noarch/repodata.json.zst", 200), 2);
+    assert_ne!(
+        indexes(&ctx),
+        first,
+        "changed repodata must be indexed again"
+    );
+}
+
+/// A truncated or corrupted cache file is detected (it no longer matches what was
+/// downloaded) and fetched again.
+#[test]
+fn a_damaged_cache_file_is_fetched_again() {
+    let ctx = TestContext::new();
+    let (_ch, nginx) = served(&ctx);
+    let url = nginx.url().to_string();
+    assert_eq!(dry_run(&ctx, &url, "dep"), vec!["dep-2.0-0"]);
+    let files = cached_repodata(&ctx);
+    assert!(!files.is_empty());
+    for (i, file) in files.iter().enumerate() {
+        let whole = std::fs::read(file).unwrap();
+        if i % 2 == 0 {
+            std::fs::write(file, &whole[..whole.len() / 2]).unwrap();
+        } else {
+            let mut bad = whole.clone();
+            bad[whole.len() / 2] = b'#';
+            std::fs::write(file, bad).unwrap();
+        }
+    }
+    assert_eq!(dry_run(&ctx, &url, "dep"), vec!["dep-2.0-0"]);
+    for file in cached_repodata(&ctx) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(
+            serde_json::from_str::<serde_json::Value>(&text).is_ok(),
+            "{} was not repaired",
+            file.display()
+        );
+    }
+}
+
+/// `--offline` (and `--use-index-cache`) read the index without asking the server anything.
+#[test]
+fn offline_reads_the_index_without_a_request() {
+    let ctx = TestContext::new();
+    let (_ch, nginx) = served(&ctx);
+    let url = nginx.url().to_string();
+    assert_eq!(dry_run(&ctx, &url, "dep=1"), vec!["dep-1.0-0"]);
+    let before = nginx.access_log().lines().count();
+    let first = indexes(&ctx);
+    for flag in ["--offline", "--use-index-cache"] {
+        let (code, out, err) = crate::common::output(
+            ctx.cmd()
+                .args(["create", "--dry-run", "--json", flag, "-c", &url, "-p"])
+                .arg(ctx.path("env"))
+                .arg("dep=1"),
+        );
+        assert_eq!(code, 0, "{flag}: {out}{err}");
+        assert!(out.contains("dep-1.0-0"), "{out}");
+    }
+    let log = nginx.access_log();
+    assert_eq!(log.lines().count(), before, "requests were made: {log}");
+    assert_eq!(indexes(&ctx), first);
+}
+
+/// Two processes filling one empty cache at once both succeed and leave whole files.
+#[test]
+fn two_processes_fill_one_cache_at_once() {
+    let ctx = TestContext::new();
+    let (_ch, nginx) = served(&ctx);
+    let url = nginx.url().to_string();
+    let spawn = |env: &str| {
+        let mut c = ctx.std_cmd();
+        c.args(["create", "--dry-run", "--json", "-c", &url, "-p"])
+            .arg(ctx.path(env))
+            .arg("app")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let children = [spawn("a"), spawn("b")];
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("app-2.0-0"), "{stdout}");
+    }
+    for file in cached_repodata(&ctx) {
+        let text = std::fs::read_to_string(&file).unwrap();
+        assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
+    }
+    assert_eq!(dry_run(&ctx, &url, "app"), vec!["dep-2.0-0", "app-2.0-0"]);
+}
+
+/// Cache and index files follow the umask, so a group-shared package cache (umask 002) can
+/// be read and refreshed by every member; with the default umask they are world-readable.
+#[test]
+fn cache_files_follow_the_umask() {
+    let ctx = TestContext::new();
+    let (_ch, nginx) = served(&ctx);
+    let url = nginx.url().to_string();
+    let run = |umask: &str| {
+        let mut c = std::process::Command::new("sh");
+        ctx.isolate_std(&mut c);
+        let status = c
+            .arg("-c")
+            .arg(format!(
+                "umask {umask}; exec \"$0\" create --dry-run --json -c {url} -p {} dep",
+                ctx.path("env").display()
+            ))
+            .arg(&ctx.bin)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    let modes = |dir: &Path| -> Vec<(String, u32)> {
+        let mut out = Vec::new();
+        for sub in [dir.to_path_buf(), dir.join("taipan-index")] {
+            for e in std::fs::read_dir(&sub).unwrap().flatten() {
+                let p = e.path();
+                if p.is_file() {
+                    let name = p.file_name().unwrap().to_string_lossy().to_string();
+                    out.push((name, e.metadata().unwrap().permissions().mode() & 0o777));
+                }
+            }
+        }
+        out
+    };
+    run("002");
+    let shared = modes(&cache_dir(&ctx));
+    assert!(
+        shared.iter().any(|(n, _)| n.ends_with(".idx")),
+        "{shared:?}"
+    );
+    assert!(
+        shared.iter().any(|(n, _)| n.ends_with(".info.json")),
+        "{shared:?}"
+    );
+    for (name, mode) in &shared {
+        assert_eq!(*mode, 0o664, "{name} with umask 002: {mode:o}");
+    }
+    std::fs::remove_dir_all(cache_dir(&ctx)).unwrap();
+    run("022");
+    for (name, mode) in modes(&cache_dir(&ctx)) {
+        assert_eq!(mode, 0o644, "{name} with umask 022: {mode:o}");
+    }
+}
