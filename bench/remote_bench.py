@@ -13,8 +13,8 @@ records, conda-forge linux-64's size), serves each with nginx on 127.0.0.1 in tw
   running `rattler.solve()` through a `Gateway` with the same cache directory, cold and warm;
   max RSS of that process.
 
-Sharded repodata is not generated here: the scaled channels have no package files, and
-rattler_index writes shards from packages. See bench/README.md §6.
+and `sharded` (CEP-16 shards written by bench/make_sharded.py from the same repodata; the
+scaled channels have no package files for rattler_index to shard).
 
     bench/remote_bench.py [--factors 1,10,100] [--repeat 5] [--work /tmp/taipan-remote]
 """
@@ -56,7 +56,14 @@ def scaled(bench, work, factor):
     return target
 
 
+FORMS = ("json", "zst", "sharded")
+
+
 def serve_forms(www, channel, factor):
+    sharded = www / f"x{factor}-sharded"
+    if not (sharded / "noarch/repodata_shards.msgpack.zst").exists():
+        subprocess.run([f"{VENV}/bin/python", str(HERE / "make_sharded.py"), str(channel), str(sharded)],
+                       check=True, stdout=subprocess.DEVNULL)
     for form in ("json", "zst"):
         for subdir in ("linux-64", "noarch"):
             d = www / f"x{factor}-{form}" / subdir
@@ -74,8 +81,8 @@ def start_nginx(www, work):
     conf = work / "nginx.conf"
     port = 18000 + os.getpid() % 1000
     conf.write_text(textwrap.dedent(f"""
-        daemon off; worker_processes 1; pid {work}/nginx.pid; error_log {work}/error.log;
-        events {{ worker_connections 64; }}
+        daemon off; worker_processes 2; worker_rlimit_nofile 8192; pid {work}/nginx.pid; error_log {work}/error.log;
+        events {{ worker_connections 4096; }}
         http {{ access_log {work}/access.log; sendfile on;
           server {{ listen 127.0.0.1:{port}; root {www}; }} }}
     """))
@@ -137,7 +144,7 @@ def main():
     rows = []
     try:
         for f in factors:
-            for form in ("json", "zst"):
+            for form in FORMS:
                 url = f"{base}/x{f}-{form}/"
                 tmp = Path(tempfile.mkdtemp(prefix="rb-", dir=work))
 

@@ -15,6 +15,7 @@
 //! start u64, len u32, is_conda u8, pad [u8; 3]`: the record's file name and JSON value as byte
 //! ranges of the repodata); then the names; then `info.base_url` (CEP-15), if any.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -352,53 +353,114 @@ struct Info {
 }
 
 #[derive(Deserialize)]
-struct Top<'a> {
-    #[serde(default)]
-    info: Option<Info>,
-    #[serde(borrow, default)]
-    packages: HashMap<&'a str, &'a RawValue>,
-    #[serde(borrow, default, rename = "packages.conda")]
-    packages_conda: HashMap<&'a str, &'a RawValue>,
-}
-
-#[derive(Deserialize)]
 struct NameOnly<'a> {
     #[serde(borrow)]
-    name: std::borrow::Cow<'a, str>,
+    name: Cow<'a, str>,
 }
 
 /// One record's place in the repodata: (name, key offset, key len, value offset, value len,
-/// is `.conda`).
-type Located = (String, usize, usize, usize, usize, bool);
+/// is `.conda`). The name borrows from the repodata (it has no escapes in practice).
+type Located<'a> = (Cow<'a, str>, usize, usize, usize, usize, bool);
 
-/// Finds every record of a repodata file, and its `info.base_url`.
-fn scan(repodata: &[u8]) -> Result<(Vec<Located>, Option<String>), GatewayError> {
-    let top: Top = serde_json::from_slice(repodata).map_err(bad)?;
-    let base = repodata.as_ptr() as usize;
-    let mut out = Vec::with_capacity(top.packages.len() + top.packages_conda.len());
-    for (conda, map) in [(false, &top.packages), (true, &top.packages_conda)] {
-        for (key, raw) in map {
-            let name: NameOnly = serde_json::from_str(raw.get()).map_err(bad)?;
-            let key_off = key.as_ptr() as usize - base;
-            let start = raw.get().as_ptr() as usize - base;
-            out.push((
-                name.name.to_ascii_lowercase(),
-                key_off,
+/// Finds every record of a repodata file, and its `info.base_url`, in one pass: the
+/// top-level object is walked by a visitor, so no map of the (possibly 500 000) records is
+/// built, and names stay slices of the file.
+fn scan(repodata: &[u8]) -> Result<(Vec<Located<'_>>, Option<String>), GatewayError> {
+    let mut found = Found {
+        base: repodata.as_ptr() as usize,
+        entries: Vec::new(),
+        base_url: None,
+    };
+    let mut de = serde_json::Deserializer::from_slice(repodata);
+    serde::Deserializer::deserialize_map(&mut de, Top(&mut found)).map_err(bad)?;
+    de.end().map_err(bad)?;
+    let mut out = found.entries;
+    // By name; within a name `.conda` first, so the `.tar.bz2` of the same build is skipped.
+    out.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.5.cmp(&a.5)).then(a.1.cmp(&b.1)));
+    Ok((out, found.base_url))
+}
+
+/// What the scan collects.
+struct Found<'a> {
+    base: usize,
+    entries: Vec<Located<'a>>,
+    base_url: Option<String>,
+}
+
+/// The repodata's top-level object: `info`, `packages`, `packages.conda`; the rest skipped.
+struct Top<'f, 'a>(&'f mut Found<'a>);
+
+impl<'de, 'f> serde::de::Visitor<'de> for Top<'f, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a repodata object")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "info" => {
+                    let info: Option<Info> = map.next_value()?;
+                    self.0.base_url = info.and_then(|i| i.base_url);
+                }
+                "packages" => map.next_value_seed(Records(self.0, false))?,
+                "packages.conda" => map.next_value_seed(Records(self.0, true))?,
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// One of the two package maps: each record's key and value located, its name read.
+struct Records<'f, 'a>(&'f mut Found<'a>, bool);
+
+impl<'de, 'f> serde::de::DeserializeSeed<'de> for Records<'f, 'de> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de, 'f> serde::de::Visitor<'de> for Records<'f, 'de> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a map of package records")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        use serde::de::Error;
+        let found = self.0;
+        while let Some(key) = map.next_key::<&'de str>()? {
+            let raw: &'de RawValue = map.next_value()?;
+            let record: NameOnly<'de> =
+                serde_json::from_str(raw.get()).map_err(A::Error::custom)?;
+            let name = if record.name.bytes().any(|b| b.is_ascii_uppercase()) {
+                Cow::Owned(record.name.to_ascii_lowercase())
+            } else {
+                record.name
+            };
+            found.entries.push((
+                name,
+                key.as_ptr() as usize - found.base,
                 key.len(),
-                start,
+                raw.get().as_ptr() as usize - found.base,
                 raw.get().len(),
-                conda,
+                self.1,
             ));
         }
+        Ok(())
     }
-    // By name; within a name `.conda` first, so the `.tar.bz2` of the same build is skipped.
-    out.sort_by(|a, b| a.0.cmp(&b.0).then(b.5.cmp(&a.5)).then(a.1.cmp(&b.1)));
-    Ok((out, top.info.and_then(|i| i.base_url)))
 }
 
 fn encode(stamp: &Stamp, entries: Vec<Located>, base_url: Option<&str>) -> Vec<u8> {
     let mut names = Vec::new();
-    let mut name_offsets: HashMap<String, u32> = HashMap::new();
+    let mut name_offsets: HashMap<&str, u32> = HashMap::new();
     let mut out = Vec::with_capacity(HEADER + entries.len() * ENTRY);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&stamp.size.to_le_bytes());
@@ -407,7 +469,7 @@ fn encode(stamp: &Stamp, entries: Vec<Located>, base_url: Option<&str>) -> Vec<u
     out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
     out.extend_from_slice(&(base_url.map_or(0, str::len) as u32).to_le_bytes());
     for (name, key_off, key_len, start, len, conda) in &entries {
-        let off = *name_offsets.entry(name.clone()).or_insert_with(|| {
+        let off = *name_offsets.entry(name.as_ref()).or_insert_with(|| {
             let off = names.len() as u32;
             names.extend_from_slice(name.as_bytes());
             off

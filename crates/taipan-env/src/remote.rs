@@ -113,6 +113,83 @@ impl Remote<'_> {
         channel: &Channel,
         platform: Subdir,
     ) -> Result<Arc<SubdirIndex>, FetchRepoDataError> {
+        let url = channel.base_url.url().clone();
+        if let Some(json) = self.reusable(channel, platform).await {
+            let cache_dir = self.cache_dir.to_path_buf();
+            let opened = tokio::task::spawn_blocking(move || {
+                crate::index::open(&json, &cache_dir, &url, platform)
+            })
+            .await
+            .map_err(|_| FetchRepoDataError::Cancelled)?;
+            if let Ok(index) = opened {
+                return Ok(Arc::new(index));
+            }
+        }
+        self.fetch_and_open(channel, platform).await
+    }
+
+    /// The cached copy of a subdir's repodata, when it can be used without downloading or
+    /// hashing it: its state file (conda's `.info.json` format) still describes it (size and
+    /// mtime), and the server allowed reuse (`Cache-Control: max-age`), or the run is offline
+    /// (`--offline`, `--use-index-cache`), or the server confirms it has not changed (a
+    /// conditional `HEAD` answered 304). rattler's own check hashes the whole file first
+    /// (0.6 s for a conda-forge-sized one); anything unusual here goes that way instead.
+    async fn reusable(&self, channel: &Channel, platform: Subdir) -> Option<PathBuf> {
+        if self.cache_action == CacheAction::NoCache {
+            return None;
+        }
+        let subdir_url = channel.platform_url(platform);
+        let marker = self.marker(&subdir_url);
+        let json = self
+            .cache_dir
+            .join(std::fs::read_to_string(&marker).ok()?.trim());
+        let state: CacheState =
+            serde_json::from_slice(&std::fs::read(json.with_extension("info.json")).ok()?).ok()?;
+        let meta = std::fs::metadata(&json).ok()?;
+        let mtime_ns = meta
+            .modified()
+            .ok()?
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .ok()?
+            .as_nanos();
+        let same_file = meta.len() == state.size && mtime_ns == state.mtime_ns;
+        if !same_file || !state.url.as_str().starts_with(subdir_url.as_str()) {
+            return None;
+        }
+        if matches!(
+            self.cache_action,
+            CacheAction::ForceCacheOnly | CacheAction::UseCacheOnly
+        ) {
+            return Some(json);
+        }
+        let age = SystemTime::now()
+            .duration_since(meta.modified().ok()?)
+            .unwrap_or_default();
+        if state.max_age().is_some_and(|max| age < max) {
+            return Some(json);
+        }
+        let mut request = self.client.client().head(state.url.clone());
+        if let Some(etag) = &state.etag {
+            request = request.header(reqwest::header::IF_NONE_MATCH, etag);
+        }
+        if let Some(modified) = &state.last_modified {
+            request = request.header(reqwest::header::IF_MODIFIED_SINCE, modified);
+        }
+        let response = request.send().await.ok()?;
+        (response.status() == reqwest::StatusCode::NOT_MODIFIED).then_some(json)
+    }
+
+    fn marker(&self, subdir_url: &url::Url) -> PathBuf {
+        self.cache_dir
+            .join("taipan-index")
+            .join(format!("{}.cached", key(subdir_url.as_str())))
+    }
+
+    async fn fetch_and_open(
+        &self,
+        channel: &Channel,
+        platform: Subdir,
+    ) -> Result<Arc<SubdirIndex>, FetchRepoDataError> {
         let cached = fetch_repo_data(
             channel.platform_url(platform),
             self.client.clone(),
@@ -126,6 +203,12 @@ impl Remote<'_> {
         )
         .await?;
         let json = cached.repo_data_json_path.clone();
+        if let Some(name) = json.file_name() {
+            write_marker(
+                &self.marker(&channel.platform_url(platform)),
+                &name.to_string_lossy(),
+            );
+        }
         for path in [
             json.clone(),
             json.with_extension("info.json"),
@@ -145,6 +228,32 @@ impl Remote<'_> {
         .await
         .map_err(|_| FetchRepoDataError::Cancelled)?;
         index.map(Arc::new).map_err(gateway_to_fetch)
+    }
+}
+
+/// The fields of the gateway's `<key>.info.json` (conda's cache state format) used here.
+#[derive(serde::Deserialize)]
+struct CacheState {
+    url: url::Url,
+    etag: Option<String>,
+    #[serde(rename = "mod")]
+    last_modified: Option<String>,
+    cache_control: Option<String>,
+    mtime_ns: u128,
+    size: u64,
+}
+
+impl CacheState {
+    /// `max-age` of the server's `Cache-Control`, unless it demands revalidation.
+    fn max_age(&self) -> Option<Duration> {
+        let cc = self.cache_control.as_deref()?.to_ascii_lowercase();
+        if cc.contains("no-cache") || cc.contains("no-store") {
+            return None;
+        }
+        cc.split(',')
+            .filter_map(|d| d.trim().strip_prefix("max-age="))
+            .find_map(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
     }
 }
 

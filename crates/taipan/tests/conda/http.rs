@@ -132,10 +132,18 @@ fn require_nginx() {
     );
 }
 
-/// GETs of the noarch index answered with `status` (HEADs probe which variants exist).
+/// GETs of the noarch index answered with `status` (HEADs probe which variants exist); for
+/// 304, conditional HEADs too (how a warm run revalidates the cached index).
 fn repodata_requests(nginx: &Nginx, status: u16) -> usize {
-    let line = format!("\"GET /noarch/repodata.json.zst HTTP/1.1\" {status} ");
-    nginx.access_log().matches(&line).count()
+    let get = format!("\"GET /noarch/repodata.json.zst HTTP/1.1\" {status} ");
+    let head = format!("\"HEAD /noarch/repodata.json.zst HTTP/1.1\" {status} ");
+    let log = nginx.access_log();
+    log.matches(&get).count()
+        + if status == 304 {
+            log.matches(&head).count()
+        } else {
+            0
+        }
 }
 
 /// nginx sends an ETag and no Cache-Control: every run revalidates. An unchanged index costs

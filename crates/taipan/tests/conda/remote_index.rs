@@ -88,6 +88,12 @@ fn requests(nginx: &Nginx, path: &str, status: u16) -> usize {
     nginx.access_log().matches(&line).count()
 }
 
+/// Revalidations of `path` the server answered "not modified" (a conditional GET or HEAD).
+fn not_modified(nginx: &Nginx, path: &str) -> usize {
+    let line = format!("{path} HTTP/1.1\" 304 ");
+    nginx.access_log().matches(&line).count()
+}
+
 /// 200 → cached and indexed; the next run gets a 304 and reuses the index untouched; a
 /// changed repodata is downloaded, indexed again, and its new package is seen.
 #[test]
@@ -101,7 +107,12 @@ fn the_cached_repodata_is_indexed_once_per_version() {
     assert_eq!(dry_run(&ctx, &url, "dep"), vec!["dep-2.0-0"]);
     let log = nginx.access_log();
     assert_eq!(
-        requests(&nginx, "/noarch/repodata.json.zst", 304),
+        not_modified(&nginx, "/noarch/repodata.json.zst"),
+        1,
+        "{log}"
+    );
+    assert_eq!(
+        requests(&nginx, "/noarch/repodata.json.zst", 200),
         1,
         "{log}"
     );
