@@ -274,8 +274,8 @@ pub(crate) fn open(
     let index = match map_index(&index_path, &stamp) {
         Some(index) => index,
         None => {
-            let (entries, declared) = scan(&repodata)?;
-            let bytes = encode(&stamp, entries, declared.as_deref());
+            let (entries, arena, declared) = scan(&repodata)?;
+            let bytes = encode(&stamp, entries, &arena, declared.as_deref());
             write_index(&index_path, &bytes);
             memory(&bytes).map_err(io)?
         }
@@ -358,39 +358,86 @@ struct NameOnly<'a> {
     name: Cow<'a, str>,
 }
 
-/// One record's place in the repodata: (name, key offset, key len, value offset, value len,
-/// is `.conda`). The name borrows from the repodata (it has no escapes in practice).
-type Located<'a> = (Cow<'a, str>, usize, usize, usize, usize, bool);
+/// One record's place in the repodata: (name's range in the scan's name arena, key offset,
+/// key len, value offset, value len, is `.conda`).
+type Located = ((u32, u32), usize, usize, usize, usize, bool);
+
+/// Bytes of repodata behind the scan that are handed back at a time (see [`Found::release`]).
+const RELEASE_EVERY: usize = 16 << 20;
 
 /// Finds every record of a repodata file, and its `info.base_url`, in one pass: the
 /// top-level object is walked by a visitor, so no map of the (possibly 500 000) records is
-/// built, and names stay slices of the file.
-fn scan(repodata: &[u8]) -> Result<(Vec<Located<'_>>, Option<String>), GatewayError> {
+/// built; names are copied into one arena. Takes a file map (not any byte slice): the pages
+/// it has passed are handed back to the file ([`Found::release`]).
+fn scan(repodata: &memmap2::Mmap) -> Result<(Vec<Located>, String, Option<String>), GatewayError> {
     let mut found = Found {
         base: repodata.as_ptr() as usize,
+        released: 0,
         entries: Vec::new(),
+        names: String::new(),
         base_url: None,
     };
-    let mut de = serde_json::Deserializer::from_slice(repodata);
+    let mut de = serde_json::Deserializer::from_slice(&repodata[..]);
     serde::Deserializer::deserialize_map(&mut de, Top(&mut found)).map_err(bad)?;
     de.end().map_err(bad)?;
-    let mut out = found.entries;
+    let Found {
+        mut entries,
+        names,
+        base_url,
+        ..
+    } = found;
+    let name = |r: &(u32, u32)| &names[r.0 as usize..(r.0 + r.1) as usize];
     // By name; within a name `.conda` first, so the `.tar.bz2` of the same build is skipped.
-    out.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.5.cmp(&a.5)).then(a.1.cmp(&b.1)));
-    Ok((out, found.base_url))
+    entries.sort_unstable_by(|a, b| {
+        name(&a.0)
+            .cmp(name(&b.0))
+            .then(b.5.cmp(&a.5))
+            .then(a.1.cmp(&b.1))
+    });
+    Ok((entries, names, base_url))
 }
 
 /// What the scan collects.
-struct Found<'a> {
+struct Found {
     base: usize,
-    entries: Vec<Located<'a>>,
+    /// Offset below which the repodata's pages were handed back.
+    released: usize,
+    entries: Vec<Located>,
+    names: String,
     base_url: Option<String>,
 }
 
-/// The repodata's top-level object: `info`, `packages`, `packages.conda`; the rest skipped.
-struct Top<'f, 'a>(&'f mut Found<'a>);
+impl Found {
+    /// Hands back the pages of the (memory-mapped) repodata the scan has passed, so a 250 MB
+    /// file does not stay resident while it is scanned; the few records a solve needs are
+    /// read back from the page cache later.
+    fn release(&mut self, upto: usize) {
+        const PAGE: usize = 4096;
+        let end = upto / PAGE * PAGE;
+        if end < self.released + RELEASE_EVERY {
+            return;
+        }
+        let start = self.released.div_ceil(PAGE) * PAGE;
+        if end > start {
+            // SAFETY: the range lies inside the caller's mapping, a read-only map of a file
+            // whose dropped pages read back the same bytes; MADV_DONTNEED changes no
+            // content. A failure only keeps the pages resident.
+            unsafe {
+                libc::madvise(
+                    (self.base + start) as *mut libc::c_void,
+                    end - start,
+                    libc::MADV_DONTNEED,
+                );
+            }
+        }
+        self.released = end;
+    }
+}
 
-impl<'de, 'f> serde::de::Visitor<'de> for Top<'f, 'de> {
+/// The repodata's top-level object: `info`, `packages`, `packages.conda`; the rest skipped.
+struct Top<'f>(&'f mut Found);
+
+impl<'de> serde::de::Visitor<'de> for Top<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -416,9 +463,9 @@ impl<'de, 'f> serde::de::Visitor<'de> for Top<'f, 'de> {
 }
 
 /// One of the two package maps: each record's key and value located, its name read.
-struct Records<'f, 'a>(&'f mut Found<'a>, bool);
+struct Records<'f>(&'f mut Found, bool);
 
-impl<'de, 'f> serde::de::DeserializeSeed<'de> for Records<'f, 'de> {
+impl<'de> serde::de::DeserializeSeed<'de> for Records<'_> {
     type Value = ();
 
     fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
@@ -426,7 +473,7 @@ impl<'de, 'f> serde::de::DeserializeSeed<'de> for Records<'f, 'de> {
     }
 }
 
-impl<'de, 'f> serde::de::Visitor<'de> for Records<'f, 'de> {
+impl<'de> serde::de::Visitor<'de> for Records<'_> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -440,25 +487,26 @@ impl<'de, 'f> serde::de::Visitor<'de> for Records<'f, 'de> {
             let raw: &'de RawValue = map.next_value()?;
             let record: NameOnly<'de> =
                 serde_json::from_str(raw.get()).map_err(A::Error::custom)?;
-            let name = if record.name.bytes().any(|b| b.is_ascii_uppercase()) {
-                Cow::Owned(record.name.to_ascii_lowercase())
-            } else {
-                record.name
-            };
+            let at = found.names.len() as u32;
+            found
+                .names
+                .extend(record.name.chars().map(|c| c.to_ascii_lowercase()));
+            let start = raw.get().as_ptr() as usize - found.base;
             found.entries.push((
-                name,
+                (at, found.names.len() as u32 - at),
                 key.as_ptr() as usize - found.base,
                 key.len(),
-                raw.get().as_ptr() as usize - found.base,
+                start,
                 raw.get().len(),
                 self.1,
             ));
+            found.release(start);
         }
         Ok(())
     }
 }
 
-fn encode(stamp: &Stamp, entries: Vec<Located>, base_url: Option<&str>) -> Vec<u8> {
+fn encode(stamp: &Stamp, entries: Vec<Located>, arena: &str, base_url: Option<&str>) -> Vec<u8> {
     let mut names = Vec::new();
     let mut name_offsets: HashMap<&str, u32> = HashMap::new();
     let mut out = Vec::with_capacity(HEADER + entries.len() * ENTRY);
@@ -468,8 +516,9 @@ fn encode(stamp: &Stamp, entries: Vec<Located>, base_url: Option<&str>) -> Vec<u
     out.extend_from_slice(&stamp.nanos.to_le_bytes());
     out.extend_from_slice(&(entries.len() as u32).to_le_bytes());
     out.extend_from_slice(&(base_url.map_or(0, str::len) as u32).to_le_bytes());
-    for (name, key_off, key_len, start, len, conda) in &entries {
-        let off = *name_offsets.entry(name.as_ref()).or_insert_with(|| {
+    for ((name_at, name_len), key_off, key_len, start, len, conda) in &entries {
+        let name = &arena[*name_at as usize..(name_at + name_len) as usize];
+        let off = *name_offsets.entry(name).or_insert_with(|| {
             let off = names.len() as u32;
             names.extend_from_slice(name.as_bytes());
             off
