@@ -16,7 +16,7 @@ use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
 use crate::common::{output, TestContext};
 
 /// Runs a system command: (code, stdout, stderr).
-fn sys(cmd: &mut Command) -> (i32, String, String) {
+pub(crate) fn sys(cmd: &mut Command) -> (i32, String, String) {
     let out = cmd.output().expect("run");
     (
         out.status.code().unwrap_or(-1),
@@ -25,20 +25,21 @@ fn sys(cmd: &mut Command) -> (i32, String, String) {
     )
 }
 
-const ROCKY: &str = "NAME=\"Rocky Linux\"\nVERSION_ID=\"9.4\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nPRETTY_NAME=\"Rocky Linux 9.4 (Blue Onyx)\"\n";
-const CENTOS7: &str = "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\nPRETTY_NAME=\"CentOS Linux 7 (Core)\"\n";
-const TRIXIE: &str = "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nVERSION_ID=\"13\"\nID=debian\n";
-const ALPINE: &str =
+pub(crate) const ROCKY: &str = "NAME=\"Rocky Linux\"\nVERSION_ID=\"9.4\"\nID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nPRETTY_NAME=\"Rocky Linux 9.4 (Blue Onyx)\"\n";
+pub(crate) const CENTOS7: &str = "NAME=\"CentOS Linux\"\nVERSION_ID=\"7\"\nID=\"centos\"\nID_LIKE=\"rhel fedora\"\nPRETTY_NAME=\"CentOS Linux 7 (Core)\"\n";
+pub(crate) const TRIXIE: &str =
+    "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nVERSION_ID=\"13\"\nID=debian\n";
+pub(crate) const ALPINE: &str =
     "NAME=\"Alpine Linux\"\nID=alpine\nVERSION_ID=3.20.0\nPRETTY_NAME=\"Alpine Linux v3.20\"\n";
 
-fn is_root() -> bool {
+pub(crate) fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
 }
 
 /// Real deployments write system files and create users: CI runs the suite as root. Not
 /// as root, the test says it is skipped and passes.
-fn require_root() -> bool {
+pub(crate) fn require_root() -> bool {
     let test = std::thread::current()
         .name()
         .unwrap_or("a deploy test")
@@ -47,22 +48,22 @@ fn require_root() -> bool {
 }
 
 /// A temp dir every user can enter (tempfile makes them 0700).
-fn open_dir() -> tempfile::TempDir {
+pub(crate) fn open_dir() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
     dir
 }
 
 /// A throwaway system user with a home in `parent`, removed on drop.
-struct TempUser {
-    name: String,
-    home: PathBuf,
-    uid: u32,
-    gid: u32,
+pub(crate) struct TempUser {
+    pub(crate) name: String,
+    pub(crate) home: PathBuf,
+    pub(crate) uid: u32,
+    pub(crate) gid: u32,
 }
 
 impl TempUser {
-    fn new(parent: &Path, groups: &[&str]) -> Self {
+    pub(crate) fn new(parent: &Path, groups: &[&str]) -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "tpd{}x{}",
@@ -87,7 +88,7 @@ impl TempUser {
     }
 
     /// `bash -i -c SCRIPT` as this user with a login-like environment.
-    fn bash_i(&self, script: &str) -> (i32, String, String) {
+    pub(crate) fn bash_i(&self, script: &str) -> (i32, String, String) {
         let mut cmd = Command::new("setpriv");
         cmd.args([
             "--reuid",
@@ -116,10 +117,10 @@ impl Drop for TempUser {
 }
 
 /// A throwaway group, removed on drop.
-struct TempGroup(String);
+pub(crate) struct TempGroup(pub(crate) String);
 
 impl TempGroup {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         static N: AtomicUsize = AtomicUsize::new(0);
         let name = format!(
             "tpg{}x{}",
@@ -140,14 +141,14 @@ impl Drop for TempGroup {
 
 /// A small installer (`Demo3 1.0.0`, base = demo-app + libdemo) whose `.condarc` points at its
 /// own `file://` channel, so `conda update --update-all` works offline.
-struct Fixture {
-    dir: tempfile::TempDir,
-    channel: PathBuf,
-    installer: PathBuf,
+pub(crate) struct Fixture {
+    pub(crate) dir: tempfile::TempDir,
+    pub(crate) channel: PathBuf,
+    pub(crate) installer: PathBuf,
 }
 
 impl Fixture {
-    fn new(post_install_fails: bool) -> Self {
+    pub(crate) fn new(post_install_fails: bool) -> Self {
         let dir = open_dir();
         let d = dir.path();
         let channel = d.join("channel");
@@ -202,7 +203,7 @@ impl Fixture {
     }
 
     /// Publishes a newer demo-app, for `update --update-all` to pick up.
-    fn publish(&self, version: &str) {
+    pub(crate) fn publish(&self, version: &str) {
         let mut ch = ChannelBuilder::new(&self.channel);
         ch.add(&demo_app(version), ArchiveFormat::Conda);
         ch.index().unwrap();
@@ -213,14 +214,14 @@ impl Fixture {
         }
     }
 
-    fn sha256(&self) -> String {
+    pub(crate) fn sha256(&self) -> String {
         let text = std::fs::read_to_string(self.installer.with_extension("sh.sha256")).unwrap();
         text.split_whitespace().next().unwrap().to_owned()
     }
 }
 
 /// One fixture for the tests that do not change its channel.
-fn shared_fixture() -> &'static Fixture {
+pub(crate) fn shared_fixture() -> &'static Fixture {
     static FIXTURE: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
     FIXTURE.get_or_init(|| {
         let fixture = Fixture::new(false);
@@ -229,7 +230,7 @@ fn shared_fixture() -> &'static Fixture {
     })
 }
 
-fn demo_app(version: &str) -> PackageBuilder {
+pub(crate) fn demo_app(version: &str) -> PackageBuilder {
     PackageBuilder::new("demo-app", version)
         .noarch_generic()
         .depends("libdemo")
@@ -239,7 +240,7 @@ fn demo_app(version: &str) -> PackageBuilder {
         )
 }
 
-fn walk(dir: &Path) -> Vec<PathBuf> {
+pub(crate) fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = vec![dir.to_path_buf()];
     if let Ok(rd) = std::fs::read_dir(dir) {
         for e in rd.flatten() {
@@ -255,7 +256,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 }
 
 /// Stub package-manager commands that append `NAME ARGS` to `$STUB_LOG`.
-fn stubs(dir: &Path, names: &[&str]) -> PathBuf {
+pub(crate) fn stubs(dir: &Path, names: &[&str]) -> PathBuf {
     let bin = dir.join("stub-bin");
     std::fs::create_dir_all(&bin).unwrap();
     let script = r#"#!/bin/sh
@@ -288,7 +289,7 @@ exit 0
 
 /// Runs `cmd` on a pretend system: `os_release` as `/etc/os-release`, and stub `tools` first
 /// on PATH, recording their arguments in `stub.log` (the stubs live in `ctx`'s `dir`).
-fn on_stubbed_system(
+pub(crate) fn on_stubbed_system(
     ctx: &TestContext,
     dir: &str,
     os_release: &str,
@@ -303,7 +304,7 @@ fn on_stubbed_system(
 }
 
 /// `taipan deploy ARGS` for `user`, with its log in the test dir.
-fn deploy(ctx: &TestContext, args: &[&str]) -> TaipanCommand {
+pub(crate) fn deploy(ctx: &TestContext, args: &[&str]) -> TaipanCommand {
     let mut cmd = ctx.cmd();
     cmd.arg("deploy")
         .arg("--log-file")
@@ -312,11 +313,11 @@ fn deploy(ctx: &TestContext, args: &[&str]) -> TaipanCommand {
     cmd
 }
 
-fn json_of(out: &str) -> Value {
+pub(crate) fn json_of(out: &str) -> Value {
     serde_json::from_str(out).unwrap_or_else(|e| panic!("not JSON ({e}):\n{out}"))
 }
 
-fn statuses(report: &Value) -> Vec<(String, String)> {
+pub(crate) fn statuses(report: &Value) -> Vec<(String, String)> {
     report["steps"]
         .as_array()
         .unwrap()
@@ -330,7 +331,7 @@ fn statuses(report: &Value) -> Vec<(String, String)> {
         .collect()
 }
 
-fn status_of(report: &Value, step: &str) -> String {
+pub(crate) fn status_of(report: &Value, step: &str) -> String {
     statuses(report)
         .into_iter()
         .find(|(n, _)| n == step)
@@ -741,256 +742,4 @@ fn bad_installer_checksum_or_path_or_prefix_changes_nothing() {
         "nothing changed in the user's home"
     );
     assert!(!prefix.exists());
-}
-
-#[test]
-fn shared_install_is_group_readable_and_users_get_their_own_envs() {
-    if !require_root() {
-        return;
-    }
-    let ctx = TestContext::new();
-    let fx = shared_fixture();
-    let homes = open_dir();
-    let group = TempGroup::new();
-    let owner = TempUser::new(homes.path(), &[]);
-    let member = TempUser::new(homes.path(), &[&group.0]);
-    let opt = homes.path().join("opt");
-    std::fs::create_dir(&opt).unwrap();
-    std::os::unix::fs::chown(&opt, Some(owner.uid), Some(owner.gid)).unwrap();
-    let prefix = opt.join("demo3");
-    let args = [
-        "--user",
-        &owner.name,
-        "--no-upgrade",
-        "--shared",
-        &group.0,
-        "--json",
-        "--prefix",
-        prefix.to_str().unwrap(),
-        "--installer",
-    ];
-    let (code, out, err) = output(deploy(&ctx, &args).arg(&fx.installer));
-    assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(status_of(&json_of(&out), "shared"), "done");
-    for p in walk(&prefix) {
-        let meta = std::fs::symlink_metadata(&p).unwrap();
-        if meta.is_symlink() {
-            continue;
-        }
-        let mode = meta.permissions().mode();
-        assert_eq!(meta.gid(), crate_gid(&group.0), "{}", p.display());
-        if meta.is_dir() {
-            assert_eq!(mode & 0o2050, 0o2050, "{} {mode:o}", p.display());
-        } else {
-            assert_eq!(mode & 0o040, 0o040, "{} {mode:o}", p.display());
-        }
-    }
-    let (code, out, err) = member.bash_i(&format!(
-        "source {}/bin/activate && conda create -n mine -y -q --offline && conda env list",
-        prefix.display()
-    ));
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(
-        member
-            .home
-            .join(".conda/envs/mine/conda-meta/history")
-            .is_file(),
-        "{out}"
-    );
-    let (code, out, _) = output(deploy(&ctx, &args).arg(&fx.installer));
-    assert_eq!(code, 0);
-    assert_eq!(status_of(&json_of(&out), "shared"), "already-done");
-}
-
-fn crate_gid(group: &str) -> u32 {
-    let (_, out, _) = sys(Command::new("getent").args(["group", group]));
-    out.split(':').nth(2).unwrap().trim().parse().unwrap()
-}
-
-#[test]
-fn uninstall_reverses_init_and_removes_the_prefix_after_confirmation() {
-    if !require_root() {
-        return;
-    }
-    let ctx = TestContext::new();
-    let fx = shared_fixture();
-    let homes = open_dir();
-    let user = TempUser::new(homes.path(), &[]);
-    let bashrc = std::fs::read(user.home.join(".bashrc")).unwrap();
-    let (code, out, err) = output(
-        deploy(&ctx, &["--user", &user.name, "--no-upgrade", "--installer"]).arg(&fx.installer),
-    );
-    assert_eq!(code, 0, "{out}{err}");
-    let prefix = user.home.join("demo3");
-    // Without a terminal, --yes is required; nothing is removed.
-    let (code, _, err) = output(
-        deploy(&ctx, &["--user", &user.name, "--uninstall", "--installer"]).arg(&fx.installer),
-    );
-    assert_eq!(code, 1);
-    assert!(err.contains("pass --yes"), "{err}");
-    assert!(prefix.join("conda-meta/history").is_file());
-    let uninstall = || {
-        output(
-            deploy(
-                &ctx,
-                &[
-                    "--user",
-                    &user.name,
-                    "--uninstall",
-                    "--yes",
-                    "--json",
-                    "--installer",
-                ],
-            )
-            .arg(&fx.installer),
-        )
-    };
-    let (code, out, err) = uninstall();
-    assert_eq!(code, 0, "{out}{err}");
-    let report = json_of(&out);
-    assert_eq!(status_of(&report, "init-reverse"), "done", "{report}");
-    assert_eq!(status_of(&report, "remove-prefix"), "done");
-    assert!(!prefix.exists());
-    assert_eq!(
-        std::fs::read(user.home.join(".bashrc")).unwrap(),
-        bashrc,
-        "rc file restored byte for byte"
-    );
-    let registry =
-        std::fs::read_to_string(user.home.join(".conda/environments.txt")).unwrap_or_default();
-    assert!(
-        !registry.contains(&prefix.display().to_string()),
-        "{registry}"
-    );
-    // Again: nothing left to do. A directory that is not an installation is never removed.
-    let (code, out, _) = uninstall();
-    assert_eq!(code, 0);
-    assert_eq!(status_of(&json_of(&out), "remove-prefix"), "already-done");
-    let (code, _, err) = output(&mut deploy(
-        &ctx,
-        &[
-            "--user",
-            &user.name,
-            "--uninstall",
-            "--yes",
-            "--prefix",
-            user.home.to_str().unwrap(),
-        ],
-    ));
-    assert_eq!(code, 1);
-    assert!(err.contains("is not a conda installation"), "{err}");
-    assert!(user.home.join(".bashrc").exists());
-}
-
-#[test]
-fn installer_from_url_is_downloaded_and_checked() {
-    if !require_root() {
-        return;
-    }
-    let ctx = TestContext::new();
-    let fx = shared_fixture();
-    let homes = open_dir();
-    let user = TempUser::new(homes.path(), &[]);
-    let server = taipan_testkit::http::TestServer::serve(&fx.dir.path().join("out")).unwrap();
-    let url = format!("{}Demo3-1.0.0-Linux-x86_64.sh", server.url());
-    let before = crate::common::tree(&user.home);
-    let wrong = "1".repeat(64);
-    let base = [
-        "--user",
-        user.name.as_str(),
-        "--no-upgrade",
-        "--installer",
-        url.as_str(),
-    ];
-    let (code, out, err) = output(deploy(&ctx, &base).args(["--sha256", &wrong]));
-    assert_eq!(code, 1, "{out}{err}");
-    assert!(
-        err.contains("ChecksumMismatchError") && err.contains(&url),
-        "{err}"
-    );
-    assert!(out.contains("installer        FAILED"), "{out}");
-    assert_eq!(
-        crate::common::tree(&user.home),
-        before,
-        "nothing placed, nothing installed"
-    );
-    let missing = format!("{}Nope-1.0-Linux-x86_64.sh", server.url());
-    let (code, _, err) = output(&mut deploy(
-        &ctx,
-        &[
-            "--user",
-            &user.name,
-            "--no-upgrade",
-            "--installer",
-            &missing,
-        ],
-    ));
-    assert_eq!(code, 1);
-    assert!(
-        err.contains("CondaHTTPError") && err.contains("404"),
-        "{err}"
-    );
-    let (code, out, err) = output(deploy(&ctx, &base).args(["--sha256", &fx.sha256(), "--json"]));
-    assert_eq!(code, 0, "{out}{err}");
-    let report = json_of(&out);
-    assert_eq!(report["distribution"]["name"], "Demo3");
-    assert!(user.home.join("demo3/conda-meta/history").is_file());
-    assert!(!user.home.join("Demo3-1.0.0-Linux-x86_64.sh").exists());
-    assert!(server.requests("/Demo3-1.0.0-Linux-x86_64.sh") >= 2);
-}
-
-#[test]
-fn default_distribution_deploys_offline_and_update_is_skipped_without_channels() {
-    if !require_root() {
-        return;
-    }
-    let ctx = TestContext::new();
-    let homes = open_dir();
-    let user = TempUser::new(homes.path(), &[]);
-    let binary = crate::common::embedded_binary(homes.path());
-    let args = [
-        "--user",
-        user.name.as_str(),
-        "--no-upgrade",
-        "--json",
-        "--taipan-binary",
-        binary.to_str().unwrap(),
-    ];
-    let (code, out, err) = output(&mut deploy(&ctx, &args));
-    assert_eq!(code, 0, "{out}{err}");
-    let report = json_of(&out);
-    assert_eq!(
-        report["distribution"],
-        serde_json::json!({"name": "Taipan3", "version": "0.1.0"})
-    );
-    assert_eq!(
-        report["prefix"],
-        user.home.join("taipan3").display().to_string()
-    );
-    let update = &report["steps"].as_array().unwrap()[5];
-    assert_eq!(update["name"], "update");
-    assert_eq!(
-        update["status"], "skipped",
-        "conda-forge is not reachable here: {report}"
-    );
-    assert!(
-        update["note"]
-            .as_str()
-            .unwrap()
-            .contains("once the channels are reachable"),
-        "{update}"
-    );
-    assert!(user
-        .home
-        .join("taipan3/conda-meta/taipan-0.1.0-0.json")
-        .is_file());
-    let (code, out, err) = user.bash_i("conda activate && conda list --json");
-    assert_eq!(code, 0, "{out}{err}");
-    assert!(out.contains("\"name\": \"taipan\""), "{out}");
-    // Second run: no rebuild, nothing to do.
-    let (code, out, _) = output(&mut deploy(&ctx, &args));
-    assert_eq!(code, 0);
-    let report = json_of(&out);
-    assert_eq!(status_of(&report, "installer"), "already-done");
-    assert_eq!(status_of(&report, "init"), "already-done");
 }

@@ -7,3 +7,4 @@ mod ansible;
 #[path = "../common/mod.rs"]
 mod common;
 mod deploy;
+mod lifecycle;

@@ -9,23 +9,23 @@ use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
 
 use crate::common::{output, TestContext};
 
-static BUILT: OnceLock<Built> = OnceLock::new();
+pub(crate) static BUILT: OnceLock<Built> = OnceLock::new();
 
-struct Built {
+pub(crate) struct Built {
     _dir: tempfile::TempDir,
     ok: PathBuf,
     failing_post: PathBuf,
-    envs: PathBuf,
+    pub(crate) envs: PathBuf,
     /// The channel the packages were solved from (no trailing `/`).
     channel: String,
     /// The second channel, used only by the `second` extra env.
-    other_channel: String,
+    pub(crate) other_channel: String,
 }
 
 /// Installers built once per test process: a normal one (license, pre/post-install
 /// scripts, condarc, glibc requirement), one whose post_install fails, and one with
 /// `extra_envs` (one sharing packages with the base, one from another channel).
-fn installers() -> &'static Built {
+pub(crate) fn installers() -> &'static Built {
     BUILT.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         // About 200 MB of installers, built once per test process.
@@ -85,12 +85,17 @@ fn installers() -> &'static Built {
     })
 }
 
-fn run(ctx: &TestContext, installer: &Path, args: &[&str], stdin: &str) -> (i32, String, String) {
+pub(crate) fn run(
+    ctx: &TestContext,
+    installer: &Path,
+    args: &[&str],
+    stdin: &str,
+) -> (i32, String, String) {
     run_in(ctx, "bash", "/usr/bin:/bin", installer, args, stdin)
 }
 
 /// Runs `SHELL INSTALLER ARGS` in a clean environment with this `PATH`.
-fn run_in(
+pub(crate) fn run_in(
     ctx: &TestContext,
     shell: &str,
     path: &str,
@@ -169,14 +174,14 @@ fn batch_install_then_use_it() {
 }
 
 /// `conda` of an installed prefix, isolated like the installer runs.
-fn conda(ctx: &TestContext, prefix: &Path, args: &[&str]) -> String {
+pub(crate) fn conda(ctx: &TestContext, prefix: &Path, args: &[&str]) -> String {
     let (code, out, err) = crate::common::installed_conda(&ctx.home, prefix, args);
     assert_eq!(code, 0, "conda {args:?}: {err}");
     out
 }
 
 /// Paths and channels of the test run replaced by stable names.
-fn stable(text: &str, b: &Built, prefix: &Path) -> String {
+pub(crate) fn stable(text: &str, b: &Built, prefix: &Path) -> String {
     text.replace(&b.channel, "[CHANNEL]")
         .replace(&b.other_channel, "[OTHER_CHANNEL]")
         .replace(&prefix.display().to_string(), "[PREFIX]")
@@ -671,149 +676,4 @@ fn shipped_binary_needs_glibc_2_17_at_most() {
     );
     let version = Command::new(&binary).arg("--version").output().unwrap();
     assert!(String::from_utf8_lossy(&version.stdout).starts_with("taipan "));
-}
-
-/// `extra_envs`: each env is solved at build time against its own channels, shipped once
-/// (packages shared with the base are not duplicated) and installed offline as
-/// `PREFIX/envs/NAME` with its own conda-meta and history, registered like the base.
-#[test]
-fn extra_envs_are_installed_next_to_the_base() {
-    let ctx = TestContext::new();
-    let b = installers();
-    let prefix = ctx.path("envs3");
-    let p = prefix.to_str().unwrap();
-    let (code, out, err) = run(&ctx, &b.envs, &["-b", "-p", p], "");
-    assert_eq!(code, 0, "{out}{err}");
-    assert_eq!(ctx.installed(&prefix), ["libdemo-1.0-0"]);
-    assert_eq!(
-        ctx.installed(&prefix.join("envs/tools")),
-        ["demo-app-1.0-0", "libdemo-1.0-0"]
-    );
-    assert_eq!(
-        ctx.installed(&prefix.join("envs/second")),
-        ["othertool-2.0-0"]
-    );
-    let out = Command::new(prefix.join("envs/tools/bin/demo-app"))
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "demo-app ok\n");
-    // Extracted at install time from the shipped archive, still recorded with its origin.
-    let meta: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(prefix.join("envs/second/conda-meta/othertool-2.0-0.json"))
-            .unwrap(),
-    )
-    .unwrap();
-    assert_eq!(
-        meta["url"],
-        format!("{}/noarch/othertool-2.0-0.conda", b.other_channel)
-    );
-    assert!(
-        meta["md5"].as_str().is_some_and(|m| m.len() == 32),
-        "{meta}"
-    );
-    let histories: Vec<String> = [
-        "conda-meta",
-        "envs/tools/conda-meta",
-        "envs/second/conda-meta",
-    ]
-    .iter()
-    .map(|d| {
-        let h = std::fs::read_to_string(prefix.join(d).join("history")).unwrap();
-        let state =
-            std::fs::read_to_string(prefix.join(d).join("initial-state.explicit.txt")).unwrap();
-        format!("--- {d}\n{h}{state}")
-    })
-    .collect();
-    let listed = conda(&ctx, &prefix, &["list", "-n", "second"]);
-    let envs = conda(&ctx, &prefix, &["env", "list"]);
-    let registry = std::fs::read_to_string(ctx.home.join(".conda/environments.txt")).unwrap();
-    insta::with_settings!({filters => vec![
-        (r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}", "[DATE]"),
-        (r"#[0-9a-f]{32}", "#[MD5]"),
-    ]}, {
-        insta::assert_snapshot!(stable(&format!("{}\n{listed}\n{envs}\n{registry}", histories.join("\n")), b, &prefix));
-    });
-    // Updating in place keeps the envs and appends to their histories.
-    let (code, out, err) = run(&ctx, &b.envs, &["-b", "-u", "-p", p], "");
-    assert_eq!(code, 0, "{out}{err}");
-    let h = std::fs::read_to_string(prefix.join("envs/tools/conda-meta/history")).unwrap();
-    assert_eq!(h.matches("# update specs: ['demo-app']").count(), 2, "{h}");
-}
-
-/// Packages used by several envs are in the payload once.
-#[test]
-fn extra_envs_share_packages_in_the_payload() {
-    let b = installers();
-    let bytes = std::fs::read(&b.envs).unwrap();
-    let text = String::from_utf8_lossy(&bytes);
-    let size: usize = text
-        .lines()
-        .find_map(|l| l.strip_prefix("HEADER_SIZE="))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap();
-    let listing = Command::new("sh")
-        .arg("-c")
-        .arg(format!("tail -c +{} \"$0\" | tar -tf -", size + 1))
-        .arg(&b.envs)
-        .output()
-        .unwrap();
-    let mut names: Vec<String> = String::from_utf8_lossy(&listing.stdout)
-        .lines()
-        .filter_map(|l| {
-            let entry = l.strip_prefix("pkgs/")?;
-            let archive = !entry.contains('/') && entry.ends_with(".conda");
-            archive
-                .then_some(entry)
-                .or_else(|| entry.strip_suffix("/info/index.json"))
-        })
-        .map(str::to_string)
-        .collect();
-    names.sort();
-    // Small packages travel extracted; a well-compressed one as its archive.
-    assert_eq!(
-        names,
-        ["demo-app-1.0-0", "libdemo-1.0-0", "othertool-2.0-0.conda"]
-    );
-}
-
-#[test]
-fn unsupported_extra_env_keys_are_named() {
-    let ctx = TestContext::new();
-    let spec = ctx.path("construct.yaml");
-    for (env, expect) in [
-        (
-            "    specs: [a]\n    exclude: [b]\n",
-            "extra_envs.py: `exclude` is not supported by taipan yet",
-        ),
-        (
-            "    specs: [a]\n    colour: red\n",
-            "extra_envs.py: unknown key `colour`",
-        ),
-        ("    specs: []\n", "extra_envs.py: `specs` is empty"),
-        (
-            "    specs: [a]\n    channels: []\n",
-            "extra_envs.py: `channels` is empty",
-        ),
-    ] {
-        std::fs::write(
-            &spec,
-            format!(
-                "name: X\nversion: 1\nchannels: [{}]\nspecs: [a]\nextra_envs:\n  py:\n{env}",
-                ctx.channel
-            ),
-        )
-        .unwrap();
-        let (code, _, err) = output(
-            ctx.cmd()
-                .args(["installer", "build"])
-                .arg(&spec)
-                .arg("-o")
-                .arg(ctx.path("out")),
-        );
-        assert_eq!(code, 1, "{err}");
-        assert!(
-            err.contains("construct.yaml") && err.contains(expect),
-            "{err}"
-        );
-    }
 }

@@ -5,4 +5,5 @@
 
 #[path = "../common/mod.rs"]
 mod common;
+mod extra_envs;
 mod installer;
