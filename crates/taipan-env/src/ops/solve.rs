@@ -117,6 +117,15 @@ pub async fn solve_request(
     req.channel_priority.get_or_insert(channel_priority(ctx));
     req.is_root = crate::context::same_path(prefix, &ctx.root_prefix);
     let mut query: Vec<MatchSpec> = req.specs.clone();
+    // Requested names whole: the gateway would keep only the records a requested spec
+    // matches, and a conflict (`python` needs `readline 6.2`, the request says
+    // `readline=5.0`) would then read as a missing package instead of conda's unsatisfiable
+    // specs. Costs nothing measurable (bench/README.md §2): the solver never picks them.
+    query.extend(
+        req.specs
+            .iter()
+            .filter_map(|s| s.name.as_exact().cloned().map(MatchSpec::from)),
+    );
     for r in &installed.records {
         query.push(MatchSpec::from(
             r.repodata_record.package_record.name.clone(),
@@ -146,9 +155,9 @@ pub async fn solve_request(
             .is_some_and(|n| !n.as_normalized().starts_with("__"))
     });
     reporter.phase("Collecting package metadata (repodata.json)");
-    let index = load_index(ctx, &channels, query.clone()).await;
+    let index = load_index(ctx, &channels, query).await;
     reporter.phase_done(index.is_ok());
-    let mut index = index?;
+    let index = index?;
     let vpkgs = virtual_packages(ctx)?;
     // Offline, conda leaves aggressive packages where they are: nothing newer can be fetched.
     let aggressive = if ctx.config.offline {
@@ -162,23 +171,7 @@ pub async fn solve_request(
         track_features: ctx.config.track_features.clone(),
     };
     reporter.phase("Solving environment");
-    let mut records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules);
-    if records
-        .as_ref()
-        .is_err_and(|e| whole_names_may_explain(e, &req))
-    {
-        // The gateway loads a requested name's records filtered by the request's spec and
-        // never again as a dependency, so a conflict (`python` needs `readline 6.2`, the
-        // request says `readline=5.0`) would look like a missing package instead of conda's
-        // unsatisfiable specs. Only a failed solve pays for loading those names whole.
-        query.extend(
-            req.specs
-                .iter()
-                .filter_map(|s| s.name.as_exact().cloned().map(MatchSpec::from)),
-        );
-        index = load_index(ctx, &channels, query).await?;
-        records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules);
-    }
+    let records = solve::solve(kind, &req, &installed, &index, &vpkgs, &rules);
     reporter.phase_done(records.is_ok());
     let solution = records.map_err(|e| add_channels_to_error(e, &channels, ctx))?;
     if !solution.inconsistent.is_empty() {
@@ -217,20 +210,6 @@ async fn load_index(
                 crate::channels::subdir_urls(channels, ctx.subdir.as_str()),
             )
         })
-}
-
-/// Whether a failed solve could read differently with every record of the requested names:
-/// a missing package or a conflict, with a request that narrows some name.
-fn whole_names_may_explain(err: &CondaError, req: &Request) -> bool {
-    matches!(
-        err.kind,
-        ErrorKind::UnsatisfiableError
-            | ErrorKind::PackagesNotFoundInChannelsError
-            | ErrorKind::SpecsConfigurationConflictError
-    ) && req
-        .specs
-        .iter()
-        .any(|s| s.name.as_exact().is_some() && s.to_string() != s.name.to_string())
 }
 
 /// `--no-deps` keeps the installed state except the requested packages; `--only-deps` takes

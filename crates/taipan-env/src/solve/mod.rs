@@ -396,6 +396,28 @@ fn missing_dependencies(req: &Request, index: &Index) -> Option<CondaError> {
             .or_default()
             .push(r);
     }
+    // As conda's reduced index: a record whose dependency no record of a requested name
+    // that the request allows can satisfy is out of reach, and so is what only it needs.
+    let requested: HashMap<String, Vec<&RepoDataRecord>> = req
+        .specs
+        .iter()
+        .map(|spec| {
+            let name = name_of(spec);
+            let allowed = by_name
+                .get(name.as_str())
+                .map(|rs| rs.iter().copied().filter(|r| spec.matches(*r)).collect())
+                .unwrap_or_default();
+            (name, allowed)
+        })
+        .collect();
+    let reachable = |r: &RepoDataRecord| {
+        r.package_record.depends.iter().all(|d| {
+            let Ok(dep) = parse_spec(d) else { return true };
+            requested
+                .get(name_of(&dep).as_str())
+                .is_none_or(|allowed| allowed.iter().any(|a| dep.matches(*a)))
+        })
+    };
     let mut seen: HashSet<String> = HashSet::new();
     let mut queue: Vec<MatchSpec> = req.specs.clone();
     let mut missing: BTreeSet<String> = BTreeSet::new();
@@ -412,7 +434,7 @@ fn missing_dependencies(req: &Request, index: &Index) -> Option<CondaError> {
             missing.insert(spec.to_string());
             continue;
         }
-        for r in matching {
+        for r in matching.into_iter().filter(|r| reachable(r)) {
             queue.extend(
                 r.package_record
                     .depends

@@ -1,7 +1,7 @@
 //! conda's solver rules, continued: dependency modifiers (`--no-deps`, `--only-deps`,
 //! `--update-deps`, `--freeze-installed`) and python's version.
 
-use crate::solver_rules::{pkg, World};
+use crate::solver_rules::{pkg, pkg_build, World};
 
 /// A python-like world: `core` 2.7.3, 2.7.5 and 3.3.2; `numlib` built for each minor.
 fn deps_world() -> World {
@@ -185,4 +185,28 @@ fn freeze_deps_keeps_the_installed_minor() {
         w.installed("env"),
         vec!["core-3.3.2-0", "sys-5.8-0", "zope-4.1.1-0"]
     );
+}
+
+/// conda's reduced index (the bench's `python=3.7 pandas=0.20` on conda's index4, compared
+/// with conda 26.7.1): a requested package whose builds all need another version of a
+/// requested name is a conflict, even when one of those builds also needs something no
+/// channel has; only what the request can reach counts as missing.
+#[test]
+fn missing_only_counts_what_the_request_reaches() {
+    let w = World::new(vec![
+        pkg("core", "2.7.5", &[]),
+        pkg("core", "3.7.0", &[]),
+        pkg("lib", "1.0", &["core 2.7.*"]),
+        pkg_build("lib", "1.0", "1", &["core 2.7.*", "revoked"]),
+        pkg("tool", "1.0", &["core", "absent"]),
+    ]);
+    w.fails("create", "a", &["core=3.7", "lib"], "UnsatisfiableError");
+    w.fails(
+        "create",
+        "b",
+        &["core=3.7", "tool"],
+        "PackagesNotFoundInChannelsError",
+    );
+    let (_, _, err) = w.run("create", "b", &["core=3.7", "tool"]);
+    assert!(err.contains("- absent"), "{err}");
 }
