@@ -117,15 +117,6 @@ pub async fn solve_request(
     req.channel_priority.get_or_insert(channel_priority(ctx));
     req.is_root = crate::context::same_path(prefix, &ctx.root_prefix);
     let mut query: Vec<MatchSpec> = req.specs.clone();
-    // Requested names whole: the gateway would keep only the records a requested spec
-    // matches, and a conflict (`python` needs `readline 6.2`, the request says
-    // `readline=5.0`) would then read as a missing package instead of conda's unsatisfiable
-    // specs. Costs nothing measurable (bench/README.md §2): the solver never picks them.
-    query.extend(
-        req.specs
-            .iter()
-            .filter_map(|s| s.name.as_exact().cloned().map(MatchSpec::from)),
-    );
     for r in &installed.records {
         query.push(MatchSpec::from(
             r.repodata_record.package_record.name.clone(),

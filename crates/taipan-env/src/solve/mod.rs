@@ -410,13 +410,10 @@ fn missing_dependencies(req: &Request, index: &Index) -> Option<CondaError> {
             (name, allowed)
         })
         .collect();
-    let reachable = |r: &RepoDataRecord| {
-        r.package_record.depends.iter().all(|d| {
-            let Ok(dep) = parse_spec(d) else { return true };
-            requested
-                .get(name_of(&dep).as_str())
-                .is_none_or(|allowed| allowed.iter().any(|a| dep.matches(*a)))
-        })
+    let allowed = |dep: &MatchSpec| {
+        requested
+            .get(name_of(dep).as_str())
+            .is_none_or(|allowed| allowed.iter().any(|a| dep.matches(*a)))
     };
     let mut seen: HashSet<String> = HashSet::new();
     let mut queue: Vec<MatchSpec> = req.specs.clone();
@@ -434,13 +431,16 @@ fn missing_dependencies(req: &Request, index: &Index) -> Option<CondaError> {
             missing.insert(spec.to_string());
             continue;
         }
-        for r in matching.into_iter().filter(|r| reachable(r)) {
-            queue.extend(
-                r.package_record
-                    .depends
-                    .iter()
-                    .filter_map(|d| parse_spec(d).ok()),
-            );
+        for r in matching {
+            let deps: Vec<MatchSpec> = r
+                .package_record
+                .depends
+                .iter()
+                .filter_map(|d| parse_spec(d).ok())
+                .collect();
+            if deps.iter().all(allowed) {
+                queue.extend(deps);
+            }
         }
     }
     if missing.is_empty() {
