@@ -291,8 +291,17 @@ fn gateway_error(ctx: &Context, err: rattler_repodata_gateway::GatewayError) -> 
             format!("{text}\n\nThe repodata is not in the local cache and offline mode is on.\nRun once without --offline (or `offline: false`) to fill the cache."),
         );
     }
+    let advice = if matches!(
+        err,
+        rattler_repodata_gateway::GatewayError::ShardHashMismatch(_)
+    ) {
+        // Nothing was cached from it: the next run downloads it again.
+        "The channel served a shard that does not match its shard index (a mirror caught mid-update, or damaged in transit). Nothing was installed and the shard was not cached; run the command again, and if it persists, tell the channel's maintainers or set `repodata_use_shards: false`."
+    } else {
+        "Check that the channel URL is right and reachable, and that it has a repodata.json for this platform."
+    };
     CondaError::new(
         ErrorKind::UnavailableInvalidChannel,
-        format!("{text}\n\nCheck that the channel URL is right and reachable, and that it has a repodata.json for this platform."),
+        format!("{text}\n\n{advice}"),
     )
 }

@@ -30,6 +30,7 @@ mod misc_commands;
 mod pip_kit;
 mod pip_section;
 mod remote_index;
+mod remote_shards;
 mod remove;
 mod revision;
 mod root_prefix;

@@ -1,0 +1,129 @@
+//! Sharded repodata (CEP-16) over HTTP (Part 10): only the shards a request reaches are
+//! fetched, a republished shard is seen, and a shard whose bytes do not match the hash the
+//! shard index lists is refused, not cached, and fetched again once the server is right.
+
+use std::path::{Path, PathBuf};
+
+use taipan_testkit::http::TestServer;
+use taipan_testkit::{ArchiveFormat, ChannelBuilder, PackageBuilder};
+
+use crate::common::{output, TestContext};
+
+/// The standard packages as a sharded channel, served by the test server.
+fn sharded(ctx: &TestContext) -> (ChannelBuilder, TestServer) {
+    let dir = ctx.path("sharded");
+    let ch = crate::common::channel_with(&dir, Vec::new()).with_shards(true);
+    ch.index().unwrap();
+    let server = TestServer::serve(&dir).unwrap();
+    (ch, server)
+}
+
+/// `create --dry-run --json SPEC` against the channel: the packages it would link.
+fn plan(ctx: &TestContext, url: &str, spec: &str) -> (i32, Vec<String>, String) {
+    let (code, out, err) = output(
+        ctx.cmd()
+            .env("CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY", "false")
+            .args([
+                "create",
+                "--dry-run",
+                "--json",
+                "--override-channels",
+                "-c",
+                url,
+            ])
+            .arg("-p")
+            .arg(ctx.path("env"))
+            .arg(spec),
+    );
+    let links = serde_json::from_str::<serde_json::Value>(&out)
+        .ok()
+        .and_then(|v| v["actions"]["LINK"].as_array().cloned())
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|l| l["dist_name"].as_str().map(String::from))
+        .collect::<Vec<_>>();
+    let mut links = links;
+    links.sort();
+    (code, links, format!("{out}{err}"))
+}
+
+fn shard_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("noarch/shards"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    files
+}
+
+fn shard_requests(server: &TestServer) -> Vec<String> {
+    server
+        .log()
+        .into_iter()
+        .map(|r| r.path)
+        .filter(|p| p.contains("/shards/"))
+        .collect()
+}
+
+#[test]
+fn only_the_shards_a_request_reaches_are_fetched() {
+    let ctx = TestContext::new();
+    let (ch, server) = sharded(&ctx);
+    let url = server.url().to_string();
+    let (code, links, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(links, vec!["app-1.0-0", "dep-1.0-0"]);
+    // app and dep: two of the channel's noarch shards (pip, dep, app, leaf, …).
+    let fetched = shard_requests(&server);
+    assert_eq!(fetched.len(), 2, "{fetched:#?}");
+    assert!(shard_files(ch.root()).len() > 2);
+}
+
+#[test]
+fn a_republished_shard_is_seen() {
+    let ctx = TestContext::new();
+    let (mut ch, server) = sharded(&ctx);
+    let url = server.url().to_string();
+    let (code, links, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(links, vec!["app-1.0-0", "dep-1.0-0"]);
+    ch.add(
+        &PackageBuilder::new("dep", "1.5").noarch_generic(),
+        ArchiveFormat::Conda,
+    );
+    ch.index().unwrap();
+    let (code, links, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(links, vec!["app-1.0-0", "dep-1.5-0"]);
+}
+
+#[test]
+fn a_shard_that_does_not_match_its_hash_is_refused_and_fetched_again() {
+    let ctx = TestContext::new();
+    let (ch, server) = sharded(&ctx);
+    let url = server.url().to_string();
+    let files = shard_files(ch.root());
+    let originals: Vec<Vec<u8>> = files.iter().map(|f| std::fs::read(f).unwrap()).collect();
+    // Every shard now holds the first one's bytes: all but one differ from their hash.
+    for f in &files[1..] {
+        std::fs::write(f, &originals[0]).unwrap();
+    }
+    let (code, _, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("but the shard index lists") && out.contains("run the command again"),
+        "the error names the mismatch and what to do: {out}"
+    );
+    assert!(!ctx.path("env").exists());
+    for (f, bytes) in files.iter().zip(&originals) {
+        std::fs::write(f, bytes).unwrap();
+    }
+    server.reset_log();
+    let (code, links, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(links, vec!["app-1.0-0", "dep-1.0-0"]);
+    assert!(
+        !shard_requests(&server).is_empty(),
+        "the refused shard was not cached"
+    );
+}
