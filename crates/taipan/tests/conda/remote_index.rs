@@ -273,3 +273,122 @@ fn cache_files_follow_the_umask() {
         assert_eq!(mode, 0o644, "{name} with umask 022: {mode:o}");
     }
 }
+
+/// Runs taipan as user `uid` of group `gid` with umask 002 (a member of a shared
+/// installation, as `taipan deploy --shared` sets up), with its own home.
+fn as_member(ctx: &TestContext, uid: u32, gid: u32, args: &[&str]) -> (i32, String, String) {
+    let home = ctx.path(&format!("home-{uid}"));
+    std::fs::create_dir_all(&home).unwrap();
+    std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o777)).unwrap();
+    let mut c = std::process::Command::new("setpriv");
+    c.arg(format!("--reuid={uid}"))
+        .arg(format!("--regid={gid}"))
+        .arg(format!("--groups={gid}"))
+        .args(["--", "sh", "-c", "umask 002; exec \"$0\" \"$@\""])
+        .arg(&ctx.bin)
+        .args(args);
+    ctx.isolate_std(&mut c);
+    c.env("HOME", &home);
+    let out = c
+        .output()
+        .unwrap_or_else(|e| panic!("setpriv (util-linux) is needed to switch users: {e}"));
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Two members of a group share one package cache: what one downloads and indexes the other
+/// reads (revalidated, not downloaded again), and a newer repodata one member fetches
+/// replaces the other's files in place of failing on them.
+#[test]
+fn group_members_share_one_cache() {
+    if !crate::common::root_or_skip("group_members_share_one_cache") {
+        return;
+    }
+    const GROUP: u32 = 4242;
+    let (alice, bob) = (4201, 4202);
+    let ctx = TestContext::new();
+    let (mut ch, nginx) = served(&ctx);
+    let url = nginx.url().to_string();
+    // The shared installation: everything readable, the package cache group-writable and
+    // setgid, so files created in it belong to the group.
+    std::fs::create_dir_all(&ctx.root).unwrap();
+    for dir in [ctx.temp.path(), ctx.root.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let pkgs = ctx.root.join("pkgs");
+    std::fs::create_dir_all(&pkgs).unwrap();
+    std::os::unix::fs::chown(&pkgs, None, Some(GROUP)).unwrap();
+    std::fs::set_permissions(&pkgs, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    let dry_run = |uid: u32, env: &str| -> String {
+        let env = ctx.path(env);
+        let env = env.to_str().unwrap();
+        let args = [
+            "create",
+            "--dry-run",
+            "--json",
+            "-c",
+            &url,
+            "-p",
+            env,
+            "dep",
+        ];
+        let (code, out, err) = as_member(&ctx, uid, GROUP, &args);
+        assert_eq!(code, 0, "uid {uid}: {out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        v["actions"]["LINK"][0]["dist_name"]
+            .as_str()
+            .unwrap_or("")
+            .to_string()
+    };
+    let owners = || -> Vec<(String, u32, u32)> {
+        let mut out = Vec::new();
+        let cache = cache_dir(&ctx);
+        for dir in [cache.clone(), cache.join("taipan-index")] {
+            for e in std::fs::read_dir(&dir).unwrap().flatten() {
+                let m = e.metadata().unwrap();
+                let name = e.file_name().to_string_lossy().into_owned();
+                out.push((name, m.uid(), m.gid()));
+            }
+        }
+        out
+    };
+    let zst_200 = || requests(&nginx, "/noarch/repodata.json.zst", 200);
+
+    assert_eq!(dry_run(alice, "a"), "dep-2.0-0");
+    let filled = owners();
+    assert!(
+        filled.iter().any(|(n, ..)| n.ends_with(".idx")),
+        "{filled:?}"
+    );
+    for (name, uid, gid) in &filled {
+        assert_eq!((*uid, *gid), (alice, GROUP), "{name}");
+    }
+    let index = indexes(&ctx);
+
+    // The other member reads the cache and index as they are: one revalidation, no download.
+    assert_eq!(dry_run(bob, "b"), "dep-2.0-0");
+    assert_eq!(zst_200(), 1, "{}", nginx.access_log());
+    assert_eq!(indexes(&ctx), index, "the index was rebuilt");
+    assert!(
+        !ctx.path(&format!("home-{bob}/.conda/pkgs")).exists(),
+        "the second member fell back to a private cache"
+    );
+
+    // A newer repodata: the second member replaces the first one's files.
+    ch.add(
+        &PackageBuilder::new("dep", "3.0").noarch_generic(),
+        ArchiveFormat::Conda,
+    );
+    ch.index().unwrap();
+    assert_eq!(dry_run(bob, "b"), "dep-3.0-0");
+    assert_eq!(zst_200(), 2);
+    assert_ne!(indexes(&ctx), index, "the new repodata was not indexed");
+    assert_eq!(dry_run(alice, "a"), "dep-3.0-0");
+    assert_eq!(zst_200(), 2, "{}", nginx.access_log());
+    for (name, _, gid) in owners() {
+        assert_eq!(gid, GROUP, "{name} left the group");
+    }
+}
