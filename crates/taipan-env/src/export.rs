@@ -353,8 +353,8 @@ pub fn list_explicit(
         let rr = &r.repodata_record;
         let hash = match checksum {
             Checksum::None => None,
-            Checksum::Md5 => rr.package_record.md5.map(|h| hex(&h)),
-            Checksum::Sha256 => rr.package_record.sha256.map(|h| hex(&h)),
+            Checksum::Md5 => rr.package_record.md5.map(|h| crate::hex(&h)),
+            Checksum::Sha256 => rr.package_record.sha256.map(|h| crate::hex(&h)),
         };
         let url = if keep_auth {
             rr.url.to_string()
@@ -462,10 +462,6 @@ fn take(
 
 fn name_of(r: &PrefixRecord) -> &str {
     r.repodata_record.package_record.name.as_normalized()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// YAML as conda writes it (ruamel, `indent(mapping=2, sequence=4, offset=2)`, block

@@ -42,3 +42,14 @@ pub use error::{CondaError, ErrorKind, Result};
 
 /// The conda version taipan is compatible with; written to history and reported by `--version`.
 pub const CONDA_COMPAT_VERSION: &str = "25.11.0";
+
+/// Bytes as lowercase hex, the form conda writes hashes in.
+pub fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        out.push(char::from(DIGITS[usize::from(b >> 4)]));
+        out.push(char::from(DIGITS[usize::from(b & 0xf)]));
+    }
+    out
+}

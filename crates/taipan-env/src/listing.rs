@@ -340,8 +340,8 @@ fn conda_field(r: &PrefixRecord, field: &str) -> String {
             .unwrap_or_default(),
         "license" => text(p.license.as_deref()),
         "license_family" => text(p.license_family.as_deref()),
-        "md5" => p.md5.map(|h| hex(&h)).unwrap_or_default(),
-        "sha256" => p.sha256.map(|h| hex(&h)).unwrap_or_default(),
+        "md5" => p.md5.map(|h| crate::hex(&h)).unwrap_or_default(),
+        "sha256" => p.sha256.map(|h| crate::hex(&h)).unwrap_or_default(),
         "noarch" => noarch(p),
         // conda prints its enum: `PackageType.NOARCH_GENERIC`; nothing for a plain package.
         "package_type" => {
@@ -395,10 +395,6 @@ fn noarch(p: &rattler_conda_types::PackageRecord) -> String {
     } else {
         String::new()
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn falsy_int(n: u64) -> String {

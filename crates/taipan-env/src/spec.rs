@@ -89,10 +89,10 @@ pub fn conda_str(spec: &MatchSpec) -> String {
         brackets.push(format!("build_number={n}"));
     }
     if let Some(md5) = &spec.md5 {
-        brackets.push(format!("md5={}", hex_of(md5)));
+        brackets.push(format!("md5={}", crate::hex(md5)));
     }
     if let Some(sha) = &spec.sha256 {
-        brackets.push(format!("sha256={}", hex_of(sha)));
+        brackets.push(format!("sha256={}", crate::hex(sha)));
     }
     if !brackets.is_empty() {
         builder.push('[');
@@ -109,10 +109,6 @@ pub fn conda_text(text: &str) -> String {
     parse_spec(text)
         .map(|s| conda_str(&s))
         .unwrap_or_else(|_| text.trim().to_string())
-}
-
-fn hex_of(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

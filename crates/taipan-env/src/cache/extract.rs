@@ -474,8 +474,8 @@ impl Unpacker {
         let text = format!(
             "The path '{}' has a sha256 mismatch.\n  reported sha256: {}\n  actual sha256: {}",
             rel.display(),
-            hex(&expected),
-            hex(&hash)
+            crate::hex(&expected),
+            crate::hex(&hash)
         );
         self.safety(text)
     }
@@ -577,10 +577,6 @@ fn replace(path: &Path) -> std::io::Result<()> {
         Ok(_) => std::fs::remove_file(path),
         Err(_) => Ok(()),
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Error text from a parser made printable: control bytes (as a damaged tar header yields)

@@ -654,12 +654,16 @@ fn recorded_md5_differs(dir: &Path, expected: Option<rattler_digest::Md5Hash>) -
         .ok()
         .and_then(|t| serde_json::from_str::<RepoDataRecord>(&t).ok())
         .and_then(|r| r.package_record.md5)?;
-    (recorded != expected).then(|| hex(&recorded))
+    (recorded != expected).then(|| crate::hex(&recorded))
 }
 
 /// conda's `ChecksumMismatchError` for a cached package whose md5 is not the one asked for.
 fn md5_mismatch(item: &Item, actual: &str) -> CondaError {
-    let expected = item.expected.md5.map(|m| hex(&m)).unwrap_or_default();
+    let expected = item
+        .expected
+        .md5
+        .map(|m| crate::hex(&m))
+        .unwrap_or_default();
     CondaError::new(
         ErrorKind::ChecksumMismatchError,
         format!(
@@ -667,8 +671,4 @@ fn md5_mismatch(item: &Item, actual: &str) -> CondaError {
             item.url
         ),
     )
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

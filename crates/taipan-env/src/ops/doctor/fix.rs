@@ -219,8 +219,12 @@ fn drop_altered_cache_entry(ctx: &Context, record: &PrefixRecord, files: &[Strin
         .paths
         .iter()
         .filter_map(|e| {
-            e.sha256
-                .map(|s| (e.relative_path.to_string_lossy().into_owned(), hex(&s)))
+            e.sha256.map(|s| {
+                (
+                    e.relative_path.to_string_lossy().into_owned(),
+                    crate::hex(&s),
+                )
+            })
         })
         .collect();
     for dir in &ctx.pkgs_dirs {

@@ -257,13 +257,9 @@ fn expected_sha256(entry: &serde_json::Value) -> Option<String> {
     entry["sha256"].as_str().map(str::to_string)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 fn sha256_hex(path: &Path) -> std::io::Result<String> {
     let digest = rattler_digest::compute_file_digest::<rattler_digest::Sha256>(path)?;
-    Ok(hex(&digest))
+    Ok(crate::hex(&digest))
 }
 
 /// Files of each package whose content differs from what was installed.
