@@ -2,7 +2,7 @@
 //! and sharded repodata, cached under `<pkgs>/cache` with ETag/Last-Modified revalidation.
 
 use crate::error::ErrorKind;
-use rattler_conda_types::{Channel, MatchSpec, RepoDataRecord, Subdir};
+use rattler_conda_types::{Channel, MatchSpec, PackageName, RepoDataRecord, Subdir};
 use rattler_repodata_gateway::fetch::CacheAction;
 use std::sync::Arc;
 
@@ -85,9 +85,55 @@ fn use_index_cache(config: &taipan_config::Config) -> bool {
         .unwrap_or(false)
 }
 
-/// Builds the gateway for this context.
-pub fn gateway(ctx: &Context) -> Result<Gateway> {
-    gateway_with(ctx, cache_action(&ctx.config))
+/// Channels opened for reading the way a solve reads them: local and plain remote channels
+/// through the persistent index, sharded ones through the gateway.
+pub struct Opened {
+    pub gateway: Gateway,
+    pub sources: Vec<Source>,
+}
+
+impl Opened {
+    /// Every package name the opened channels have for `platforms`.
+    pub async fn names(&self, platforms: &[Subdir]) -> Result<Vec<PackageName>> {
+        let mut out = std::collections::BTreeSet::new();
+        for source in &self.sources {
+            match source {
+                Source::Custom(custom) => {
+                    for platform in platforms {
+                        out.extend(
+                            custom
+                                .package_names(*platform)
+                                .into_iter()
+                                .filter_map(|n| PackageName::try_from(n).ok()),
+                        );
+                    }
+                }
+                Source::Channel(channel) => {
+                    let names = self
+                        .gateway
+                        .names(vec![channel.clone()], platforms.to_vec())
+                        .execute()
+                        .await
+                        .map_err(|e| {
+                            CondaError::new(ErrorKind::UnavailableInvalidChannel, e.to_string())
+                        })?;
+                    out.extend(names);
+                }
+                // taipan opens no other kind of source.
+                _ => {}
+            }
+        }
+        Ok(out.into_iter().collect())
+    }
+}
+
+/// Opens `channels` for `platforms` with this context's cache policy (`conda search`).
+pub async fn open(ctx: &Context, channels: &[Channel], platforms: &[Subdir]) -> Result<Opened> {
+    let action = cache_action(&ctx.config);
+    let gateway = gateway_with(ctx, action)?;
+    check_repodata_fns(&ctx.config)?;
+    let sources = sources(ctx, &gateway, action, channels, platforms).await?;
+    Ok(Opened { gateway, sources })
 }
 
 fn flag(ctx: &Context, key: &str) -> Option<bool> {

@@ -110,14 +110,14 @@ async fn query(
     spec: &MatchSpec,
 ) -> Result<Vec<RepoDataRecord>> {
     let platforms = [ctx.subdir, Subdir::NoArch];
-    let gateway = crate::repodata::gateway(ctx)?;
+    // The same readers as a solve: a warm search of a large channel parses only the records
+    // of the names it asks for, through the persistent index.
+    let opened = crate::repodata::open(ctx, channels, &platforms).await?;
     let names: Vec<PackageName> = match spec.name.as_exact() {
         Some(name) => vec![name.clone()],
-        None => gateway
-            .names(channels.to_vec(), platforms)
-            .execute()
-            .await
-            .map_err(channel_error)?
+        None => opened
+            .names(&platforms)
+            .await?
             .into_iter()
             .filter(|n| spec.name.matches(n))
             .collect(),
@@ -127,8 +127,9 @@ async fn query(
     }
     // conda's search honours `exclude_newer` from the configuration.
     let cutoff = crate::cutoff::policy(&ctx.config.other, channels)?;
-    let out = gateway
-        .query(channels.to_vec(), platforms, names)
+    let out = opened
+        .gateway
+        .query(opened.sources, platforms, names)
         .execute()
         .await
         .map_err(channel_error)?;

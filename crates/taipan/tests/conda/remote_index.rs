@@ -392,3 +392,48 @@ fn group_members_share_one_cache() {
         assert_eq!(gid, GROUP, "{name} left the group");
     }
 }
+
+/// `conda search` reads a remote channel through the same index as a solve: the first search
+/// indexes the download, later ones (exact names and globs) reuse it.
+#[test]
+fn search_reads_through_the_index() {
+    let ctx = TestContext::new();
+    let (_ch, nginx) = served(&ctx);
+    let url = nginx.url().to_string();
+    let search = |query: &str| -> Vec<String> {
+        let (code, out, err) = crate::common::output(
+            ctx.cmd()
+                .args(["search", "--json", "--override-channels", "-c", &url])
+                .arg(query),
+        );
+        assert_eq!(code, 0, "{query}: {out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let mut found: Vec<String> = v
+            .as_object()
+            .unwrap()
+            .values()
+            .flat_map(|rs| rs.as_array().unwrap().clone())
+            .map(|r| {
+                format!(
+                    "{}-{}",
+                    r["name"].as_str().unwrap(),
+                    r["version"].as_str().unwrap()
+                )
+            })
+            .collect();
+        found.sort();
+        found
+    };
+    assert_eq!(search("dep"), vec!["dep-1.0", "dep-2.0"]);
+    let first = indexes(&ctx);
+    assert!(!first.is_empty(), "search did not index the channel");
+    assert_eq!(search("de*"), vec!["dep-1.0", "dep-2.0"]);
+    assert_eq!(search("dep>=2"), vec!["dep-2.0"]);
+    assert_eq!(indexes(&ctx), first, "a warm search rebuilt the index");
+    assert_eq!(
+        requests(&nginx, "/noarch/repodata.json.zst", 200),
+        1,
+        "{}",
+        nginx.access_log()
+    );
+}
