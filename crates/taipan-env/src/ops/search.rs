@@ -146,13 +146,15 @@ fn channel_error(e: impl std::fmt::Display) -> CondaError {
     CondaError::new(ErrorKind::UnavailableInvalidChannel, e.to_string())
 }
 
+/// conda's order for a channel search: name, version, then the build string (not the build
+/// number: `r3.2.1_0a` (number 1) comes before `r3.2.2_0` (number 0)). The sort is stable, so
+/// equal keys keep channel order.
 fn sort(records: &mut [RepoDataRecord]) {
     records.sort_by(|x, y| {
         let (a, b) = (&x.package_record, &y.package_record);
-        (a.name.as_normalized(), &a.version, a.build_number, &a.build).cmp(&(
+        (a.name.as_normalized(), &a.version, &a.build).cmp(&(
             b.name.as_normalized(),
             &b.version,
-            b.build_number,
             &b.build,
         ))
     });

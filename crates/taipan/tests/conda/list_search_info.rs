@@ -312,3 +312,38 @@ fn search_envs_and_flexible_search() {
     let (_, out, _) = search(&["-c", &ctx.channel, "dep"]);
     assert!(!out.contains("No match found"), "{out}");
 }
+
+/// conda sorts a channel search by name, version and build string; the build number does not
+/// come first (compared with conda 26.7.1 on anaconda's r-essentials 1.1: `r3.2.1_0a`, number
+/// 1, is listed before `r3.2.2_0`, number 0).
+#[test]
+fn search_orders_builds_by_their_string_as_conda() {
+    let ctx = TestContext::new();
+    let dir = ctx.path("chan");
+    let pkg = |build: &str, n: u64| {
+        taipan_testkit::PackageBuilder::new("tool", "1.1")
+            .build(build)
+            .build_number(n)
+            .noarch_generic()
+    };
+    let ch = crate::common::channel_with(&dir, vec![pkg("r3.2.2_0", 0), pkg("r3.2.1_0a", 1)]);
+    ch.index().unwrap();
+    let url = ch.url().to_string();
+    let (code, out, err) = output(ctx.cmd().args([
+        "search",
+        "--json",
+        "--override-channels",
+        "-c",
+        &url,
+        "tool",
+    ]));
+    assert_eq!(code, 0, "{out}{err}");
+    let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let builds: Vec<&str> = v["tool"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["build"].as_str().unwrap())
+        .collect();
+    assert_eq!(builds, vec!["r3.2.1_0a", "r3.2.2_0"]);
+}
