@@ -94,7 +94,7 @@ pub struct Opened {
 
 impl Opened {
     /// Every package name the opened channels have for `platforms`.
-    pub async fn names(&self, platforms: &[Subdir]) -> Result<Vec<PackageName>> {
+    pub async fn names(&self, ctx: &Context, platforms: &[Subdir]) -> Result<Vec<PackageName>> {
         let mut out = std::collections::BTreeSet::new();
         for source in &self.sources {
             match source {
@@ -114,9 +114,7 @@ impl Opened {
                         .names(vec![channel.clone()], platforms.to_vec())
                         .execute()
                         .await
-                        .map_err(|e| {
-                            CondaError::new(ErrorKind::UnavailableInvalidChannel, e.to_string())
-                        })?;
+                        .map_err(|e| gateway_error(ctx, e))?;
                     out.extend(names);
                 }
                 // taipan opens no other kind of source.
@@ -320,7 +318,11 @@ async fn cached_offline(
     }
 }
 
-fn gateway_error(ctx: &Context, err: rattler_repodata_gateway::GatewayError) -> CondaError {
+/// A gateway failure as conda's error, with every cause and what to do next.
+pub(crate) fn gateway_error(
+    ctx: &Context,
+    err: rattler_repodata_gateway::GatewayError,
+) -> CondaError {
     use std::error::Error as _;
     let mut text = err.to_string();
     let mut source = err.source();

@@ -116,7 +116,7 @@ async fn query(
     let names: Vec<PackageName> = match spec.name.as_exact() {
         Some(name) => vec![name.clone()],
         None => opened
-            .names(&platforms)
+            .names(ctx, &platforms)
             .await?
             .into_iter()
             .filter(|n| spec.name.matches(n))
@@ -132,7 +132,7 @@ async fn query(
         .query(opened.sources, platforms, names)
         .execute()
         .await
-        .map_err(channel_error)?;
+        .map_err(|e| crate::repodata::gateway_error(ctx, e))?;
     Ok(out
         .repodata
         .iter()
@@ -140,10 +140,6 @@ async fn query(
         .filter(|r| spec.matches(r))
         .filter(|r| cutoff.as_ref().is_none_or(|c| !c.is_excluded(r)))
         .collect())
-}
-
-fn channel_error(e: impl std::fmt::Display) -> CondaError {
-    CondaError::new(ErrorKind::UnavailableInvalidChannel, e.to_string())
 }
 
 /// conda's order for a channel search: name, version, then the build string (not the build

@@ -437,3 +437,45 @@ fn search_reads_through_the_index() {
         nginx.access_log()
     );
 }
+
+/// A search of a channel that cannot be reached names the URL and what to do; offline, a
+/// channel with nothing cached has no packages, as in conda (`PackagesNotFoundInChannelsError`,
+/// compared with conda 26.7.1), and the server is not asked.
+#[test]
+fn search_of_an_unreachable_or_uncached_channel() {
+    let ctx = TestContext::new();
+    let (code, out, err) = crate::common::output(ctx.cmd().args([
+        "search",
+        "--override-channels",
+        "-c",
+        "http://127.0.0.1:1/nothing",
+        "dep",
+    ]));
+    assert_eq!(code, 1, "{out}{err}");
+    let text = format!("{out}{err}");
+    assert!(text.contains("UnavailableInvalidChannel"), "{text}");
+    assert!(text.contains("http://127.0.0.1:1/nothing/"), "{text}");
+    assert!(
+        text.contains("Check that the channel URL is right"),
+        "{text}"
+    );
+
+    let (_ch, nginx) = served(&ctx);
+    let url = nginx.url().to_string();
+    let (code, out, err) = crate::common::output(
+        ctx.cmd()
+            .args(["search", "--offline", "--override-channels", "-c", &url])
+            .arg("dep"),
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(
+        format!("{out}{err}").contains("PackagesNotFoundInChannelsError"),
+        "{out}{err}"
+    );
+    assert_eq!(
+        nginx.access_log().lines().count(),
+        0,
+        "{}",
+        nginx.access_log()
+    );
+}
