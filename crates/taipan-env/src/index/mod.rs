@@ -92,7 +92,10 @@ impl SubdirIndex {
             };
             let key =
                 std::str::from_utf8(&self.repodata[key_off..key_off + key_len]).map_err(bad)?;
-            let stem = key.trim_end_matches(".conda").trim_end_matches(".tar.bz2");
+            let stem = key
+                .strip_suffix(".conda")
+                .or_else(|| key.strip_suffix(".tar.bz2"))
+                .unwrap_or(key);
             // Both formats of one build: conda uses the .conda one.
             if !conda && by_stem.contains_key(stem) {
                 continue;
@@ -119,7 +122,7 @@ impl SubdirIndex {
         let identifier: DistArchiveIdentifier = key.parse().map_err(|_| {
             GatewayError::Generic(format!("'{key}' in repodata is not a package file name"))
         })?;
-        let url = self.base_url.join(key).map_err(bad)?;
+        let url = record_url(&self.base_url, key).map_err(bad)?;
         Ok(RepoDataRecord {
             package_record,
             identifier,
@@ -135,6 +138,33 @@ impl SubdirIndex {
         names.dedup();
         names
     }
+}
+
+/// The URL of the package file `key` under `base`. `Url::join` parses the whole URL again
+/// for every record (4% of a warm solve); a plain file name under a base ending in `/` is only
+/// appended, which gives the same URL. Anything else goes through `join`.
+fn record_url(base: &url::Url, key: &str) -> Result<url::Url, url::ParseError> {
+    let plain = !key.is_empty()
+        && key != "."
+        && key != ".."
+        && key
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-+!~=,".contains(&b));
+    let simple_base =
+        base.path().ends_with('/') && base.query().is_none() && base.fragment().is_none();
+    if plain && simple_base {
+        let mut url = base.clone();
+        let appended = url
+            .path_segments_mut()
+            .map(|mut segments| {
+                segments.pop_if_empty().push(key);
+            })
+            .is_ok();
+        if appended {
+            return Ok(url);
+        }
+    }
+    base.join(key)
 }
 
 fn bad(e: impl std::fmt::Display) -> GatewayError {
@@ -608,6 +638,37 @@ mod tests {
             .collect();
         v.sort();
         v
+    }
+
+    #[test]
+    fn record_urls_are_what_join_gives() {
+        let bases = [
+            "file:///srv/my%20chan/noarch/",
+            "https://user:pw@host:8443/t/tk-1/conda-forge/linux-64/",
+            "http://127.0.0.1:18777/x100-json/linux-64/",
+            "https://mirror.example/pkgs?x=1",
+            "https://mirror.example/pkgs/main/linux-64",
+            "https://mirror.example/",
+        ];
+        let keys = [
+            "numpy-1.26.4-py312h8753938_0.conda",
+            "r-base-4.3.1-h0f8f1b5_2.tar.bz2",
+            "libgcc-ng-13.2.0-h77fa898_7+cuda.conda",
+            "a b%20c.conda",
+            "ünïcode-1-0.conda",
+            "..",
+            "x?y#z.conda",
+        ];
+        for base in bases {
+            let base = url::Url::parse(base).unwrap();
+            for key in keys {
+                assert_eq!(
+                    record_url(&base, key).map(String::from),
+                    base.join(key).map(String::from),
+                    "{base} + {key}"
+                );
+            }
+        }
     }
 
     #[test]
