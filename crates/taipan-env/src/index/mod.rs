@@ -118,7 +118,10 @@ impl SubdirIndex {
         json: &[u8],
         channel: &str,
     ) -> Result<RepoDataRecord, GatewayError> {
-        let package_record: PackageRecord = serde_json::from_slice(json).map_err(bad)?;
+        // One UTF-8 check of the record, not one per string inside it (serde_json's slice
+        // reader checks each string; its str reader trusts the text it was given).
+        let text = std::str::from_utf8(json).map_err(bad)?;
+        let package_record: PackageRecord = serde_json::from_str(text).map_err(bad)?;
         let identifier: DistArchiveIdentifier = key.parse().map_err(|_| {
             GatewayError::Generic(format!("'{key}' in repodata is not a package file name"))
         })?;
