@@ -8,6 +8,7 @@
 //!   time per prefix.
 //! - [`history`], [`prefix`], [`registry`]: what an environment records about itself.
 
+mod archspec_memo;
 pub mod cache;
 pub mod channels;
 pub mod confine;

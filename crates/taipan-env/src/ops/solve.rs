@@ -37,9 +37,27 @@ pub fn virtual_packages(ctx: &Context) -> Result<Vec<GenericVirtualPackage>> {
         overrides.cuda_arch = Some(Override::String(String::new()));
     }
     configured_overrides(ctx, &mut overrides);
-    VirtualPackages::detect_for_platform(ctx.subdir, &overrides, None)
-        .map(|v| v.into_generic_virtual_packages().collect())
-        .map_err(|e| CondaError::generic(format!("cannot detect virtual packages: {e}")))
+    let configured = match &overrides.archspec {
+        Some(Override::String(value)) => Some(value.clone()),
+        _ => None,
+    };
+    let memo = crate::archspec_memo::Memo::for_run(ctx, configured.as_deref());
+    let recalled = memo.as_ref().and_then(|m| m.recall());
+    if recalled.is_some() {
+        // Known already: rattler is told there is none, and the remembered one is added.
+        overrides.archspec = Some(Override::String(String::new()));
+    }
+    let mut packages: Vec<GenericVirtualPackage> =
+        VirtualPackages::detect_for_platform(ctx.subdir, &overrides, None)
+            .map(|v| v.into_generic_virtual_packages().collect())
+            .map_err(|e| CondaError::generic(format!("cannot detect virtual packages: {e}")))?;
+    match (recalled, memo) {
+        // rattler lists `__archspec` last.
+        (Some(archspec), _) => packages.push(archspec),
+        (None, Some(memo)) => memo.remember(&packages),
+        (None, None) => {}
+    }
+    Ok(packages)
 }
 
 /// `override_virtual_packages` (`{glibc: "2.17", cuda: ""}`): like `CONDA_OVERRIDE_<NAME>`,

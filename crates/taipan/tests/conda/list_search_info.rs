@@ -347,3 +347,84 @@ fn search_orders_builds_by_their_string_as_conda() {
         .collect();
     assert_eq!(builds, vec!["r3.2.1_0a", "r3.2.2_0"]);
 }
+
+/// `__archspec` is found once per build and question (an override's value, or the host's CPU)
+/// and remembered in the package cache; later runs read it instead of archspec's database.
+#[test]
+fn archspec_is_remembered_per_question_and_errors_are_not() {
+    let ctx = TestContext::new();
+    let archspec = |env: &[(&str, &str)]| {
+        let mut cmd = ctx.cmd();
+        cmd.args(["info", "--json"]);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let (code, out, err) = output(&mut cmd);
+        assert_eq!(code, 0, "{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let found: Vec<String> = v["virtual_pkgs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p[0] == "__archspec")
+            .map(|p| p[2].as_str().unwrap().to_string())
+            .collect();
+        found
+    };
+    let memos = || -> Vec<std::path::PathBuf> {
+        let dir = ctx.root.join("pkgs/cache/taipan-index");
+        let mut found: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        found.retain(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("archspec-"))
+        });
+        found
+    };
+    // `info` alone does not create a package cache for it.
+    let host = archspec(&[]);
+    assert_eq!(host.len(), 1, "{host:?}");
+    assert!(!ctx.root.join("pkgs").exists());
+    // A solve does; the host's answer is remembered, and a later run gives the same one.
+    ctx.cmd()
+        .args(["create", "--dry-run", "-n", "x", "-c", &ctx.channel, "dep"])
+        .assert()
+        .success();
+    assert_eq!(memos().len(), 1);
+    assert_eq!(archspec(&[]), host);
+
+    let skylake = [("CONDA_OVERRIDE_ARCHSPEC", "skylake")];
+    assert_eq!(archspec(&skylake), vec!["skylake"]);
+    let all = memos();
+    assert_eq!(all.len(), 2);
+    // The remembered answer is what later runs use: change it and they report the change.
+    let override_memo = all
+        .iter()
+        .find(|p| std::fs::read_to_string(p).unwrap() == "skylake")
+        .unwrap();
+    std::fs::write(override_memo, "haswell").unwrap();
+    assert_eq!(archspec(&skylake), vec!["haswell"]);
+    // Garbage in a memo is ignored and replaced by a fresh detection.
+    std::fs::write(override_memo, "../../etc").unwrap();
+    assert_eq!(archspec(&skylake), vec!["skylake"]);
+    assert_eq!(std::fs::read_to_string(override_memo).unwrap(), "skylake");
+
+    // An unknown name is an error every time and nothing is remembered for it.
+    for _ in 0..2 {
+        let (code, out, _) = output(
+            ctx.cmd()
+                .args(["info", "--json"])
+                .env("CONDA_OVERRIDE_ARCHSPEC", "not-a-cpu"),
+        );
+        assert_ne!(code, 0);
+        assert!(out.contains("'not-a-cpu' is not a known archspec"), "{out}");
+    }
+    assert_eq!(memos().len(), 2);
+    // Empty means no `__archspec`, as in conda; it needs no memo.
+    assert_eq!(
+        archspec(&[("CONDA_OVERRIDE_ARCHSPEC", "")]),
+        Vec::<String>::new()
+    );
+    assert_eq!(memos().len(), 2);
+}
