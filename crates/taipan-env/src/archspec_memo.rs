@@ -1,17 +1,18 @@
 //! `__archspec` without archspec's CPU database on every run.
 //!
-//! Detecting the host's microarchitecture, or checking that a `CONDA_OVERRIDE_ARCHSPEC` value
-//! names a known one, makes rattler parse the archspec database embedded in the binary: more
-//! than half the instructions of a small solve. The answer depends only on this build (the
-//! database is part of it) and on what is asked: the CPU's description in `/proc/cpuinfo`, or
-//! the override's value. So the name found is remembered in
-//! `<pkgs>/cache/taipan-index/archspec-<key>` (of the first package cache that exists), keyed
-//! by exactly those, and later runs use it.
-//! Errors (an unknown override) are never remembered: they are detected again and reported.
+//! Detecting the host's microarchitecture makes rattler parse the archspec database embedded
+//! in the binary: more than half the instructions of a small solve. The answer depends only on
+//! this build (the database is part of it) and on the CPU's description in `/proc/cpuinfo`. So
+//! the name found is remembered in `<pkgs>/cache/taipan-index/archspec-<key>` (of the first
+//! package cache that exists), keyed by exactly those, and later runs use it.
+//!
+//! An override (`CONDA_OVERRIDE_ARCHSPEC`, or `override_virtual_packages`) is taken as given,
+//! as conda does: it needs neither the database nor a memo.
 
 use std::io::Read;
 use std::path::PathBuf;
 
+use rattler_conda_types::package::BuildString;
 use rattler_conda_types::{GenericVirtualPackage, PackageName, Subdir, Version};
 
 use crate::context::Context;
@@ -22,20 +23,13 @@ pub(crate) struct Memo {
 }
 
 impl Memo {
-    /// The memo for this run's `__archspec`, when it can have one: the native platform, and
-    /// either an override naming a microarchitecture or, on Linux, the host's CPU.
-    /// `configured` is `override_virtual_packages`' `archspec`, which the environment overrides.
-    pub(crate) fn for_run(ctx: &Context, configured: Option<&str>) -> Option<Memo> {
+    /// The memo for this run's `__archspec`, when it can have one: the native platform on
+    /// Linux, with no override.
+    pub(crate) fn for_run(ctx: &Context) -> Option<Memo> {
         if Some(ctx.subdir) != Subdir::current() {
             return None;
         }
-        let question = match std::env::var("CONDA_OVERRIDE_ARCHSPEC").ok() {
-            Some(value) => override_question(&value)?,
-            None => match configured {
-                Some(value) => override_question(value)?,
-                None => host_question()?,
-            },
-        };
+        let question = host_question()?;
         let build = build_identity()?;
         let mut hasher = rattler_digest::Sha256::default();
         rattler_digest::digest::Digest::update(&mut hasher, build.as_bytes());
@@ -89,10 +83,27 @@ impl Memo {
     }
 }
 
-/// An override that needs the database: empty (no `__archspec`) and `0` (unknown) do not.
-fn override_question(value: &str) -> Option<String> {
-    let value = value.trim();
-    (!value.is_empty() && value != "0").then(|| format!("override\n{value}"))
+/// The `__archspec` override in effect: `CONDA_OVERRIDE_ARCHSPEC`, else `configured`
+/// (`override_virtual_packages`' `archspec`).
+pub(crate) fn override_value(configured: Option<&str>) -> Option<String> {
+    std::env::var("CONDA_OVERRIDE_ARCHSPEC")
+        .ok()
+        .or_else(|| configured.map(str::to_string))
+        .map(|v| v.trim().to_string())
+}
+
+/// `__archspec=1=<name>` for an override naming a microarchitecture. conda takes the name as
+/// given, known to archspec or not (so its build string is not held to CEP-26's characters);
+/// empty (no `__archspec`) and `0` (unknown) stay rattler's.
+pub(crate) fn overridden(value: &str) -> Option<GenericVirtualPackage> {
+    if value.is_empty() || value == "0" {
+        return None;
+    }
+    Some(GenericVirtualPackage {
+        name: PackageName::new_unchecked("__archspec"),
+        version: Version::major(1),
+        build_string: BuildString::new_unchecked(value.to_string()),
+    })
 }
 
 /// The host's CPU as archspec sees it on Linux: the first processor's block of
@@ -151,13 +162,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn only_database_questions_are_remembered() {
-        assert_eq!(override_question(""), None);
-        assert_eq!(override_question("0"), None);
-        assert_eq!(
-            override_question(" skylake "),
-            Some("override\nskylake".into())
-        );
+    fn names_in_memos_are_checked() {
         assert!(plausible_name("x86_64_v3"));
         assert!(!plausible_name("../x"));
         assert!(!plausible_name(""));

@@ -41,17 +41,22 @@ pub fn virtual_packages(ctx: &Context) -> Result<Vec<GenericVirtualPackage>> {
         Some(Override::String(value)) => Some(value.clone()),
         _ => None,
     };
-    let memo = crate::archspec_memo::Memo::for_run(ctx, configured.as_deref());
-    let recalled = memo.as_ref().and_then(|m| m.recall());
-    if recalled.is_some() {
-        // Known already: rattler is told there is none, and the remembered one is added.
+    let (known, memo) = match crate::archspec_memo::override_value(configured.as_deref()) {
+        Some(value) => (crate::archspec_memo::overridden(&value), None),
+        None => {
+            let memo = crate::archspec_memo::Memo::for_run(ctx);
+            (memo.as_ref().and_then(|m| m.recall()), memo)
+        }
+    };
+    if known.is_some() {
+        // Known already: rattler is told there is none, and this one is added.
         overrides.archspec = Some(Override::String(String::new()));
     }
     let mut packages: Vec<GenericVirtualPackage> =
         VirtualPackages::detect_for_platform(ctx.subdir, &overrides, None)
             .map(|v| v.into_generic_virtual_packages().collect())
             .map_err(|e| CondaError::generic(format!("cannot detect virtual packages: {e}")))?;
-    match (recalled, memo) {
+    match (known, memo) {
         // rattler lists `__archspec` last.
         (Some(archspec), _) => packages.push(archspec),
         (None, Some(memo)) => memo.remember(&packages),
