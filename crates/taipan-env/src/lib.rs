@@ -35,6 +35,7 @@ pub mod registry;
 mod remote;
 pub mod repodata;
 pub mod reporter;
+mod shards;
 pub mod solve;
 pub mod spec;
 pub mod transaction;

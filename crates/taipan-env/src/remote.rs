@@ -8,8 +8,8 @@
 //! the index local channels use (`crate::index`): built once per version of the file, then
 //! a warm run maps the file and parses only the records the solve reaches.
 //!
-//! Channels that serve sharded repodata (CEP-16) stay with the gateway, which fetches only the
-//! shards a request reaches. Whether a channel is sharded is asked once (a `HEAD` of its
+//! Channels that serve sharded repodata (CEP-16) are read through `crate::shards`, which
+//! fetches only the shards a request reaches. Whether a channel is sharded is asked once (a `HEAD` of its
 //! shard index) and remembered for a day in `<pkgs>/cache/taipan-index/`.
 
 use std::collections::HashMap;
@@ -32,7 +32,7 @@ const KIND_TTL: Duration = Duration::from_secs(24 * 3600);
 
 /// How a remote channel is read.
 pub(crate) enum Kind {
-    /// Sharded repodata: the gateway's own client.
+    /// Sharded repodata: through `crate::shards`.
     Sharded,
     /// A `repodata.json` (or `.zst`): through the index.
     Plain,
@@ -57,11 +57,18 @@ impl Remote<'_> {
             .cache_dir
             .join("taipan-index")
             .join(format!("{}.kind", key(channel.base_url.url().as_str())));
-        if let Some(kind) = read_marker(&marker) {
+        // Offline, an old answer is still the best one there is.
+        let ttl = if self.cache_action == CacheAction::ForceCacheOnly {
+            Duration::MAX
+        } else {
+            KIND_TTL
+        };
+        if let Some(kind) = read_marker(&marker, ttl) {
             return kind;
         }
         if self.cache_action == CacheAction::ForceCacheOnly {
-            // Offline and never asked: the gateway reads whichever form is cached.
+            // Offline and never asked: a cached shard index is used if there is one (the
+            // caller then tries a cached repodata.json).
             return Kind::Sharded;
         }
         let url = channel
@@ -79,7 +86,7 @@ impl Remote<'_> {
                 write_marker(&marker, "plain");
                 Kind::Plain
             }
-            // Unreachable or a server error: let the gateway try, and report, as it would.
+            // Unreachable or a server error: fetching the shard index reports it.
             _ => Kind::Sharded,
         }
     }
@@ -246,14 +253,7 @@ struct CacheState {
 impl CacheState {
     /// `max-age` of the server's `Cache-Control`, unless it demands revalidation.
     fn max_age(&self) -> Option<Duration> {
-        let cc = self.cache_control.as_deref()?.to_ascii_lowercase();
-        if cc.contains("no-cache") || cc.contains("no-store") {
-            return None;
-        }
-        cc.split(',')
-            .filter_map(|d| d.trim().strip_prefix("max-age="))
-            .find_map(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs)
+        crate::shards::max_age(self.cache_control.as_deref()?)
     }
 }
 
@@ -262,17 +262,17 @@ fn gateway_to_fetch(e: GatewayError) -> FetchRepoDataError {
 }
 
 /// A short, stable file name for a URL.
-fn key(url: &str) -> String {
+pub(crate) fn key(url: &str) -> String {
     let digest = rattler_digest::compute_bytes_digest::<rattler_digest::Sha256>(url.as_bytes());
     digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
-fn read_marker(path: &PathBuf) -> Option<Kind> {
+fn read_marker(path: &PathBuf, ttl: Duration) -> Option<Kind> {
     let meta = std::fs::metadata(path).ok()?;
     let age = SystemTime::now()
         .duration_since(meta.modified().ok()?)
         .unwrap_or_default();
-    if age > KIND_TTL {
+    if age > ttl {
         return None;
     }
     match std::fs::read_to_string(path).ok()?.trim() {

@@ -85,8 +85,8 @@ fn use_index_cache(config: &taipan_config::Config) -> bool {
         .unwrap_or(false)
 }
 
-/// Channels opened for reading the way a solve reads them: local and plain remote channels
-/// through the persistent index, sharded ones through the gateway.
+/// Channels opened for reading the way a solve reads them: local, plain remote and sharded
+/// channels through taipan's persistent indexes; other URL schemes through the gateway.
 pub struct Opened {
     pub gateway: Gateway,
     pub sources: Vec<Source>,
@@ -130,7 +130,7 @@ pub async fn open(ctx: &Context, channels: &[Channel], platforms: &[Subdir]) -> 
     let action = cache_action(&ctx.config);
     let gateway = gateway_with(ctx, action)?;
     check_repodata_fns(&ctx.config)?;
-    let sources = sources(ctx, &gateway, action, channels, platforms).await?;
+    let sources = sources(ctx, action, channels, platforms).await?;
     Ok(Opened { gateway, sources })
 }
 
@@ -197,7 +197,7 @@ async fn query_with(
             specs.push(pip);
         }
     }
-    let sources = sources(ctx, &gateway, action, channels, &platforms).await?;
+    let sources = sources(ctx, action, channels, &platforms).await?;
     let mut query = gateway.query(sources, platforms, specs).recursive(true);
     if ctx.config.add_pip_as_python_dependency {
         query = query.with_record_patch(add_pip);
@@ -231,15 +231,14 @@ fn check_repodata_fns(config: &taipan_config::Config) -> Result<()> {
     ))
 }
 
-/// The sources of a query, in channel order: local channels and plain remote ones through
-/// taipan's persistent index, sharded remote ones through the gateway.
+/// The sources of a query, in channel order: local channels, plain remote ones and sharded
+/// ones through taipan's persistent indexes (`crate::index`, `crate::shards`).
 ///
 /// Offline, conda treats a remote channel with nothing cached as empty (the seed's
 /// `update --update-all --offline` on an air-gapped server succeeds): such channels are left
 /// out. Online, a channel that cannot be read is an error.
 async fn sources(
     ctx: &Context,
-    gateway: &Gateway,
     action: CacheAction,
     channels: &[Channel],
     platforms: &[Subdir],
@@ -267,11 +266,18 @@ async fn sources(
         }
         let native = platforms.first().copied().unwrap_or(Subdir::NoArch);
         match remote.kind(c, native).await {
-            crate::remote::Kind::Sharded => {
-                if cached_offline(ctx, gateway, c, platforms).await {
-                    out.push(Source::Channel(c.clone()));
-                }
-            }
+            crate::remote::Kind::Sharded => match remote.open_sharded(c, platforms).await {
+                Ok(sharded) => out.push(Source::Custom(Arc::new(sharded))),
+                // Offline with no shard index cached: a cached repodata.json, if any.
+                Err(e) if ctx.config.offline => match remote.open(c, platforms).await {
+                    Ok(indexed) => out.push(Source::Custom(Arc::new(indexed))),
+                    Err(_) => tracing::info!(
+                        "offline: {} has no usable cache ({e}); treated as empty",
+                        c.base_url
+                    ),
+                },
+                Err(e) => return Err(gateway_error(ctx, e)),
+            },
             crate::remote::Kind::Plain => match remote.open(c, platforms).await {
                 Ok(indexed) => out.push(Source::Custom(Arc::new(indexed))),
                 Err(e) if ctx.config.offline => tracing::info!(
@@ -288,34 +294,6 @@ async fn sources(
         }
     }
     Ok(out)
-}
-
-/// Whether a channel the gateway reads can be used: always online; offline only when its
-/// repodata is cached.
-async fn cached_offline(
-    ctx: &Context,
-    gateway: &Gateway,
-    channel: &Channel,
-    platforms: &[Subdir],
-) -> bool {
-    if !ctx.config.offline {
-        return true;
-    }
-    // Reading the names loads the subdirs from the cache (kept for the query after).
-    match gateway
-        .names(vec![channel.clone()], platforms.to_vec())
-        .execute()
-        .await
-    {
-        Ok(_) => true,
-        Err(e) => {
-            tracing::info!(
-                "offline: {} has no usable cache ({e}); treated as empty",
-                channel.base_url
-            );
-            false
-        }
-    }
 }
 
 /// A gateway failure as conda's error, with every cause and what to do next.

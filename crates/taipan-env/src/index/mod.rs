@@ -147,6 +147,16 @@ impl SubdirIndex {
 /// for every record (4% of a warm solve); a plain file name under a base ending in `/` is only
 /// appended, which gives the same URL. Anything else goes through `join`.
 fn record_url(base: &url::Url, key: &str) -> Result<url::Url, url::ParseError> {
+    match append_plain(base, key) {
+        Some(url) => Ok(url),
+        None => base.join(key),
+    }
+}
+
+/// `base` with the file name `key` appended, when both are plain enough that this is what
+/// parsing `base` + `key` (or joining them) gives: `key` of letters, digits and `._-+!~=,`
+/// only, `base` ending in `/` with no query or fragment.
+pub(crate) fn append_plain(base: &url::Url, key: &str) -> Option<url::Url> {
     let plain = !key.is_empty()
         && key != "."
         && key != ".."
@@ -155,19 +165,12 @@ fn record_url(base: &url::Url, key: &str) -> Result<url::Url, url::ParseError> {
             .all(|b| b.is_ascii_alphanumeric() || b"._-+!~=,".contains(&b));
     let simple_base =
         base.path().ends_with('/') && base.query().is_none() && base.fragment().is_none();
-    if plain && simple_base {
-        let mut url = base.clone();
-        let appended = url
-            .path_segments_mut()
-            .map(|mut segments| {
-                segments.pop_if_empty().push(key);
-            })
-            .is_ok();
-        if appended {
-            return Ok(url);
-        }
+    if !(plain && simple_base) {
+        return None;
     }
-    base.join(key)
+    let mut url = base.clone();
+    url.path_segments_mut().ok()?.pop_if_empty().push(key);
+    Some(url)
 }
 
 fn bad(e: impl std::fmt::Display) -> GatewayError {
@@ -312,7 +315,7 @@ pub(crate) fn open(
         None => {
             let (entries, arena, declared) = scan(&repodata)?;
             let bytes = encode(&stamp, entries, &arena, declared.as_deref());
-            write_index(&index_path, &bytes);
+            write_cache_file(&index_path, &bytes);
             memory(&bytes).map_err(io)?
         }
     };
@@ -364,13 +367,15 @@ fn map_index(path: &Path, stamp: &Stamp) -> Option<memmap2::Mmap> {
     stamp.matches(&map).then_some(map)
 }
 
-fn memory(bytes: &[u8]) -> std::io::Result<memmap2::Mmap> {
+pub(crate) fn memory(bytes: &[u8]) -> std::io::Result<memmap2::Mmap> {
     let mut anon = memmap2::MmapMut::map_anon(bytes.len().max(1))?;
     anon[..bytes.len()].copy_from_slice(bytes);
     anon.make_read_only()
 }
 
-fn write_index(path: &Path, bytes: &[u8]) {
+/// Writes a cache file whole (temp file, then rename: readers never see a torn one), with
+/// the umask's permissions.
+pub(crate) fn write_cache_file(path: &Path, bytes: &[u8]) {
     // A cache: failing to write it only costs the next run a scan.
     let Some(dir) = path.parent() else { return };
     if std::fs::create_dir_all(dir).is_err() {

@@ -20,6 +20,15 @@ fn sharded(ctx: &TestContext) -> (ChannelBuilder, TestServer) {
 
 /// `create --dry-run --json SPEC` against the channel: the packages it would link.
 fn plan(ctx: &TestContext, url: &str, spec: &str) -> (i32, Vec<String>, String) {
+    plan_with(ctx, url, spec, &[])
+}
+
+fn plan_with(
+    ctx: &TestContext,
+    url: &str,
+    spec: &str,
+    extra: &[&str],
+) -> (i32, Vec<String>, String) {
     let (code, out, err) = output(
         ctx.cmd()
             .env("CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY", "false")
@@ -31,6 +40,7 @@ fn plan(ctx: &TestContext, url: &str, spec: &str) -> (i32, Vec<String>, String) 
                 "-c",
                 url,
             ])
+            .args(extra)
             .arg("-p")
             .arg(ctx.path("env"))
             .arg(spec),
@@ -126,4 +136,116 @@ fn a_shard_that_does_not_match_its_hash_is_refused_and_fetched_again() {
         !shard_requests(&server).is_empty(),
         "the refused shard was not cached"
     );
+}
+
+/// taipan's table of a shard index (`<pkgs>/cache/taipan-index/*.shards`) with its inode.
+fn shard_tables(ctx: &TestContext) -> Vec<(PathBuf, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let dir = ctx.root.join("pkgs/cache/taipan-index");
+    let mut tables: Vec<(PathBuf, u64)> = std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "shards"))
+                .map(|p| {
+                    let ino = std::fs::metadata(&p).unwrap().ino();
+                    (p, ino)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    tables.sort();
+    tables
+}
+
+fn cached_shards(ctx: &TestContext) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(ctx.root.join("pkgs/cache/shards-v1"))
+        .map(|d| d.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
+    files.sort();
+    files
+}
+
+/// The shard index is decoded once per version: the next run revalidates it (304), keeps
+/// the table it built (same file), and reads the shards it has from the cache; offline, no
+/// request at all.
+#[test]
+fn the_shard_index_is_decoded_once_and_revalidated() {
+    let ctx = TestContext::new();
+    let (_ch, server) = sharded(&ctx);
+    let url = server.url().to_string();
+    let (code, links, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(links, vec!["app-1.0-0", "dep-1.0-0"]);
+    let tables = shard_tables(&ctx);
+    assert!(!tables.is_empty(), "no shard table was written");
+    assert_eq!(cached_shards(&ctx).len(), 2);
+    server.reset_log();
+    let (code, again, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(again, links);
+    assert_eq!(
+        server.requests_with_status("/noarch/repodata_shards.msgpack.zst", 304),
+        1,
+        "{:#?}",
+        server.log()
+    );
+    assert!(shard_requests(&server).is_empty(), "{:#?}", server.log());
+    assert_eq!(
+        shard_tables(&ctx),
+        tables,
+        "a 304 must not rebuild the table"
+    );
+    server.reset_log();
+    let (code, offline, out) = plan_with(&ctx, &url, "app=1", &["--offline"]);
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(offline, links);
+    assert_eq!(server.total_requests(), 0, "{:#?}", server.log());
+}
+
+/// A cached shard damaged on disk is fetched again; a damaged table is rebuilt from a fresh
+/// download of the shard index.
+#[test]
+fn damaged_cached_shards_and_tables_are_fetched_again() {
+    let ctx = TestContext::new();
+    let (_ch, server) = sharded(&ctx);
+    let url = server.url().to_string();
+    let (code, links, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 0, "{out}");
+    for shard in cached_shards(&ctx) {
+        std::fs::write(&shard, b"\xc1 not msgpack").unwrap();
+    }
+    for (table, _) in shard_tables(&ctx) {
+        let bytes = std::fs::read(&table).unwrap();
+        std::fs::write(&table, &bytes[..bytes.len() / 2]).unwrap();
+    }
+    server.reset_log();
+    let (code, again, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(again, links);
+    assert_eq!(shard_requests(&server).len(), 2, "{:#?}", server.log());
+    assert_eq!(
+        server.requests_with_status("/noarch/repodata_shards.msgpack.zst", 200),
+        1,
+        "{:#?}",
+        server.log()
+    );
+}
+
+/// Offline, a shard that was never fetched is an error that says so; nothing is created.
+#[test]
+fn offline_without_the_shard_cached_is_an_error() {
+    let ctx = TestContext::new();
+    let (_ch, server) = sharded(&ctx);
+    let url = server.url().to_string();
+    let (code, _, out) = plan(&ctx, &url, "dep");
+    assert_eq!(code, 0, "{out}");
+    let (code, _, out) = plan_with(&ctx, &url, "app=1", &["--offline"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("not in the cache") && out.contains("offline"),
+        "{out}"
+    );
+    assert!(!ctx.path("env").exists());
 }
