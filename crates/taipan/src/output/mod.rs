@@ -18,7 +18,6 @@ pub mod prompt;
 pub mod reporter;
 pub mod results;
 
-use serde_json::Value;
 use taipan_env::CondaError;
 
 use crate::cli::Output;
@@ -47,7 +46,7 @@ impl Printer {
     }
 
     /// Prints a JSON document (pretty, as conda does).
-    pub fn json(&self, value: &Value) {
+    pub fn json<T: serde::Serialize + ?Sized>(&self, value: &T) {
         println!(
             "{}",
             serde_json::to_string_pretty(value).unwrap_or_default()

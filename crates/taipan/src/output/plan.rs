@@ -1,24 +1,39 @@
 //! The package plan in conda's layouts: `## Package Plan ##` and the JSON `actions`.
 
 use rattler_conda_types::{PrefixRecord, RepoDataRecord};
-use serde_json::{json, Value};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::Value;
 use taipan_env::dist::channel_name;
 use taipan_env::transaction::Plan;
 
-/// One LINK/UNLINK item in conda's JSON shape (`PackageRecord.dist_fields_dump()`).
+/// One LINK/UNLINK item in conda's JSON shape (`PackageRecord.dist_fields_dump()`),
+/// serialized straight from the record.
+pub struct Item<'a>(pub &'a RepoDataRecord);
+
+impl Serialize for Item<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let p = &self.0.package_record;
+        let base_url = base_url(self.0);
+        let version = p.version.to_string();
+        let mut m = s.serialize_map(Some(8))?;
+        m.serialize_entry("base_url", &base_url)?;
+        m.serialize_entry("build_number", &p.build_number)?;
+        m.serialize_entry("build_string", &p.build)?;
+        m.serialize_entry("channel", &dist_channel_name(&base_url))?;
+        m.serialize_entry(
+            "dist_name",
+            &format!("{}-{}-{}", p.name.as_normalized(), version, p.build),
+        )?;
+        m.serialize_entry("name", p.name.as_normalized())?;
+        m.serialize_entry("platform", &p.subdir)?;
+        m.serialize_entry("version", &version)?;
+        m.end()
+    }
+}
+
+/// [`Item`] as a JSON value.
 pub fn action_item(r: &RepoDataRecord) -> Value {
-    let p = &r.package_record;
-    let base_url = base_url(r);
-    json!({
-        "base_url": base_url,
-        "build_number": p.build_number,
-        "build_string": p.build,
-        "channel": dist_channel_name(&base_url),
-        "dist_name": format!("{}-{}-{}", p.name.as_normalized(), p.version, p.build),
-        "name": p.name.as_normalized(),
-        "platform": p.subdir,
-        "version": p.version.to_string(),
-    })
+    serde_json::to_value(Item(r)).unwrap_or(Value::Null)
 }
 
 /// The channel's URL without the subdir (conda's `channel.base_url`).
@@ -37,105 +52,125 @@ fn dist_channel_name(base_url: &str) -> String {
 }
 
 /// A FETCH item: the whole package record as conda dumps a `PackageRecord` (its fields in
-/// conda's order, unset optional ones left out, `arch`/`platform` always present).
-pub fn record_dump(r: &RepoDataRecord) -> Value {
-    let p = &r.package_record;
-    let mut m = serde_json::Map::new();
-    m.insert("name".into(), json!(p.name.as_normalized()));
-    m.insert("version".into(), json!(p.version.to_string()));
-    m.insert("build".into(), json!(p.build));
-    m.insert("build_number".into(), json!(p.build_number));
-    let dir = r
-        .url
-        .as_str()
-        .rsplit_once('/')
-        .map(|(d, _)| d)
-        .unwrap_or("");
-    m.insert("channel".into(), json!(dir));
-    m.insert("subdir".into(), json!(p.subdir));
-    m.insert("fn".into(), json!(r.identifier.to_string()));
-    // Field by field rather than through the whole record as a `Value`: a `--json` plan of a
-    // few hundred packages spent a tenth of the command's instructions on the fields not shown.
-    if let Some(md5) = &p.md5 {
-        m.insert("md5".into(), json!(taipan_env::hex(md5)));
-    }
-    m.insert("url".into(), json!(r.url.as_str()));
-    if let Some(sha256) = &p.sha256 {
-        m.insert("sha256".into(), json!(taipan_env::hex(sha256)));
-    }
-    m.insert("arch".into(), json!(p.arch));
-    m.insert("platform".into(), json!(p.platform));
-    m.insert("depends".into(), json!(p.depends));
-    m.insert("constrains".into(), json!(p.constrains));
-    if !p.track_features.is_empty() {
-        m.insert("track_features".into(), json!(p.track_features.join(" ")));
-    }
-    if let Some(f) = p.features.as_deref().filter(|f| !f.is_empty()) {
-        m.insert("features".into(), json!(f));
-    }
-    let package_type = if p.noarch.is_python() {
-        m.insert("noarch".into(), json!("python"));
-        Some("noarch_python")
-    } else if p.noarch.is_generic() {
-        m.insert("noarch".into(), json!("generic"));
-        Some("noarch_generic")
-    } else {
-        None
-    };
-    let optional = [
-        ("python_site_packages_path", &p.python_site_packages_path),
-        ("license", &p.license),
-        ("license_family", &p.license_family),
-    ];
-    for (k, v) in optional {
-        if let Some(v) = v {
-            m.insert(k.into(), json!(v));
+/// conda's order, unset optional ones left out, `arch`/`platform` always present). Written
+/// field by field straight to the output: building it as a `Value` first (and, before that,
+/// the whole record) was a tenth of a `--json` plan's instructions.
+pub struct Dump<'a>(pub &'a RepoDataRecord);
+
+impl Serialize for Dump<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let r = self.0;
+        let p = &r.package_record;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("name", p.name.as_normalized())?;
+        m.serialize_entry("version", &p.version.to_string())?;
+        m.serialize_entry("build", &p.build)?;
+        m.serialize_entry("build_number", &p.build_number)?;
+        let dir = r
+            .url
+            .as_str()
+            .rsplit_once('/')
+            .map(|(d, _)| d)
+            .unwrap_or("");
+        m.serialize_entry("channel", dir)?;
+        m.serialize_entry("subdir", &p.subdir)?;
+        m.serialize_entry("fn", &r.identifier.to_string())?;
+        if let Some(md5) = &p.md5 {
+            m.serialize_entry("md5", &taipan_env::hex(md5))?;
         }
-    }
-    if let Some(t) = package_type {
-        m.insert("package_type".into(), json!(t));
-    }
-    for (k, t) in [
-        ("timestamp", &p.timestamp),
-        ("indexed_timestamp", &p.indexed_timestamp),
-    ] {
-        if let Some(t) = t {
-            m.insert(k.into(), serde_json::to_value(t).unwrap_or(Value::Null));
+        m.serialize_entry("url", r.url.as_str())?;
+        if let Some(sha256) = &p.sha256 {
+            m.serialize_entry("sha256", &taipan_env::hex(sha256))?;
         }
+        m.serialize_entry("arch", &p.arch)?;
+        m.serialize_entry("platform", &p.platform)?;
+        m.serialize_entry("depends", &p.depends)?;
+        m.serialize_entry("constrains", &p.constrains)?;
+        if !p.track_features.is_empty() {
+            m.serialize_entry("track_features", &p.track_features.join(" "))?;
+        }
+        if let Some(f) = p.features.as_deref().filter(|f| !f.is_empty()) {
+            m.serialize_entry("features", f)?;
+        }
+        let package_type = if p.noarch.is_python() {
+            m.serialize_entry("noarch", "python")?;
+            Some("noarch_python")
+        } else if p.noarch.is_generic() {
+            m.serialize_entry("noarch", "generic")?;
+            Some("noarch_generic")
+        } else {
+            None
+        };
+        let optional = [
+            ("python_site_packages_path", &p.python_site_packages_path),
+            ("license", &p.license),
+            ("license_family", &p.license_family),
+        ];
+        for (k, v) in optional {
+            if let Some(v) = v {
+                m.serialize_entry(k, v)?;
+            }
+        }
+        if let Some(t) = package_type {
+            m.serialize_entry("package_type", t)?;
+        }
+        for (k, t) in [
+            ("timestamp", &p.timestamp),
+            ("indexed_timestamp", &p.indexed_timestamp),
+        ] {
+            if let Some(t) = t {
+                m.serialize_entry(k, t)?;
+            }
+        }
+        if let Some(size) = p.size {
+            m.serialize_entry("size", &size)?;
+        }
+        m.end()
     }
-    if let Some(size) = p.size {
-        m.insert("size".into(), json!(size));
-    }
-    Value::Object(m)
 }
 
-/// The `actions` object for a plan.
-pub fn actions_json(plan: &Plan, fetch: &[&RepoDataRecord]) -> Value {
-    // conda 26's order: FETCH, PREFIX, UNLINK, LINK.
-    let mut actions = serde_json::Map::new();
-    actions.insert(
-        "FETCH".into(),
-        Value::Array(fetch.iter().map(|r| record_dump(r)).collect()),
-    );
-    actions.insert("PREFIX".into(), json!(plan.prefix.display().to_string()));
-    if !plan.unlink.is_empty() {
-        actions.insert(
-            "UNLINK".into(),
-            Value::Array(
-                plan.unlink
-                    .iter()
-                    .map(|r| action_item(&r.repodata_record))
-                    .collect(),
-            ),
-        );
+/// [`Dump`] as a JSON value.
+pub fn record_dump(r: &RepoDataRecord) -> Value {
+    serde_json::to_value(Dump(r)).unwrap_or(Value::Null)
+}
+
+/// The `actions` object of a plan, in conda 26's order: FETCH, PREFIX, UNLINK, LINK, then
+/// pip's part (`PIP`) when there is one.
+pub struct Actions<'a> {
+    pub plan: &'a Plan,
+    pub fetch: &'a [&'a RepoDataRecord],
+    pub pip: Option<&'a [String]>,
+}
+
+impl Serialize for Actions<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let plan = self.plan;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("FETCH", &Seq(self.fetch.iter().map(|r| Dump(r))))?;
+        m.serialize_entry("PREFIX", &plan.prefix.display().to_string())?;
+        if !plan.unlink.is_empty() {
+            m.serialize_entry(
+                "UNLINK",
+                &Seq(plan.unlink.iter().map(|r| Item(&r.repodata_record))),
+            )?;
+        }
+        if !plan.link.is_empty() {
+            m.serialize_entry("LINK", &Seq(plan.link.iter().map(Item)))?;
+        }
+        if let Some(pip) = self.pip {
+            m.serialize_entry("PIP", pip)?;
+        }
+        m.end()
     }
-    if !plan.link.is_empty() {
-        actions.insert(
-            "LINK".into(),
-            Value::Array(plan.link.iter().map(action_item).collect()),
-        );
+}
+
+/// A sequence serialized from an iterator (cloned, since `serialize` takes `&self`).
+struct Seq<I>(I);
+
+impl<I: Iterator<Item = T> + Clone, T: Serialize> Serialize for Seq<I> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.clone())
     }
-    Value::Object(actions)
 }
 
 /// conda's `record_id()`: the channel's name (not its canonical name), subdir and package.

@@ -8,8 +8,30 @@ use serde_json::json;
 use taipan_env::ops::{Created, Done, Removed, Transacted};
 use taipan_env::transaction::{Outcome, Plan};
 
-use super::plan::actions_json;
+use super::plan::Actions;
 use super::Printer;
+
+/// The JSON summary of a plan, in conda 26's order: success, actions, prefix, then the flag
+/// (`dry_run`, `download_only`) of a command that stopped before linking.
+struct Summary<'a> {
+    actions: Actions<'a>,
+    prefix: String,
+    flag: Option<&'a str>,
+}
+
+impl serde::Serialize for Summary<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("success", &true)?;
+        m.serialize_entry("actions", &self.actions)?;
+        m.serialize_entry("prefix", &self.prefix)?;
+        if let Some(flag) = self.flag {
+            m.serialize_entry(flag, &true)?;
+        }
+        m.end()
+    }
+}
 
 /// The end of create, install, update and remove of packages. Returns the exit code.
 pub fn transacted(printer: Printer, t: &Transacted) -> u8 {
@@ -45,15 +67,16 @@ fn applied(printer: Printer, t: &Transacted, fetch: &[&RepoDataRecord], outcome:
         }
     }
     if printer.json {
-        let mut actions = actions_json(plan, fetch);
-        if let (Some(pip), Some(obj)) = (&t.pip, actions.as_object_mut()) {
-            obj.insert("PIP".into(), json!(pip.installed));
-        }
-        printer.json(&json!({
-            "success": true,
-            "actions": actions,
-            "prefix": plan.prefix.display().to_string(),
-        }));
+        let actions = Actions {
+            plan,
+            fetch,
+            pip: t.pip.as_ref().map(|p| p.installed.as_slice()),
+        };
+        printer.json(&Summary {
+            actions,
+            prefix: plan.prefix.display().to_string(),
+            flag: None,
+        });
     }
 }
 
@@ -76,13 +99,16 @@ fn nothing_to_do(printer: Printer, t: &Transacted) {
 /// with `flag: true`, or conda's `DryRunExit` line.
 fn stopped_early(printer: Printer, plan: &Plan, fetch: &[&RepoDataRecord], flag: &str) {
     if printer.json {
-        // conda 26's order: success, actions, prefix, then the flag.
-        let mut value = serde_json::Map::new();
-        value.insert("success".into(), json!(true));
-        value.insert("actions".into(), actions_json(plan, fetch));
-        value.insert("prefix".into(), json!(plan.prefix.display().to_string()));
-        value.insert(flag.into(), json!(true));
-        printer.json(&serde_json::Value::Object(value));
+        let actions = Actions {
+            plan,
+            fetch,
+            pip: None,
+        };
+        printer.json(&Summary {
+            actions,
+            prefix: plan.prefix.display().to_string(),
+            flag: Some(flag),
+        });
     } else {
         eprintln!("\nDryRunExit: Dry run. Exiting.\n");
     }
