@@ -9,8 +9,8 @@
 //! a warm run maps the file and parses only the records the solve reaches.
 //!
 //! Channels that serve sharded repodata (CEP-16) are read through `crate::shards`, which
-//! fetches only the shards a request reaches. Whether a channel is sharded is asked once (a `HEAD` of its
-//! shard index) and remembered for a day in `<pkgs>/cache/taipan-index/`.
+//! fetches only the shards a request reaches. Whether a channel is sharded is asked once (a
+//! `HEAD` of its shard index) and remembered for a day in `<pkgs>/cache/taipan-index/`.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -253,8 +253,20 @@ struct CacheState {
 impl CacheState {
     /// `max-age` of the server's `Cache-Control`, unless it demands revalidation.
     fn max_age(&self) -> Option<Duration> {
-        crate::shards::max_age(self.cache_control.as_deref()?)
+        max_age(self.cache_control.as_deref()?)
     }
+}
+
+/// `max-age` of a `Cache-Control` value, unless it demands revalidation.
+pub(crate) fn max_age(cache_control: &str) -> Option<Duration> {
+    let cc = cache_control.to_ascii_lowercase();
+    if cc.contains("no-cache") || cc.contains("no-store") {
+        return None;
+    }
+    cc.split(',')
+        .filter_map(|d| d.trim().strip_prefix("max-age="))
+        .find_map(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
 }
 
 fn gateway_to_fetch(e: GatewayError) -> FetchRepoDataError {

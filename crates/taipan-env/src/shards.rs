@@ -131,7 +131,12 @@ impl ShardIndex {
     /// Whether the server allowed using this copy without asking (`Cache-Control: max-age`),
     /// counted from when it was last fetched or confirmed.
     fn fresh(&self, path: &Path) -> bool {
-        let Some(max_age) = self.meta.cache_control.as_deref().and_then(max_age) else {
+        let Some(max_age) = self
+            .meta
+            .cache_control
+            .as_deref()
+            .and_then(crate::remote::max_age)
+        else {
             return false;
         };
         let age = std::fs::metadata(path)
@@ -153,18 +158,6 @@ fn with_slash(mut url: url::Url) -> url::Url {
         url.set_path(&path);
     }
     url
-}
-
-/// `max-age` of a `Cache-Control` value, unless it demands revalidation.
-pub(crate) fn max_age(cache_control: &str) -> Option<Duration> {
-    let cc = cache_control.to_ascii_lowercase();
-    if cc.contains("no-cache") || cc.contains("no-store") {
-        return None;
-    }
-    cc.split(',')
-        .filter_map(|d| d.trim().strip_prefix("max-age="))
-        .find_map(|v| v.trim().parse::<u64>().ok())
-        .map(Duration::from_secs)
 }
 
 impl Remote<'_> {
