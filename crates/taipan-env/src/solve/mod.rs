@@ -5,6 +5,7 @@
 use crate::error::ErrorKind;
 pub use crate::spec::parse_spec;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::rc::Rc;
 use std::str::FromStr;
 
 use rattler_conda_types::match_spec::Matches;
@@ -415,8 +416,12 @@ fn missing_dependencies(req: &Request, index: &Index) -> Option<CondaError> {
             .get(name_of(dep).as_str())
             .is_none_or(|allowed| allowed.iter().any(|a| dep.matches(*a)))
     };
+    // Records share most of their dependency strings: each distinct one is parsed and queued
+    // once (parsing every occurrence was half the instructions of an unsatisfiable request).
+    let mut parsed: HashMap<&str, Option<Rc<MatchSpec>>> = HashMap::new();
+    let mut queued: HashSet<&str> = HashSet::new();
     let mut seen: HashSet<String> = HashSet::new();
-    let mut queue: Vec<MatchSpec> = req.specs.clone();
+    let mut queue: Vec<Rc<MatchSpec>> = req.specs.iter().cloned().map(Rc::new).collect();
     let mut missing: BTreeSet<String> = BTreeSet::new();
     while let Some(spec) = queue.pop() {
         let name = name_of(&spec);
@@ -432,14 +437,23 @@ fn missing_dependencies(req: &Request, index: &Index) -> Option<CondaError> {
             continue;
         }
         for r in matching {
-            let deps: Vec<MatchSpec> = r
+            let deps: Vec<(&str, Rc<MatchSpec>)> = r
                 .package_record
                 .depends
                 .iter()
-                .filter_map(|d| parse_spec(d).ok())
+                .filter_map(|d| {
+                    let spec = parsed
+                        .entry(d.as_str())
+                        .or_insert_with(|| parse_spec(d).ok().map(Rc::new));
+                    spec.clone().map(|s| (d.as_str(), s))
+                })
                 .collect();
-            if deps.iter().all(allowed) {
-                queue.extend(deps);
+            if deps.iter().all(|(_, d)| allowed(d)) {
+                for (text, dep) in deps {
+                    if queued.insert(text) {
+                        queue.push(dep);
+                    }
+                }
             }
         }
     }
