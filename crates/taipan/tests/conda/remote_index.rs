@@ -276,7 +276,12 @@ fn cache_files_follow_the_umask() {
 
 /// Runs taipan as user `uid` of group `gid` with umask 002 (a member of a shared
 /// installation, as `taipan deploy --shared` sets up), with its own home.
-fn as_member(ctx: &TestContext, uid: u32, gid: u32, args: &[&str]) -> (i32, String, String) {
+pub(crate) fn as_member(
+    ctx: &TestContext,
+    uid: u32,
+    gid: u32,
+    args: &[&str],
+) -> (i32, String, String) {
     let home = ctx.path(&format!("home-{uid}"));
     std::fs::create_dir_all(&home).unwrap();
     std::fs::set_permissions(&home, std::fs::Permissions::from_mode(0o777)).unwrap();

@@ -1,6 +1,9 @@
-//! Sharded repodata (CEP-16) over HTTP (Part 10): only the shards a request reaches are
-//! fetched, a republished shard is seen, and a shard whose bytes do not match the hash the
-//! shard index lists is refused, not cached, and fetched again once the server is right.
+//! Sharded repodata (CEP-16) over HTTP (Part 10), read through taipan's shard reader: only
+//! the shards a request reaches are fetched, a republished shard is seen, a shard whose bytes
+//! do not match the hash the shard index lists is refused, not cached, and fetched again once
+//! the server is right; the shard index is decoded once per version (a 304 keeps its table,
+//! offline asks nothing), damaged cache files are fetched again, and the cache is shared
+//! safely between two processes and between members of a group.
 
 use std::path::{Path, PathBuf};
 
@@ -248,4 +251,117 @@ fn offline_without_the_shard_cached_is_an_error() {
         "{out}"
     );
     assert!(!ctx.path("env").exists());
+}
+
+/// Two runs filling one cache at once: both succeed, and what they leave is whole (a later
+/// run reads every shard from it).
+#[test]
+fn two_processes_fill_one_shard_cache_at_once() {
+    let ctx = TestContext::new();
+    let (_ch, server) = sharded(&ctx);
+    let url = server.url().to_string();
+    let spawn = |env: &str| {
+        let mut c = ctx.std_cmd();
+        c.env("CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY", "false")
+            .args(["create", "--dry-run", "--json", "-c", &url, "-p"])
+            .arg(ctx.path(env))
+            .arg("app=1")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let children = [spawn("a"), spawn("b")];
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains("app-1.0-0"), "{stdout}");
+    }
+    server.reset_log();
+    let (code, links, out) = plan(&ctx, &url, "app=1");
+    assert_eq!(code, 0, "{out}");
+    assert_eq!(links, vec!["app-1.0-0", "dep-1.0-0"]);
+    assert!(shard_requests(&server).is_empty(), "{:#?}", server.log());
+}
+
+/// Two members of a group share one package cache (umask 002, setgid directory): the shard
+/// table and shards one fills are group-writable and the other reads them without
+/// downloading a shard; a republished index one member fetches replaces the table for both.
+#[test]
+fn group_members_share_one_shard_cache() {
+    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    if !crate::common::root_or_skip("group_members_share_one_shard_cache") {
+        return;
+    }
+    const GROUP: u32 = 4243;
+    let (alice, bob) = (4211, 4212);
+    let ctx = TestContext::new();
+    let (mut ch, server) = sharded(&ctx);
+    let url = server.url().to_string();
+    std::fs::create_dir_all(&ctx.root).unwrap();
+    for dir in [ctx.temp.path(), ctx.root.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let pkgs = ctx.root.join("pkgs");
+    std::fs::create_dir_all(&pkgs).unwrap();
+    std::os::unix::fs::chown(&pkgs, None, Some(GROUP)).unwrap();
+    std::fs::set_permissions(&pkgs, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    let dry_run = |uid: u32, env: &str| -> Vec<String> {
+        let env = ctx.path(env);
+        let args = [
+            "create",
+            "--dry-run",
+            "--json",
+            "--override-channels",
+            "-c",
+            &url,
+            "-p",
+            env.to_str().unwrap(),
+            "app",
+        ];
+        let (code, out, err) = crate::remote_index::as_member(&ctx, uid, GROUP, &args);
+        assert_eq!(code, 0, "uid {uid}: {out}{err}");
+        let v: serde_json::Value = serde_json::from_str(&out).unwrap();
+        let mut links: Vec<String> = v["actions"]["LINK"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["dist_name"].as_str().unwrap().to_string())
+            .collect();
+        links.sort();
+        links
+    };
+    let first = dry_run(alice, "a");
+    assert!(first.contains(&"app-2.0-0".to_string()), "{first:?}");
+    let tables = shard_tables(&ctx);
+    let shards = cached_shards(&ctx);
+    assert!(!tables.is_empty() && !shards.is_empty());
+    for file in tables.iter().map(|t| &t.0).chain(&shards) {
+        let m = std::fs::metadata(file).unwrap();
+        assert_eq!((m.uid(), m.gid()), (alice, GROUP), "{}", file.display());
+        assert_eq!(m.mode() & 0o777, 0o664, "{}", file.display());
+    }
+    server.reset_log();
+    assert_eq!(dry_run(bob, "b"), first);
+    assert!(shard_requests(&server).is_empty(), "{:#?}", server.log());
+    assert_eq!(shard_tables(&ctx), tables, "the table was rebuilt");
+    assert!(
+        !ctx.path(&format!("home-{bob}/.conda/pkgs")).exists(),
+        "the second member fell back to a private cache"
+    );
+    ch.add(
+        &PackageBuilder::new("app", "3.0")
+            .noarch_generic()
+            .depends("dep"),
+        ArchiveFormat::Conda,
+    );
+    ch.index().unwrap();
+    let newer = dry_run(bob, "b");
+    assert!(newer.contains(&"app-3.0-0".to_string()), "{newer:?}");
+    assert_ne!(shard_tables(&ctx), tables, "the new index was not read");
+    assert_eq!(dry_run(alice, "a"), newer);
 }
