@@ -274,6 +274,19 @@ fn cache_files_follow_the_umask() {
     }
 }
 
+/// The shared installation of a group `gid`: everything readable, the package cache
+/// group-writable and setgid, so files created in it belong to the group.
+pub(crate) fn share_with_group(ctx: &TestContext, gid: u32) {
+    std::fs::create_dir_all(&ctx.root).unwrap();
+    for dir in [ctx.temp.path(), ctx.root.as_path()] {
+        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let pkgs = ctx.root.join("pkgs");
+    std::fs::create_dir_all(&pkgs).unwrap();
+    std::os::unix::fs::chown(&pkgs, None, Some(gid)).unwrap();
+    std::fs::set_permissions(&pkgs, std::fs::Permissions::from_mode(0o2775)).unwrap();
+}
+
 /// Runs taipan as user `uid` of group `gid` with umask 002 (a member of a shared
 /// installation, as `taipan deploy --shared` sets up), with its own home.
 pub(crate) fn as_member(
@@ -317,16 +330,7 @@ fn group_members_share_one_cache() {
     let ctx = TestContext::new();
     let (mut ch, nginx) = served(&ctx);
     let url = nginx.url().to_string();
-    // The shared installation: everything readable, the package cache group-writable and
-    // setgid, so files created in it belong to the group.
-    std::fs::create_dir_all(&ctx.root).unwrap();
-    for dir in [ctx.temp.path(), ctx.root.as_path()] {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let pkgs = ctx.root.join("pkgs");
-    std::fs::create_dir_all(&pkgs).unwrap();
-    std::os::unix::fs::chown(&pkgs, None, Some(GROUP)).unwrap();
-    std::fs::set_permissions(&pkgs, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    share_with_group(&ctx, GROUP);
     let dry_run = |uid: u32, env: &str| -> String {
         let env = ctx.path(env);
         let env = env.to_str().unwrap();

@@ -293,7 +293,7 @@ fn two_processes_fill_one_shard_cache_at_once() {
 /// downloading a shard; a republished index one member fetches replaces the table for both.
 #[test]
 fn group_members_share_one_shard_cache() {
-    use std::os::unix::fs::{MetadataExt, PermissionsExt};
+    use std::os::unix::fs::MetadataExt;
     if !crate::common::root_or_skip("group_members_share_one_shard_cache") {
         return;
     }
@@ -302,14 +302,7 @@ fn group_members_share_one_shard_cache() {
     let ctx = TestContext::new();
     let (mut ch, server) = sharded(&ctx);
     let url = server.url().to_string();
-    std::fs::create_dir_all(&ctx.root).unwrap();
-    for dir in [ctx.temp.path(), ctx.root.as_path()] {
-        std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    }
-    let pkgs = ctx.root.join("pkgs");
-    std::fs::create_dir_all(&pkgs).unwrap();
-    std::os::unix::fs::chown(&pkgs, None, Some(GROUP)).unwrap();
-    std::fs::set_permissions(&pkgs, std::fs::Permissions::from_mode(0o2775)).unwrap();
+    crate::remote_index::share_with_group(&ctx, GROUP);
     let dry_run = |uid: u32, env: &str| -> Vec<String> {
         let env = ctx.path(env);
         let args = [
