@@ -168,9 +168,12 @@ impl Remote<'_> {
         channel: &Channel,
         platforms: &[Subdir],
     ) -> Result<ShardedChannel, GatewayError> {
+        let fetched =
+            futures::future::join_all(platforms.iter().map(|p| self.shard_index(channel, *p)))
+                .await;
         let mut subdirs = HashMap::new();
-        for platform in platforms {
-            let index = self.shard_index(channel, *platform).await?;
+        for (platform, index) in platforms.iter().zip(fetched) {
+            let index = index?;
             // A platform the channel does not have is empty, except noarch, as in the gateway.
             if index.is_none() && *platform == Subdir::NoArch {
                 return Err(GatewayError::Generic(format!(
