@@ -192,26 +192,7 @@ fn two_processes_fill_one_cache_at_once() {
     let ctx = TestContext::new();
     let (_ch, nginx) = served(&ctx);
     let url = nginx.url().to_string();
-    let spawn = |env: &str| {
-        let mut c = ctx.std_cmd();
-        c.args(["create", "--dry-run", "--json", "-c", &url, "-p"])
-            .arg(ctx.path(env))
-            .arg("app")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        c.spawn().unwrap()
-    };
-    let children = [spawn("a"), spawn("b")];
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(stdout.contains("app-2.0-0"), "{stdout}");
-    }
+    dry_runs_at_once(&ctx, &url, "app", "app-2.0-0");
     for file in cached_repodata(&ctx) {
         let text = std::fs::read_to_string(&file).unwrap();
         assert!(serde_json::from_str::<serde_json::Value>(&text).is_ok());
@@ -271,6 +252,32 @@ fn cache_files_follow_the_umask() {
     run("022");
     for (name, mode) in modes(&cache_dir(&ctx)) {
         assert_eq!(mode, 0o644, "{name} with umask 022: {mode:o}");
+    }
+}
+
+/// Two `create --dry-run --json SPEC` runs started together against `url`: both succeed and
+/// plan `expected`.
+pub(crate) fn dry_runs_at_once(ctx: &TestContext, url: &str, spec: &str, expected: &str) {
+    let spawn = |env: &str| {
+        let mut c = ctx.std_cmd();
+        c.env("CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY", "false")
+            .args(["create", "--dry-run", "--json", "-c", url, "-p"])
+            .arg(ctx.path(env))
+            .arg(spec)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped());
+        c.spawn().unwrap()
+    };
+    let children = [spawn("a"), spawn("b")];
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{stdout}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(stdout.contains(expected), "{stdout}");
     }
 }
 

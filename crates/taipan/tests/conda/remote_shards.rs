@@ -260,27 +260,7 @@ fn two_processes_fill_one_shard_cache_at_once() {
     let ctx = TestContext::new();
     let (_ch, server) = sharded(&ctx);
     let url = server.url().to_string();
-    let spawn = |env: &str| {
-        let mut c = ctx.std_cmd();
-        c.env("CONDA_ADD_PIP_AS_PYTHON_DEPENDENCY", "false")
-            .args(["create", "--dry-run", "--json", "-c", &url, "-p"])
-            .arg(ctx.path(env))
-            .arg("app=1")
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped());
-        c.spawn().unwrap()
-    };
-    let children = [spawn("a"), spawn("b")];
-    for child in children {
-        let out = child.wait_with_output().unwrap();
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(stdout.contains("app-1.0-0"), "{stdout}");
-    }
+    crate::remote_index::dry_runs_at_once(&ctx, &url, "app=1", "app-1.0-0");
     server.reset_log();
     let (code, links, out) = plan(&ctx, &url, "app=1");
     assert_eq!(code, 0, "{out}");
