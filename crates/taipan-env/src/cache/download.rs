@@ -45,7 +45,8 @@ pub struct Verified {
 /// Compares a file's digests with what is expected; the error names the first mismatch
 /// as conda's `ChecksumMismatchError` does.
 pub fn verify_file(path: &Path, url: &url::Url, want: &Expected) -> Result<Verified, CondaError> {
-    let (sha256, md5, size) = super::extract::digest_file(path).map_err(|e| file_error(path, e))?;
+    let (sha256, md5, size) = super::extract::digest_file_with(path, want.md5.is_some())
+        .map_err(|e| file_error(path, e))?;
     check(url, path, want, sha256, md5, size)?;
     Ok(Verified {
         path: path.to_path_buf(),
@@ -58,7 +59,7 @@ fn check(
     path: &Path,
     want: &Expected,
     sha256: Sha256Hash,
-    md5: Md5Hash,
+    md5: Option<Md5Hash>,
     size: u64,
 ) -> Result<(), CondaError> {
     let hex = |b: &[u8]| b.iter().map(|x| format!("{x:02x}")).collect::<String>();
@@ -73,8 +74,9 @@ fn check(
     };
     let md5_off = || {
         want.md5
-            .filter(|m| *m != md5)
-            .map(|m| ("md5", hex(&m), hex(&md5)))
+            .zip(md5)
+            .filter(|(m, actual)| m != actual)
+            .map(|(m, actual)| ("md5", hex(&m), hex(&actual)))
     };
     let mismatch = size_off.or_else(sha_off).or_else(md5_off);
     match mismatch {
@@ -226,7 +228,7 @@ async fn download_once(
     want: &Expected,
     partial: &Path,
     remote: &Remote,
-) -> Result<(Sha256Hash, Md5Hash, u64), Attempt> {
+) -> Result<(Sha256Hash, Option<Md5Hash>, u64), Attempt> {
     use rattler_digest::digest::Digest;
     use std::io::Write;
     // The client's middleware already retried connection errors and 5xx answers: what
@@ -261,7 +263,7 @@ async fn download_once(
     let mut file =
         std::fs::File::create(partial).map_err(|e| Attempt::Fatal(file_error(partial, e)))?;
     let mut sha = rattler_digest::Sha256::new();
-    let mut md5 = rattler_digest::Md5::new();
+    let mut md5 = want.md5.map(|_| rattler_digest::Md5::new());
     let mut size = 0u64;
     let mut response = response;
     loop {
@@ -292,11 +294,13 @@ async fn download_once(
             ).with("url", url.to_string()).with("checksum_type", "size")));
         }
         sha.update(&chunk);
-        md5.update(&chunk);
+        if let Some(md5) = md5.as_mut() {
+            md5.update(&chunk);
+        }
         file.write_all(&chunk)
             .map_err(|e| Attempt::Fatal(file_error(partial, e)))?;
     }
     file.flush()
         .map_err(|e| Attempt::Fatal(file_error(partial, e)))?;
-    Ok((sha.finalize(), md5.finalize(), size))
+    Ok((sha.finalize(), md5.map(|m| m.finalize()), size))
 }
