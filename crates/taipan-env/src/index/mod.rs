@@ -24,6 +24,7 @@ use std::sync::{Arc, Mutex};
 use rattler_conda_types::package::DistArchiveIdentifier;
 use rattler_conda_types::{Channel, PackageName, PackageRecord, RepoDataRecord, Subdir};
 use rattler_repodata_gateway::{GatewayError, RepoDataSource};
+use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -84,9 +85,13 @@ impl SubdirIndex {
     }
 
     fn records(&self, name: &str, channel: &str) -> Result<Vec<Arc<RepoDataRecord>>, GatewayError> {
-        let mut by_stem: HashMap<&str, Arc<RepoDataRecord>> = HashMap::new();
-        let mut order: Vec<&str> = Vec::new();
-        for i in self.range(name) {
+        let range = self.range(name);
+        // Entries of one name are few (a handful to a few thousand): a plain hash of the
+        // stem (FxHash, sized once) instead of SipHash and repeated growth.
+        let mut by_stem: FxHashMap<&str, usize> =
+            FxHashMap::with_capacity_and_hasher(range.len(), Default::default());
+        let mut records: Vec<Arc<RepoDataRecord>> = Vec::with_capacity(range.len());
+        for i in range {
             let Some((_, key_off, key_len, start, len, conda)) = self.entry(i) else {
                 continue;
             };
@@ -96,20 +101,21 @@ impl SubdirIndex {
                 .strip_suffix(".conda")
                 .or_else(|| key.strip_suffix(".tar.bz2"))
                 .unwrap_or(key);
-            // Both formats of one build: conda uses the .conda one.
-            if !conda && by_stem.contains_key(stem) {
+            let seen = by_stem.get(stem).copied();
+            // Both formats of one build: conda uses the .conda one, in the place of the first.
+            if !conda && seen.is_some() {
                 continue;
             }
-            let record = self.record(key, &self.repodata[start..start + len], channel)?;
-            if !by_stem.contains_key(stem) {
-                order.push(stem);
+            let record = Arc::new(self.record(key, &self.repodata[start..start + len], channel)?);
+            match seen {
+                Some(at) => records[at] = record,
+                None => {
+                    by_stem.insert(stem, records.len());
+                    records.push(record);
+                }
             }
-            by_stem.insert(stem, Arc::new(record));
         }
-        Ok(order
-            .into_iter()
-            .filter_map(|s| by_stem.remove(s))
-            .collect())
+        Ok(records)
     }
 
     fn record(
