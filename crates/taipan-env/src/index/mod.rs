@@ -85,12 +85,28 @@ impl SubdirIndex {
     }
 
     fn records(&self, name: &str, channel: &str) -> Result<Vec<Arc<RepoDataRecord>>, GatewayError> {
-        let range = self.range(name);
-        // Entries of one name are few (a handful to a few thousand): a plain hash of the
-        // stem (FxHash, sized once) instead of SipHash and repeated growth.
+        let chosen = self.one_file_per_build(self.range(name))?;
+        chosen
+            .into_iter()
+            .map(|(key, start, len)| {
+                let json = &self.repodata[start..start + len];
+                self.record(key, json, channel).map(Arc::new)
+            })
+            .collect()
+    }
+
+    /// The entries to parse in `range`: one per build, its `.conda` file when the build comes
+    /// in both formats (as conda takes it), in the place of the build's first entry. Choosing
+    /// from the file names first parses each build once: channels such as Anaconda's `main`
+    /// list most builds twice.
+    fn one_file_per_build(
+        &self,
+        range: std::ops::Range<usize>,
+    ) -> Result<Vec<(&str, usize, usize)>, GatewayError> {
+        // A plain hash of the stem (FxHash, sized once) instead of SipHash and repeated growth.
         let mut by_stem: FxHashMap<&str, usize> =
             FxHashMap::with_capacity_and_hasher(range.len(), Default::default());
-        let mut records: Vec<Arc<RepoDataRecord>> = Vec::with_capacity(range.len());
+        let mut chosen: Vec<(&str, usize, usize)> = Vec::with_capacity(range.len());
         for i in range {
             let Some((_, key_off, key_len, start, len, conda)) = self.entry(i) else {
                 continue;
@@ -101,21 +117,16 @@ impl SubdirIndex {
                 .strip_suffix(".conda")
                 .or_else(|| key.strip_suffix(".tar.bz2"))
                 .unwrap_or(key);
-            let seen = by_stem.get(stem).copied();
-            // Both formats of one build: conda uses the .conda one, in the place of the first.
-            if !conda && seen.is_some() {
-                continue;
-            }
-            let record = Arc::new(self.record(key, &self.repodata[start..start + len], channel)?);
-            match seen {
-                Some(at) => records[at] = record,
+            match by_stem.get(stem) {
+                Some(&at) if conda => chosen[at] = (key, start, len),
+                Some(_) => {}
                 None => {
-                    by_stem.insert(stem, records.len());
-                    records.push(record);
+                    by_stem.insert(stem, chosen.len());
+                    chosen.push((key, start, len));
                 }
             }
         }
-        Ok(records)
+        Ok(chosen)
     }
 
     fn record(
@@ -714,6 +725,34 @@ mod tests {
         write_repodata(&chan, &[("c-3-0.conda", "c", "3")]);
         assert_eq!(lookup(&chan, &cache, "c"), vec!["c-3-0.conda"]);
         assert!(lookup(&chan, &cache, "a").is_empty());
+    }
+
+    /// A build listed in both formats is taken from its `.conda` entry, and its `.tar.bz2`
+    /// record is not even parsed (here it is not a valid record).
+    #[test]
+    fn a_build_in_both_formats_is_parsed_once_from_its_conda_entry() {
+        let tmp = tempfile::tempdir().unwrap();
+        let chan = tmp.path().join("chan");
+        let cache = tmp.path().join("cache");
+        let body = r#"{"info":{"subdir":"noarch"},"packages":{
+            "a-1-0.tar.bz2":{"name":"a","version":[1],"build":"0","build_number":0,"depends":[]},
+            "a-2-0.tar.bz2":{"name":"a","version":"2","build":"0","build_number":0,"depends":[]}},
+            "packages.conda":{
+            "a-1-0.conda":{"name":"a","version":"1","build":"0","build_number":0,"depends":[]},
+            "a-3-0.conda":{"name":"a","version":"3","build":"0","build_number":0,"depends":[]}}}"#;
+        std::fs::create_dir_all(chan.join("noarch")).unwrap();
+        std::fs::write(chan.join("noarch/repodata.json"), body).unwrap();
+        let channel = Channel::try_from_directory(&chan).unwrap();
+        let local = LocalChannel::new(channel, cache).unwrap();
+        let sub = local.subdir(Subdir::NoArch).unwrap().unwrap();
+        let mut found: Vec<String> = sub
+            .records("a", "c")
+            .unwrap()
+            .iter()
+            .map(|r| r.identifier.to_string())
+            .collect();
+        found.sort();
+        assert_eq!(found, ["a-1-0.conda", "a-2-0.tar.bz2", "a-3-0.conda"]);
     }
 
     #[test]
