@@ -85,28 +85,12 @@ impl SubdirIndex {
     }
 
     fn records(&self, name: &str, channel: &str) -> Result<Vec<Arc<RepoDataRecord>>, GatewayError> {
-        let chosen = self.one_file_per_build(self.range(name))?;
-        chosen
-            .into_iter()
-            .map(|(key, start, len)| {
-                let json = &self.repodata[start..start + len];
-                self.record(key, json, channel).map(Arc::new)
-            })
-            .collect()
-    }
-
-    /// The entries to parse in `range`: one per build, its `.conda` file when the build comes
-    /// in both formats (as conda takes it), in the place of the build's first entry. Choosing
-    /// from the file names first parses each build once: channels such as Anaconda's `main`
-    /// list most builds twice.
-    fn one_file_per_build(
-        &self,
-        range: std::ops::Range<usize>,
-    ) -> Result<Vec<(&str, usize, usize)>, GatewayError> {
-        // A plain hash of the stem (FxHash, sized once) instead of SipHash and repeated growth.
+        let range = self.range(name);
+        // Entries of one name are few (a handful to a few thousand): a plain hash of the
+        // stem (FxHash, sized once) instead of SipHash and repeated growth.
         let mut by_stem: FxHashMap<&str, usize> =
             FxHashMap::with_capacity_and_hasher(range.len(), Default::default());
-        let mut chosen: Vec<(&str, usize, usize)> = Vec::with_capacity(range.len());
+        let mut records: Vec<Arc<RepoDataRecord>> = Vec::with_capacity(range.len());
         for i in range {
             let Some((_, key_off, key_len, start, len, conda)) = self.entry(i) else {
                 continue;
@@ -117,16 +101,22 @@ impl SubdirIndex {
                 .strip_suffix(".conda")
                 .or_else(|| key.strip_suffix(".tar.bz2"))
                 .unwrap_or(key);
-            match by_stem.get(stem) {
-                Some(&at) if conda => chosen[at] = (key, start, len),
-                Some(_) => {}
+            let seen = by_stem.get(stem).copied();
+            // Both formats of one build: conda uses the .conda one. The index puts a name's
+            // .conda entries first, so the .tar.bz2 of such a build is not even parsed.
+            if !conda && seen.is_some() {
+                continue;
+            }
+            let record = Arc::new(self.record(key, &self.repodata[start..start + len], channel)?);
+            match seen {
+                Some(at) => records[at] = record,
                 None => {
-                    by_stem.insert(stem, chosen.len());
-                    chosen.push((key, start, len));
+                    by_stem.insert(stem, records.len());
+                    records.push(record);
                 }
             }
         }
-        Ok(chosen)
+        Ok(records)
     }
 
     fn record(
