@@ -49,11 +49,11 @@ pub fn run(command: Command, argv: &[String]) -> Result<u8> {
         .enable_all()
         .build()
         .map_err(|e| CondaError::generic(format!("cannot start the async runtime: {e}")))?;
-    runtime.block_on(async move { dispatch(command, argv).await })
+    runtime.block_on(async move { dispatch(*command, argv).await })
 }
 
 /// Runs `command` if it is one of the synchronous ones; gives it back otherwise.
-fn run_sync(command: Command, argv: &[String]) -> std::result::Result<Result<u8>, Command> {
+fn run_sync(command: Command, argv: &[String]) -> std::result::Result<Result<u8>, Box<Command>> {
     Ok(match command {
         Command::List(a) => list::run(a),
         Command::Info(a) => info::run(a),
@@ -84,7 +84,7 @@ fn run_sync(command: Command, argv: &[String]) -> std::result::Result<Result<u8>
             clap_complete::generate(a.shell, &mut cmd, "conda", &mut std::io::stdout());
             Ok(0)
         }
-        other => return Err(other),
+        other => return Err(Box::new(other)),
     })
 }
 
