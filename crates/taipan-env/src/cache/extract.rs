@@ -295,7 +295,7 @@ impl Unpacker {
             .clamp(1, 128 * 1024);
         let writer = std::io::BufWriter::with_capacity(capacity, file);
         // Files are hashed only when the hash is compared (`extra_safety_checks`): hashing
-        // every file took a tenth of an installer's install.
+        // every file was 7.5% of `installer finish` (perf samples, 100 packages x 40 files).
         let (copied, file, hash) = if want_hash {
             let mut writer = HashingWriter::<_, Sha256>::new(writer);
             let copied = copy_member(entry, &mut writer, rel)?;
