@@ -6,7 +6,7 @@ use rattler_conda_types::{Channel, MatchSpec, PackageName, RepoDataRecord, Subdi
 use rattler_repodata_gateway::fetch::CacheAction;
 use std::sync::Arc;
 
-use rattler_repodata_gateway::{ChannelConfig, Gateway, RepoData, Source, SourceConfig};
+use rattler_repodata_gateway::{ChannelConfig, Gateway, Source, SourceConfig};
 
 use crate::context::Context;
 use crate::error::{CondaError, Result};
@@ -15,8 +15,8 @@ use crate::error::{CondaError, Result};
 /// The records stay shared with the gateway (no copies); only the solution is cloned.
 #[derive(Default)]
 pub struct Index {
-    /// Record buckets, channel-major.
-    buckets: Vec<RepoData>,
+    /// Record buckets, channel-major, each in `in_name_order`.
+    buckets: Vec<Vec<Arc<RepoDataRecord>>>,
     /// `exclude_newer`: records published after the cutoff are not offered.
     exclude: Option<rattler_solve::ExcludeNewer>,
 }
@@ -26,7 +26,7 @@ impl Index {
     pub fn iter(&self) -> impl Iterator<Item = &RepoDataRecord> {
         self.buckets
             .iter()
-            .flat_map(|b| b.iter())
+            .flat_map(|b| b.iter().map(|r| r.as_ref()))
             .filter(|r| self.offered(r))
     }
 
@@ -34,13 +34,39 @@ impl Index {
     pub fn bucket_refs(&self) -> Vec<Vec<&RepoDataRecord>> {
         self.buckets
             .iter()
-            .map(|b| b.iter().filter(|r| self.offered(r)).collect())
+            .map(|b| {
+                b.iter()
+                    .map(|r| r.as_ref())
+                    .filter(|r| self.offered(r))
+                    .collect()
+            })
             .collect()
     }
 
     fn offered(&self, r: &RepoDataRecord) -> bool {
         self.exclude.as_ref().is_none_or(|e| !e.is_excluded(r))
     }
+}
+
+/// A bucket's records with each name's records together and the names in alphabetical order.
+/// The gateway appends a name's records as its fetch finishes, and fetches finish in an order
+/// that varies from run to run (`crate::index` parses large names on another thread); the
+/// solver must see one order, or a tie between equal candidates could go either way. A
+/// name's own records keep the order its source gave them.
+fn in_name_order<'a>(
+    bucket: impl Iterator<Item = &'a Arc<RepoDataRecord>>,
+) -> Vec<Arc<RepoDataRecord>> {
+    let records: Vec<&Arc<RepoDataRecord>> = bucket.collect();
+    let mut runs: Vec<&[&Arc<RepoDataRecord>]> = records
+        .chunk_by(|a, b| a.package_record.name == b.package_record.name)
+        .collect();
+    runs.sort_by(|a, b| {
+        a[0].package_record
+            .name
+            .as_normalized()
+            .cmp(b[0].package_record.name.as_normalized())
+    });
+    runs.into_iter().flatten().map(|r| Arc::clone(r)).collect()
 }
 
 /// conda's `add_pip_as_python_dependency`: python 2/3 records depend on pip.
@@ -205,7 +231,11 @@ async fn query_with(
     let exclude = crate::cutoff::policy(&ctx.config.other, channels)?;
     let output = query.execute().await.map_err(|e| gateway_error(ctx, e))?;
     Ok(Index {
-        buckets: output.repodata,
+        buckets: output
+            .repodata
+            .iter()
+            .map(|bucket| in_name_order(bucket.iter_arc()))
+            .collect(),
         exclude,
     })
 }
@@ -330,4 +360,59 @@ pub(crate) fn gateway_error(
         ErrorKind::UnavailableInvalidChannel,
         format!("{text}\n\n{advice}"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rattler_conda_types::{PackageRecord, Version};
+    use std::str::FromStr;
+
+    fn record(name: &str, version: &str) -> Arc<RepoDataRecord> {
+        let package_record = PackageRecord::new(
+            PackageName::from_str(name).unwrap(),
+            Version::from_str(version).unwrap(),
+            "0".parse().unwrap(),
+        );
+        let file_name = format!("{name}-{version}-0.conda");
+        Arc::new(RepoDataRecord {
+            package_record,
+            identifier: file_name.parse().unwrap(),
+            url: url::Url::parse(&format!("https://c.example/noarch/{file_name}")).unwrap(),
+            channel: Some("https://c.example".into()),
+        })
+    }
+
+    fn files(records: &[Arc<RepoDataRecord>]) -> Vec<String> {
+        records.iter().map(|r| r.identifier.to_string()).collect()
+    }
+
+    /// Whatever order the fetches finished in, the solver sees the names in one order, and
+    /// each name's records in the order their source gave them.
+    #[test]
+    fn records_come_out_grouped_by_name_in_one_order() {
+        let one_run = [
+            record("zlib", "2"),
+            record("zlib", "1"),
+            record("python", "3"),
+            record("numpy", "1"),
+            record("numpy", "2"),
+        ];
+        let another_run = [
+            record("numpy", "1"),
+            record("numpy", "2"),
+            record("zlib", "2"),
+            record("zlib", "1"),
+            record("python", "3"),
+        ];
+        let expected = [
+            "numpy-1-0.conda",
+            "numpy-2-0.conda",
+            "python-3-0.conda",
+            "zlib-2-0.conda",
+            "zlib-1-0.conda",
+        ];
+        assert_eq!(files(&in_name_order(one_run.iter())), expected);
+        assert_eq!(files(&in_name_order(another_run.iter())), expected);
+    }
 }

@@ -42,6 +42,9 @@ const SHARDS_DIR: &str = "shards-v1";
 const PARALLEL: usize = 32;
 /// Largest decoded shard index or shard accepted (a zstd bomb stops here).
 const MAX_DECODED: u64 = 2 << 30;
+/// Shards of at least this many bytes (about eight records) are decoded on the rayon pool,
+/// as `crate::index` does with large names.
+const PARSE_ON_POOL_BYTES: usize = 4096;
 
 /// Where a cached shard index came from and what it declares.
 #[derive(Serialize, Deserialize)]
@@ -547,16 +550,24 @@ impl RepoDataSource for ShardedChannel {
         };
         // As the gateway names a record's channel: its URL without a token.
         let channel = redacted(self.channel.base_url.url()).to_string();
-        let read =
-            |bytes: &[u8]| records(bytes, name.as_normalized(), &channel, &index.package_base);
+        let read = |bytes: Vec<u8>| {
+            let (name, channel) = (name.as_normalized().to_string(), channel.clone());
+            let base = index.package_base.clone();
+            async move {
+                if bytes.len() < PARSE_ON_POOL_BYTES {
+                    return records(&bytes, &name, &channel, &base);
+                }
+                crate::index::on_pool(move || records(&bytes, &name, &channel, &base)).await
+            }
+        };
         let (bytes, cached) = self.shard(index, &hash, name.as_source(), false).await?;
-        match read(&bytes) {
+        match read(bytes).await {
             // A cached shard that does not parse (damaged on disk) is fetched again, when the
             // run may download.
             Err(e) if cached && !self.cache_only() => {
                 tracing::warn!("{e}; fetching the shard again");
                 let (bytes, _) = self.shard(index, &hash, name.as_source(), true).await?;
-                read(&bytes)
+                read(bytes).await
             }
             other => other,
         }
