@@ -8,7 +8,7 @@ use clap::Args;
 
 use super::{ChannelArgs, Output, Target};
 
-/// `conda env create`.
+// `conda env create`.
 #[derive(Debug, Args, Clone)]
 pub struct EnvCreateArgs {
     /// Environment definition file(s) (default: environment.yml).
@@ -37,7 +37,7 @@ pub struct EnvCreateArgs {
     pub output: Output,
 }
 
-/// `conda env update`.
+// `conda env update`.
 #[derive(Debug, Args, Clone)]
 pub struct EnvUpdateArgs {
     /// Environment definition (default: environment.yml).
@@ -52,7 +52,7 @@ pub struct EnvUpdateArgs {
     pub output: Output,
 }
 
-/// `conda env remove`.
+// `conda env remove`.
 #[derive(Debug, Args, Clone)]
 pub struct EnvRemoveArgs {
     /// Remove an environment marked frozen (CEP 22), at your own risk.
@@ -70,7 +70,7 @@ pub struct EnvRemoveArgs {
     pub output: Output,
 }
 
-/// `conda export` and `conda env export`.
+// `conda export` and `conda env export`.
 #[derive(Debug, Args, Clone)]
 pub struct ExportArgs {
     /// Additional channel to include in the export.
@@ -106,7 +106,7 @@ pub struct ExportArgs {
     pub output: Output,
 }
 
-/// `conda compare`.
+// `conda compare`.
 #[derive(Debug, Args, Clone)]
 pub struct CompareArgs {
     /// Path to the environment file that is to be compared against.
@@ -117,7 +117,7 @@ pub struct CompareArgs {
     pub output: Output,
 }
 
-/// `conda rename`.
+// `conda rename`.
 #[derive(Debug, Args, Clone)]
 pub struct RenameArgs {
     /// New name for the conda environment.
@@ -137,7 +137,7 @@ pub struct RenameArgs {
     pub output: Output,
 }
 
-/// `conda config`.
+// `conda config`.
 #[derive(Debug, Args, Clone)]
 #[command(group(clap::ArgGroup::new("location").args(["system", "env", "file", "name", "prefix"])))]
 #[command(group(clap::ArgGroup::new("subcommand").args(["show", "show_sources", "validate", "describe", "write_default"])))]
@@ -201,7 +201,7 @@ pub struct ConfigArgs {
     pub output: Output,
 }
 
-/// `conda clean`.
+// `conda clean`.
 #[derive(Debug, Args, Clone)]
 pub struct CleanArgs {
     /// Remove index cache, unused cache packages, tarballs, tempfiles, and logfiles.
@@ -238,7 +238,7 @@ pub struct CleanArgs {
     pub output: Output,
 }
 
-/// `conda doctor` / `conda check`.
+// `conda doctor` / `conda check`.
 #[derive(Debug, Args, Clone)]
 pub struct DoctorArgs {
     /// Health check names to run (default: all). Use --list to see available checks.
@@ -262,7 +262,7 @@ pub struct DoctorArgs {
     pub output: Output,
 }
 
-/// `conda notices`.
+// `conda notices`.
 #[derive(Debug, Args, Clone)]
 pub struct NoticesArgs {
     #[command(flatten)]
@@ -271,7 +271,7 @@ pub struct NoticesArgs {
     pub output: Output,
 }
 
-/// `conda package`.
+// `conda package`.
 #[derive(Debug, Args, Clone)]
 pub struct PackageArgs {
     /// Given some file's PATH, print which conda package the file came from.
