@@ -93,11 +93,12 @@ impl SubdirIndex {
     fn records(&self, name: &str, channel: &str) -> Result<Vec<Arc<RepoDataRecord>>, GatewayError> {
         let chosen = self.chosen(name)?;
         let parse = |(key, json): &(&str, &[u8])| self.record(key, json, channel).map(Arc::new);
-        if chosen.len() < SPLIT_NAME {
+        // Outside the parsing pool (`on_pool`) a parallel loop would start rayon's global one.
+        if chosen.len() < SPLIT_NAME || rayon::current_thread_index().is_none() {
             return chosen.iter().map(parse).collect();
         }
         // A name with hundreds of builds (numpy, python) is often the one the gateway waits
-        // on; its records are parsed in chunks over the rayon pool, and come back in order.
+        // on; its records are parsed in chunks over the pool, and come back in order.
         use rayon::prelude::*;
         chosen
             .par_iter()
@@ -330,15 +331,18 @@ impl RepoDataSource for LocalChannel {
     }
 }
 
-/// Runs `parse` on the rayon pool and waits for it. The gateway polls every pending fetch on
+/// Runs `parse` on the parsing pool and waits for it. The gateway polls every pending fetch on
 /// one thread, so parsing records (after the solver, a warm solve's largest cost) used one
 /// core; parsed on the pool, the fetches pending at once share both. The order fetches finish
 /// in then varies from run to run; `repodata::Index` gives the solver one order whatever it was.
 pub(crate) async fn on_pool<T: Send + 'static>(
     parse: impl FnOnce() -> Result<T, GatewayError> + Send + 'static,
 ) -> Result<T, GatewayError> {
+    let Some(pool) = parse_pool() else {
+        return parse();
+    };
     let (sender, parsed) = tokio::sync::oneshot::channel();
-    rayon::spawn(move || {
+    pool.spawn(move || {
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(parse)).unwrap_or_else(|_| {
                 Err(GatewayError::Generic(
@@ -350,6 +354,21 @@ pub(crate) async fn on_pool<T: Send + 'static>(
     parsed
         .await
         .map_err(|_| GatewayError::Generic("a repodata parsing task stopped unexpectedly".into()))?
+}
+
+/// The threads records are parsed on, one per core. rayon's global pool would panic where no
+/// thread can be started (a container at its process limit); this one is built once and, if
+/// that fails, parsing stays on the calling thread.
+fn parse_pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: std::sync::OnceLock<Option<rayon::ThreadPool>> = std::sync::OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .thread_name(|i| format!("taipan-parse-{i}"))
+            .build()
+            .map_err(|e| tracing::debug!("records parsed on one thread: {e}"))
+            .ok()
+    })
+    .as_ref()
 }
 
 /// Maps `path` (a repodata.json) and its index, building the index when it is missing or
@@ -831,13 +850,21 @@ mod tests {
             .map(|(key, _)| key.to_string())
             .collect();
         assert_eq!(expected.len(), 3 * SPLIT_NAME);
-        let found: Vec<String> = sub
+        let pool = parse_pool().expect("a parsing pool");
+        let in_chunks: Vec<String> = pool
+            .install(|| sub.records("big", "c"))
+            .unwrap()
+            .iter()
+            .map(|r| r.identifier.to_string())
+            .collect();
+        assert_eq!(in_chunks, expected);
+        let in_one_go: Vec<String> = sub
             .records("big", "c")
             .unwrap()
             .iter()
             .map(|r| r.identifier.to_string())
             .collect();
-        assert_eq!(found, expected);
+        assert_eq!(in_one_go, expected);
 
         let bad: Vec<(String, String)> = (0..2 * SPLIT_NAME)
             .map(|i| (format!("bad-{i}-0.conda"), format!("{i}")))
@@ -852,8 +879,12 @@ mod tests {
         let channel = Channel::try_from_directory(&chan).unwrap();
         let local = LocalChannel::new(channel, cache).unwrap();
         let sub = local.subdir(Subdir::NoArch).unwrap().unwrap();
-        let err = sub.records("bad", "c").unwrap_err().to_string();
-        assert!(err.contains("malformed repodata"), "{err}");
+        for err in [
+            pool.install(|| sub.records("bad", "c")).unwrap_err(),
+            sub.records("bad", "c").unwrap_err(),
+        ] {
+            assert!(err.to_string().contains("malformed repodata"), "{err}");
+        }
     }
 
     #[test]
