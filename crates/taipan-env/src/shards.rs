@@ -42,7 +42,7 @@ const SHARDS_DIR: &str = "shards-v1";
 const PARALLEL: usize = 32;
 /// Largest decoded shard index or shard accepted (a zstd bomb stops here).
 const MAX_DECODED: u64 = 2 << 30;
-/// Shards of at least this many bytes (about eight records) are decoded on the rayon pool,
+/// Shards of at least this many bytes (about eight records) are decoded on the parsing pool,
 /// as `crate::index` does with large names.
 const PARSE_ON_POOL_BYTES: usize = 4096;
 

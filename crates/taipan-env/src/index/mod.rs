@@ -32,7 +32,7 @@ use scan::{scan, Located};
 const MAGIC: &[u8; 8] = b"TPIDX002";
 const HEADER: usize = 8 + 8 + 8 + 4 + 4 + 4;
 const ENTRY: usize = 32;
-/// Names with at least this many entries are parsed on the rayon pool (below it, handing the
+/// Names with at least this many entries are parsed on the parsing pool (below it, handing the
 /// work to another thread costs about what parsing takes; 8 and 16 measured alike except on
 /// channels of small names such as `conda-r`, where 8 is 4% faster).
 const PARSE_ON_POOL: usize = 8;
